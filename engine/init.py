@@ -1,0 +1,45 @@
+"""Weight initialisers, all driven by a seeded numpy.random.Generator."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import EngineError
+
+INITIALISERS = ("xavier", "he", "uniform", "zeros", "values")
+
+
+def initialise(
+    name: str,
+    shape: tuple[int, ...],
+    fan_in: int,
+    fan_out: int,
+    rng: np.random.Generator,
+    dtype: np.dtype,
+    values: object = None,
+) -> np.ndarray:
+    """Return a new array of `shape` filled by the named scheme.
+
+    xavier: uniform(±sqrt(6 / (fan_in + fan_out))) (Glorot & Bengio 2010).
+    he: normal(0, sqrt(2 / fan_in)) (He et al. 2015), for ReLU networks.
+    uniform: uniform(-0.5, 0.5), TensorFlow Playground's choice.
+    zeros; values: explicit numbers of exactly this shape.
+    """
+    if name == "xavier":
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        w = rng.uniform(-limit, limit, size=shape)
+    elif name == "he":
+        w = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=shape)
+    elif name == "uniform":
+        w = rng.uniform(-0.5, 0.5, size=shape)
+    elif name == "zeros":
+        w = np.zeros(shape)
+    elif name == "values":
+        w = np.asarray(values, dtype=np.float64)
+        if w.shape != tuple(shape):
+            raise EngineError(f"explicit values have shape {list(w.shape)}, expected {list(shape)}")
+        if not np.all(np.isfinite(w)):
+            raise EngineError("explicit values must be finite numbers")
+    else:
+        raise EngineError(f"unknown initialiser '{name}'; use one of: {', '.join(INITIALISERS)}")
+    return np.ascontiguousarray(w, dtype=dtype)
