@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .activations import canonical_activation
 from .errors import EngineError
 from .init import param_budget
 from .layers import Layer, Shape, build_layer
@@ -131,7 +132,7 @@ def expand_layer_specs(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
         activation = spec.pop("activation", None)
         out.append(spec)
         if activation is not None:
-            out.append({"type": str(activation).lower()})
+            out.append({"type": canonical_activation(str(activation))})
     return out
 
 

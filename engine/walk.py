@@ -103,6 +103,8 @@ class Walk:
     step_before: int
     position: int = -1
     labels: dict[str, Any] = field(default_factory=dict)
+    inputs: np.ndarray | None = None
+    targets: np.ndarray | None = None
 
     @property
     def finished(self) -> bool:
@@ -149,7 +151,7 @@ def start_walk(trainer: Trainer, granularity: str, x: np.ndarray | None = None,
         stage["index"] = k
         stage["total"] = len(stages)
     return Walk(granularity, stages, len(stages) - 1, state_before, state_after, opt_before, opt_after,
-                trainer.step_count, labels=names)
+                trainer.step_count, labels=names, inputs=np.asarray(x), targets=np.asarray(labels))
 
 
 def move(trainer: Trainer, walk: Walk, delta: int) -> None:

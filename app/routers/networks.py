@@ -242,7 +242,8 @@ def walk_state(trainer: Trainer, encoding: EncodingParam) -> dict[str, Any]:
 def walk_advance(network_id: str, body: WalkRequest, store: Store, settings: Config,
                  encoding: Enc = "json") -> dict[str, Any]:
     """Reveal the next (or previous) stage of one training step: forward layer 1 … L, loss,
-    backward layer L … 1, update. Past the update stage, `next` starts the next step."""
+    backward layer L … 1, update. Past the update stage, `next` starts the next step on the same data points
+    (or on `inputs`/`targets` when given)."""
     check_batch(body.inputs, settings)
     session = store.get(network_id, KIND)
     with session.lock:
@@ -256,6 +257,8 @@ def walk_advance(network_id: str, body: WalkRequest, store: Store, settings: Con
         if fresh:
             x = None if body.inputs is None else np.asarray(body.inputs, dtype=np.float64)
             y = None if body.targets is None else np.asarray(body.targets)
+            if x is None and walk is not None:  # keep walking the same data points
+                x, y = walk.inputs, walk.targets
             trainer.walk = walk = start_walk(trainer, body.granularity, x, y)
         if body.action == "next" or not fresh:
             move(trainer, walk, 1 if body.action == "next" else -1)
