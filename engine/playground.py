@@ -200,7 +200,8 @@ def config_from_trainer(trainer: Trainer) -> dict[str, Any]:
         "data_seed": int(source.get("seed", 0)),
         "features": list(spec["features"]),
         "hidden": hidden,
-        "activation": hidden_acts[0] if hidden_acts else "tanh",
+        # The page's global choice is not stored in a network: take the commonest (ties: the last layer's).
+        "activation": max(reversed(hidden_acts), key=hidden_acts.count) if hidden_acts else "tanh",
         "activations": hidden_acts if len(set(hidden_acts)) > 1 else None,
         "loss": loss_choice,
         "optimizer": opt.name,

@@ -229,16 +229,18 @@ class Trainer:
         if self.diverged:
             raise DivergedError(f"{self.diverged_message} Reset the network or lower the learning rate.")
         self.walk = None
-        self.checkpoint.save(self.net, self.optimizer)
-        if x is None:
-            inputs, target = self.prepared_training_set()
-            idx = self._next_indices()
-            value = self._forward_backward(inputs[idx], target[idx])
-        elif labels is None:
+        if x is not None and labels is None:
             raise EngineError("give 'targets' together with 'inputs'")
-        else:
-            value = self.backward(x, labels)
-        self.optimizer.step(self.net.layers)
+        self.checkpoint.save(self.net, self.optimizer)
+        # Overflow on the way to divergence is expected and handled below, not worth a warning.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if x is None:
+                inputs, target = self.prepared_training_set()
+                idx = self._next_indices()
+                value = self._forward_backward(inputs[idx], target[idx])
+            else:
+                value = self.backward(x, labels)
+            self.optimizer.step(self.net.layers)
         self.step_count += 1
         if not (math.isfinite(value) and all_finite([p for _, _, p in self.net.named_params()])):
             self.checkpoint.restore(self.net, self.optimizer)
@@ -275,7 +277,8 @@ class Trainer:
         """Loss and gradient of the training objective (mean loss over the whole training set, plus the
         regularisation term) at the current parameters, without updating them. Keys 'layer.name'."""
         inputs, target = self.prepared_training_set()
-        value = self._forward_backward(inputs, target)
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = self._forward_backward(inputs, target)
         grads = {}
         for i, layer in enumerate(self.net.layers):
             for name, p in layer.params.items():
@@ -363,9 +366,10 @@ class Trainer:
     def evaluate(self, x: np.ndarray, labels: np.ndarray) -> dict[str, float | None]:
         if len(x) == 0:
             return {"loss": None, "accuracy": None}
-        out = self.net.forward(self.inputs(x), keep_trace=False)
-        target = self.loss.prepare_target(self.targets(labels), out.shape, self.net.dtype)
-        loss = self.loss.value(out, target)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging network's loss may overflow
+            out = self.net.forward(self.inputs(x), keep_trace=False)
+            target = self.loss.prepare_target(self.targets(labels), out.shape, self.net.dtype)
+            loss = self.loss.value(out, target)
         return {"loss": loss if np.isfinite(loss) else None, "accuracy": self.accuracy(out, labels)}
 
     def accuracy(self, out: np.ndarray, labels: np.ndarray) -> float | None:
