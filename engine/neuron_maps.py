@@ -4,6 +4,11 @@ TensorFlow Playground draws each neuron as a small heatmap of its output over [�
 output as a large one. Here the network runs once on a coarse grid for the thumbnails and once on a fine
 grid for the large view; the grids' feature columns are computed once per feature set, since they never
 change while the network trains.
+
+The grid passes apply each dense layer's own weights and activation function, laid out neurons × points
+and written into buffers kept from frame to frame: with only a few neurons per layer, the (points, neurons)
+layout of training spends its time on short inner loops and on fresh pages for every 10,000-point array
+(measured: 5 ms instead of 1 ms per frame for six layers of eight).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .activations import ACTIVATIONS
 from .datasets import grid
 from .features import apply_features
 from .layers import ACTIVATION_LAYERS, Dense
@@ -51,6 +57,25 @@ def dense_outputs(net: Sequential, x: np.ndarray) -> list[np.ndarray]:
     return outputs
 
 
+def _activate_in_place(name: str, z: np.ndarray) -> None:
+    """z ← g(z) for an activation, neurons on axis 0 (the same functions as engine/activations.py)."""
+    if name == "tanh":
+        np.tanh(z, out=z)
+    elif name == "relu":
+        np.maximum(z, 0, out=z)
+    elif name == "sigmoid":
+        np.negative(z, out=z)
+        np.exp(z, out=z)  # may overflow to inf for very negative z: 1 / (1 + inf) = 0, the right limit
+        z += 1
+        np.reciprocal(z, out=z)
+    elif name == "softmax":
+        z -= z.max(axis=0)
+        np.exp(z, out=z)
+        z /= z.sum(axis=0)
+    elif name != "linear":
+        z[...] = ACTIVATIONS[name][0](z)
+
+
 def dense_activations(net: Sequential) -> list[str]:
     """The activation of every dense layer's neurons ('linear' when none follows)."""
     layers = net.layers
@@ -85,6 +110,10 @@ class NeuronMaps:
             self.axis = None
             self.coarse_inputs = self.features_of(grid(COARSE, EXTENT))
             self.fine_inputs = self.features_of(grid(FINE, EXTENT))
+        # Features on axis 0 (features × points), and per-layer output buffers, reused by every pass.
+        self._coarse_t = np.ascontiguousarray(self.coarse_inputs.T)
+        self._fine_t = np.ascontiguousarray(self.fine_inputs.T)
+        self._buffers: dict[tuple[str, int], np.ndarray] = {}
 
     def features_of(self, points: np.ndarray) -> np.ndarray:
         """Raw points → this feature set's network inputs, in the network's dtype."""
@@ -95,24 +124,47 @@ class NeuronMaps:
 
     def feature_maps(self) -> np.ndarray:
         """The input features themselves on the coarse sampling, (features, …)."""
-        return self._shape(self.coarse_inputs, coarse=True)
+        return self._shape(self._coarse_t, coarse=True)
 
     def _shape(self, out: np.ndarray, coarse: bool) -> np.ndarray:
-        units = out.shape[1]
         if self.input_dim == 1:
-            return np.ascontiguousarray(out.T)
+            return out
         side = COARSE if coarse else FINE
-        return np.ascontiguousarray(out.T.reshape(units, side, side))
+        return out.reshape(out.shape[0], side, side)
+
+    def _pass(self, net: Sequential, which: str) -> list[np.ndarray]:
+        """Every dense layer's neuron outputs on the coarse or fine sampling, each (units, points)."""
+        a = self._coarse_t if which == "coarse" else self._fine_t
+        outputs = []
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k, (layer, activation) in enumerate(dense_blocks(net)):
+                shape = (layer.out_features, a.shape[1])
+                z = self._buffers.get((which, k))
+                if z is None or z.shape != shape or z.dtype != self.dtype:
+                    z = self._buffers[(which, k)] = np.empty(shape, self.dtype)
+                np.matmul(layer.params["weight"].T, a, out=z)
+                if "bias" in layer.params:
+                    z += layer.params["bias"][:, None]
+                _activate_in_place(activation, z)
+                outputs.append(z)
+                a = z
+        return outputs
 
     def evaluate(self, net: Sequential, fine: bool = True) -> Maps:
-        coarse = [self._shape(o, True) for o in dense_outputs(net, self.coarse_inputs)]
+        """Every neuron's map. The arrays are this object's buffers: use them before the next evaluate."""
+        coarse = [self._shape(o, True) for o in self._pass(net, "coarse")]
         if self.input_dim == 1:
             fine_maps = coarse
         elif fine:
-            fine_maps = [self._shape(o, False) for o in dense_outputs(net, self.fine_inputs)]
+            fine_maps = [self._shape(o, False) for o in self._pass(net, "fine")]
         else:
             fine_maps = []
         acts = dense_activations(net)
         ranges = [value_range(a, i == len(acts) - 1) for i, a in enumerate(acts)]
-        net.trace = []  # these passes are not a training pass
         return Maps(coarse, fine_maps, acts, ranges)
+
+
+def dense_blocks(net: Sequential) -> list[tuple[Dense, str]]:
+    """Each dense layer with the activation applied to its neurons ('linear' when none follows)."""
+    dense = [layer for layer in net.layers if isinstance(layer, Dense)]
+    return list(zip(dense, dense_activations(net), strict=True))

@@ -38,8 +38,8 @@ class Checkpoint:
         self.opt_state: dict[str, dict[str, np.ndarray]] = {}
         self.opt_t = 0
 
-    def save(self, net: Sequential, optimizer: Optimizer) -> None:
-        for i, name, p in net.named_params():
+    def save(self, params: list[tuple[int, str, np.ndarray]], optimizer: Optimizer) -> None:
+        for i, name, p in params:
             _copy_into(self.params, (i, name), p)
         saved: dict[str, dict[str, np.ndarray]] = {}
         for key, slots in optimizer.state.items():
@@ -231,7 +231,8 @@ class Trainer:
         self.walk = None
         if x is not None and labels is None:
             raise EngineError("give 'targets' together with 'inputs'")
-        self.checkpoint.save(self.net, self.optimizer)
+        params = self.net.named_params()
+        self.checkpoint.save(params, self.optimizer)
         # Overflow on the way to divergence is expected and handled below, not worth a warning.
         with np.errstate(over="ignore", invalid="ignore"):
             if x is None:
@@ -242,7 +243,7 @@ class Trainer:
                 value = self.backward(x, labels)
             self.optimizer.step(self.net.layers)
         self.step_count += 1
-        if not (math.isfinite(value) and all_finite([p for _, _, p in self.net.named_params()])):
+        if not (math.isfinite(value) and all_finite([p for _, _, p in params])):
             self.checkpoint.restore(self.net, self.optimizer)
             self.diverged = True
             self.diverged_message = (
