@@ -126,6 +126,10 @@ class NeuronMaps:
         """The input features themselves on the coarse sampling, (features, …)."""
         return self._shape(self._coarse_t, coarse=True)
 
+    def feature_values(self, fine: bool = True) -> np.ndarray:
+        """The input features on the fine (or coarse) sampling, (features, …)."""
+        return self._shape(self._fine_t if fine else self._coarse_t, coarse=not fine)
+
     def _shape(self, out: np.ndarray, coarse: bool) -> np.ndarray:
         if self.input_dim == 1:
             return out

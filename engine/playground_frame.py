@@ -71,10 +71,27 @@ def playground_frame(trainer: Trainer, maps: NeuronMaps | None, focus: tuple[int
         if fine:
             frame["output"] = quantize(result.fine[-1], *result.ranges[-1])
     if focus is not None and (fine or maps.input_dim == 1):
-        layer, index = focus
-        if 1 <= layer <= len(dense) and 0 <= index < dense[layer - 1].out_features:
-            values = result.fine[layer - 1][index]
-            if maps.input_dim == 2:
-                values = quantize(values, *result.ranges[layer - 1])
-            frame["focus"] = {"layer": layer, "index": index, "values": values}
+        frame["focus"] = _focus_map(maps, result, dense, focus)
+        if frame["focus"] is None:
+            del frame["focus"]
     return frame
+
+
+def _focus_map(maps: NeuronMaps, result: Any, dense: list, focus: tuple[int, int]) -> dict[str, Any] | None:
+    """One neuron's map at full resolution; layer 0 is the input features (on their own symmetric range)."""
+    layer, index = focus
+    if layer == 0:
+        inputs = maps.feature_values(fine=True)
+        if not 0 <= index < inputs.shape[0]:
+            return None
+        values = inputs[index]
+        high = float(np.abs(values).max()) or 1.0
+        low = -high
+    elif 1 <= layer <= len(dense) and 0 <= index < dense[layer - 1].out_features:
+        values = result.fine[layer - 1][index]
+        low, high = result.ranges[layer - 1]
+    else:
+        return None
+    if maps.input_dim == 2:
+        values = quantize(values, low, high)
+    return {"layer": layer, "index": index, "range": [low, high], "values": values}
