@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from . import conv  # noqa: F401  (registers conv layers)
 from .errors import EngineError
 from .layers import Layer, Shape, build_layer
 
@@ -116,7 +117,7 @@ class Sequential:
             shapes.append(shape)
         return shapes
 
-    def clone(self) -> "Sequential":
+    def clone(self) -> Sequential:
         return copy.deepcopy(self)
 
 
