@@ -102,6 +102,9 @@ class Scratch:
     def __init__(self) -> None:
         self.buffers: dict[str, np.ndarray] = {}
 
+    def __deepcopy__(self, memo: dict) -> Scratch:
+        return Scratch()  # a cloned network makes its own buffers when it first runs
+
     def get(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, bool]:
         """The buffer and whether it was just made (callers then initialise what stays constant)."""
         buf = self.buffers.get(name)

@@ -341,3 +341,12 @@ def test_layers_keep_results_independent_between_calls() -> None:
     np.testing.assert_array_equal(dx1, saved_dx)
     # Padding cells never pick up values from an earlier input.
     np.testing.assert_allclose(layer.forward(x1), saved, rtol=0, atol=0)
+
+
+def test_cloned_conv_network_computes_the_same() -> None:
+    net = build_sequential((1, 12, 12), LENET[:3] + [{"type": "flatten"}, {"type": "dense", "units": 3}], seed=4)
+    x = np.random.default_rng(1).standard_normal((6, 1, 12, 12))
+    expected = net.forward(x)
+    twin = net.clone()
+    assert twin.layers[0].scratch.buffers == {}
+    np.testing.assert_array_equal(twin.forward(x), expected)
