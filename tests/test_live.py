@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import FastAPI, WebSocket
 from fastapi.testclient import TestClient
@@ -103,7 +104,9 @@ def test_latest_frame_drops_unsent_frames():
         second = await box.get()
         return first, second, box.dropped
 
-    first, second, dropped = asyncio.run(scenario())
+    # In a thread of its own: the Playwright fixtures may hold this thread's event loop.
+    with ThreadPoolExecutor(1) as pool:
+        first, second, dropped = pool.submit(asyncio.run, scenario()).result()
     assert first == {"n": 3}
     assert second == {"n": 4}
     assert dropped == 2
