@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
 import numpy as np
 
-from .errors import EngineError
+from .errors import EngineError, SizeLimitError
 
 INITIALISERS = ("xavier", "he", "uniform", "zeros", "values")
+
+# Parameters still allowed while a network is being built, so that a huge spec
+# fails before its arrays are allocated rather than exhausting memory.
+_budget: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("param_budget", default=None)
+
+
+@contextlib.contextmanager
+def param_budget(limit: int | None) -> Iterator[None]:
+    token = _budget.set(None if limit is None else [limit, limit])
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
+def reserve(count: int) -> None:
+    """Count `count` parameters against the active budget; raise before allocating past it."""
+    budget = _budget.get()
+    if budget is None:
+        return
+    budget[0] -= count
+    if budget[0] < 0:
+        raise SizeLimitError(
+            f"the network has more than {budget[1]:,} parameters, the limit; make the layers smaller"
+        )
 
 
 def initialise(
@@ -25,6 +54,7 @@ def initialise(
     uniform: uniform(-0.5, 0.5), TensorFlow Playground's choice.
     zeros; values: explicit numbers of exactly this shape.
     """
+    reserve(int(np.prod(shape, dtype=np.int64)))
     if name == "xavier":
         limit = np.sqrt(6.0 / (fan_in + fan_out))
         w = rng.uniform(-limit, limit, size=shape)

@@ -83,7 +83,8 @@ class Dense(Layer):
             if bias_values is not None:
                 b = initialise("values", (out_features,), in_features, out_features, rng, self.dtype, bias_values)
             else:
-                b = np.full((out_features,), bias_init, dtype=self.dtype)
+                b = initialise("zeros", (out_features,), in_features, out_features, rng, self.dtype) + self.dtype.type(
+                    bias_init)
             self.params["bias"] = b
         self.zero_grads()
         self.x: np.ndarray | None = None

@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 
 from . import conv  # noqa: F401  (registers conv layers)
+from .activations import canonical_activation
 from .errors import EngineError
+from .init import param_budget
 from .layers import Layer, Shape, build_layer
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -131,7 +133,7 @@ def expand_layer_specs(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
         activation = spec.pop("activation", None)
         out.append(spec)
         if activation is not None:
-            out.append({"type": str(activation).lower()})
+            out.append({"type": canonical_activation(str(activation))})
     return out
 
 
@@ -141,6 +143,7 @@ def build_sequential(
     *,
     seed: int = 0,
     dtype: str = "float32",
+    max_params: int | None = None,
 ) -> Sequential:
     """Build a network; `layers` may use the dense+activation shorthand."""
     if dtype not in DTYPES:
@@ -152,11 +155,12 @@ def build_sequential(
     rng = np.random.default_rng(seed)
     built: list[Layer] = []
     in_shape = shape
-    for spec in expand_layer_specs(layers):
-        layer, out_shape = build_layer(spec, in_shape, rng, np_dtype)
-        layer.input_shape, layer.output_shape = in_shape, out_shape  # type: ignore[attr-defined]
-        built.append(layer)
-        in_shape = out_shape
+    with param_budget(max_params):
+        for spec in expand_layer_specs(layers):
+            layer, out_shape = build_layer(spec, in_shape, rng, np_dtype)
+            layer.input_shape, layer.output_shape = in_shape, out_shape  # type: ignore[attr-defined]
+            built.append(layer)
+            in_shape = out_shape
     if not built:
         raise EngineError("a network needs at least one layer")
     return Sequential(built, shape, np_dtype)

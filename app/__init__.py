@@ -1,0 +1,1 @@
+"""Glassbox web service: FastAPI routes over the NumPy engine."""

@@ -1,0 +1,42 @@
+"""The FastAPI application: routers discovered from app/routers, static files, offline docs."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+
+import engine
+
+from . import routers
+from .errors import install_error_handlers
+from .settings import Settings, get_settings
+from .store import SessionStore
+
+DESCRIPTION = """
+Glassbox turns the black box into a glass box: every activation, weight and gradient of a network,
+computed by a NumPy engine, as JSON. The pages of this site use exactly this API.
+
+Arrays travel as nested lists; add `?encoding=base64` to get each as `{dtype, shape, data}`
+(base64 of little-endian float32). Errors are 4xx with a `detail` that says what to fix.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPIOffline:
+    settings = settings or get_settings()
+    # fastapi-offline serves Swagger UI's own JS/CSS from its package, so /docs works with no network.
+    app = FastAPIOffline(title="Glassbox", version=engine.__version__, description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.store = SessionStore(settings.max_sessions, settings.session_idle_seconds)
+    install_error_handlers(app)
+    for info in sorted(pkgutil.iter_modules(routers.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{routers.__name__}.{info.name}")
+        if hasattr(module, "router"):
+            app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
+    return app
+
+
+app = create_app()

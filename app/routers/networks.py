@@ -1,0 +1,344 @@
+"""Dense-network sessions: create, inspect, forward, backward, step, train, walk, edit, export."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from engine import serialize
+from engine.presets import get_preset, list_presets
+from engine.trainer import Trainer, dataset_from_config
+from engine.walk import move, start_walk
+
+from ..arrays import encode
+from ..deps import get_store, settings_of
+from ..errors import too_large
+from ..schemas.common import EncodingParam
+from ..schemas.networks import (
+    BackwardRequest,
+    BackwardResult,
+    Batch,
+    CreateNetwork,
+    ForwardRequest,
+    ForwardResult,
+    NetworkState,
+    ParamPatch,
+    ParamValue,
+    StepResult,
+    TrainRequest,
+    TrainResult,
+    WalkRequest,
+    WalkState,
+)
+from ..settings import Settings
+from ..store import Session, SessionStore
+
+router = APIRouter(prefix="/api", tags=["networks"])
+KIND = "network"
+
+Store = Annotated[SessionStore, Depends(get_store)]
+Config = Annotated[Settings, Depends(settings_of)]
+Enc = Annotated[EncodingParam, Query(description="json: nested lists; base64: {dtype, shape, data} per array")]
+
+
+def check_limits(trainer: Trainer, settings: Settings) -> None:
+    if trainer.net.num_params > settings.max_parameters:
+        raise too_large("the network's parameter count", trainer.net.num_params, settings.max_parameters,
+                        "max_parameters")
+    if trainer.spec["batch_size"] > settings.max_batch_size:
+        raise too_large("batch_size", trainer.spec["batch_size"], settings.max_batch_size, "max_batch_size")
+    if trainer.data is not None and len(trainer.data.x_train) + len(trainer.data.x_test) > settings.max_data_points:
+        raise too_large("the number of data points", len(trainer.data.x_train) + len(trainer.data.x_test),
+                        settings.max_data_points, "max_data_points")
+
+
+def check_batch(rows: list | None, settings: Settings) -> None:
+    if rows is not None and len(rows) > settings.max_batch_size:
+        raise too_large("the number of data points in the request", len(rows), settings.max_batch_size,
+                        "max_batch_size")
+
+
+def check_data_size(body: CreateNetwork, settings: Settings) -> None:
+    data = body.data
+    if data is None:
+        return
+    n = data.num_samples or 0
+    n += len(data.X or []) + len(data.X_test or [])
+    if n > settings.max_data_points:
+        raise too_large("the number of data points", n, settings.max_data_points, "max_data_points")
+
+
+def build_trainer(body: CreateNetwork, settings: Settings) -> Trainer:
+    check_data_size(body, settings)
+    if body.preset is None and body.spec is None:
+        from engine.errors import EngineError
+
+        raise EngineError("give a 'preset' name (see GET /api/presets) or a 'spec'")
+    if body.spec is not None:
+        spec, data_cfg = body.spec.engine_spec(), None
+    else:
+        preset = get_preset(body.preset)  # type: ignore[arg-type]
+        spec, data_cfg = preset["spec"], preset.get("data")
+    if body.data is not None:
+        data_cfg = body.data.model_dump(exclude_none=True)
+    spec_for_size = dict(spec)
+    if spec_for_size.get("batch_size", 0) > settings.max_batch_size:
+        raise too_large("batch_size", spec_for_size["batch_size"], settings.max_batch_size, "max_batch_size")
+    trainer = Trainer(spec, max_params=settings.max_parameters)
+    check_limits(trainer, settings)
+    if data_cfg is not None:
+        task_hint = "regression"
+        trainer.set_data(dataset_from_config(data_cfg, task_hint))
+    check_limits(trainer, settings)
+    return trainer
+
+
+def params_of(trainer: Trainer) -> dict[str, np.ndarray]:
+    return {f"{i}.{name}": p for i, name, p in trainer.net.named_params()}
+
+
+def grads_of(trainer: Trainer) -> dict[str, np.ndarray]:
+    return {f"{i}.{name}": trainer.net.layers[i].grads[name] for i, name, _ in trainer.net.named_params()}
+
+
+def state_of(session: Session, encoding: EncodingParam = "json") -> dict[str, Any]:
+    trainer: Trainer = session.obj
+    layers = []
+    shape = list(trainer.net.input_shape)
+    for i, layer in enumerate(trainer.net.layers):
+        out_shape = list(getattr(layer, "output_shape", shape))
+        layers.append({"index": i, "type": layer.type, "input_shape": shape, "output_shape": out_shape,
+                       "params": {k: list(v.shape) for k, v in layer.params.items()}})
+        shape = out_shape
+    data = None
+    if trainer.data is not None:
+        d = trainer.data
+        data = {"name": d.name, "task": d.task, "num_train": len(d.x_train), "num_test": len(d.x_test),
+                "num_classes": d.num_classes, "input_dim": d.input_dim}
+    return {
+        "id": session.id, "spec": trainer.spec, "layers": layers, "num_params": trainer.net.num_params,
+        "params": encode(params_of(trainer), encoding), "history": trainer.history, "step": trainer.step_count,
+        "epoch": trainer.epoch, "diverged": trainer.diverged, "message": trainer.diverged_message, "data": data,
+    }
+
+
+@router.get("/presets", summary="List the network presets")
+def presets() -> list[dict[str, str]]:
+    return list_presets()
+
+
+@router.post("/networks", response_model=NetworkState, status_code=201, summary="Create a network session")
+def create_network(body: CreateNetwork, store: Store, settings: Config, encoding: Enc = "json") -> dict[str, Any]:
+    """Build a network from a preset or a spec, with optional data, and keep it in a new session."""
+    trainer = build_trainer(body, settings)
+    if trainer.data is not None:
+        trainer.record()
+    session = store.add(KIND, trainer)
+    return state_of(session, encoding)
+
+
+@router.get("/networks/{network_id}", response_model=NetworkState, summary="A session's full state")
+def get_network(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
+    session = store.get(network_id, KIND)
+    with session.lock:
+        return state_of(session, encoding)
+
+
+@router.delete("/networks/{network_id}", status_code=204, summary="Delete a session")
+def delete_network(network_id: str, store: Store) -> Response:
+    store.delete(network_id, KIND)
+    return Response(status_code=204)
+
+
+@router.post("/networks/{network_id}/forward", response_model=ForwardResult, summary="Forward pass with every "
+             "layer's output")
+def forward(network_id: str, body: ForwardRequest, store: Store, settings: Config,
+            encoding: Enc = "json") -> dict[str, Any]:
+    check_batch(body.inputs, settings)
+    session = store.get(network_id, KIND)
+    with session.lock:
+        trainer: Trainer = session.obj
+        out = trainer.forward(np.asarray(body.inputs, dtype=np.float64))
+        trace = trainer.net.trace
+        return encode({"inputs": trace[0].input, "output": out,
+                       "layers": [{"index": t.index, "type": t.type, "output": t.output} for t in trace]}, encoding)
+
+
+@router.post("/networks/{network_id}/backward", response_model=BackwardResult, summary="Loss and every gradient, "
+             "without updating")
+def backward(network_id: str, body: BackwardRequest, store: Store, settings: Config,
+             encoding: Enc = "json") -> dict[str, Any]:
+    check_batch(body.inputs, settings)
+    session = store.get(network_id, KIND)
+    with session.lock:
+        trainer: Trainer = session.obj
+        loss = trainer.backward(np.asarray(body.inputs, dtype=np.float64), np.asarray(body.targets))
+        trace = trainer.net.trace
+        return encode({"loss": loss, "grads": grads_of(trainer), "input_grad": trace[0].grad_input,
+                       "activation_grads": [{"index": t.index, "type": t.type, "grad_output": t.grad_output}
+                                            for t in trace]}, encoding)
+
+
+@router.post("/networks/{network_id}/step", response_model=StepResult, summary="One optimiser step")
+def step(network_id: str, store: Store, settings: Config, body: Batch | None = None,
+         encoding: Enc = "json") -> dict[str, Any]:
+    """On the given batch, or (with no body) on the next mini-batch of the session's data."""
+    body = body or Batch()
+    check_batch(body.inputs, settings)
+    session = store.get(network_id, KIND)
+    with session.lock:
+        trainer: Trainer = session.obj
+        x = None if body.inputs is None else np.asarray(body.inputs, dtype=np.float64)
+        y = None if body.targets is None else np.asarray(body.targets)
+        result = trainer.step(x, y)
+        return encode({"loss": result.loss, "step": result.step, "diverged": result.diverged,
+                       "message": trainer.diverged_message, "grads": grads_of(trainer),
+                       "params": params_of(trainer)}, encoding)
+
+
+@router.post("/networks/{network_id}/train", response_model=TrainResult, summary="Train for steps or epochs")
+def train(network_id: str, body: TrainRequest, store: Store, settings: Config) -> dict[str, Any]:
+    if body.steps > settings.max_steps_per_request:
+        raise too_large("steps", body.steps, settings.max_steps_per_request, "max_steps_per_request")
+    if body.epochs > settings.max_epochs_per_request:
+        raise too_large("epochs", body.epochs, settings.max_epochs_per_request, "max_epochs_per_request")
+    session = store.get(network_id, KIND)
+    with session.lock:
+        trainer: Trainer = session.obj
+        history = trainer.train(steps=body.steps, epochs=body.epochs)
+        return encode({"history": history, "step": trainer.step_count, "epoch": trainer.epoch,
+                       "diverged": trainer.diverged, "message": trainer.diverged_message})
+
+
+@router.post("/networks/{network_id}/reset", response_model=NetworkState, summary="Fresh weights, same data")
+def reset(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
+    session = store.get(network_id, KIND)
+    with session.lock:
+        session.obj.reset()
+        if session.obj.data is not None:
+            session.obj.record()
+        return state_of(session, encoding)
+
+
+def walk_state(trainer: Trainer, encoding: EncodingParam) -> dict[str, Any]:
+    walk = trainer.walk
+    if walk is None:
+        return {"granularity": None, "position": -1, "total": 0, "step": trainer.step_count, "stages": [],
+                "revealed": [], "current": None, "labels": {}}
+    revealed = walk.stages[: walk.position + 1]
+    return encode({
+        "granularity": walk.granularity, "position": walk.position, "total": len(walk.stages),
+        "step": trainer.step_count,
+        "stages": [{"index": s["index"], "phase": s["phase"], "title": s["title"], "layer": s["layer"],
+                    "neuron": s["neuron"]} for s in walk.stages],
+        "revealed": revealed, "current": revealed[-1] if revealed else None, "labels": walk.labels,
+    }, encoding)
+
+
+@router.post("/networks/{network_id}/walk", response_model=WalkState, summary="Advance the step-by-step cursor")
+def walk_advance(network_id: str, body: WalkRequest, store: Store, settings: Config,
+                 encoding: Enc = "json") -> dict[str, Any]:
+    """Reveal the next (or previous) stage of one training step: forward layer 1 … L, loss,
+    backward layer L … 1, update. Past the update stage, `next` starts the next step on the same data points
+    (or on `inputs`/`targets` when given)."""
+    check_batch(body.inputs, settings)
+    session = store.get(network_id, KIND)
+    with session.lock:
+        trainer: Trainer = session.obj
+        walk = trainer.walk
+        fresh = body.inputs is not None or walk is None or walk.granularity != body.granularity
+        if walk is not None and fresh:
+            move(trainer, walk, -(walk.position + 1))  # restore the step's starting weights
+        if body.action == "next" and walk is not None and not fresh and walk.finished:
+            fresh = True  # the update is applied: the next stage belongs to the next step
+        if fresh:
+            x = None if body.inputs is None else np.asarray(body.inputs, dtype=np.float64)
+            y = None if body.targets is None else np.asarray(body.targets)
+            if x is None and walk is not None:  # keep walking the same data points
+                x, y = walk.inputs, walk.targets
+            trainer.walk = walk = start_walk(trainer, body.granularity, x, y)
+        if body.action == "next" or not fresh:
+            move(trainer, walk, 1 if body.action == "next" else -1)
+        return walk_state(trainer, encoding)
+
+
+@router.get("/networks/{network_id}/walk", response_model=WalkState, summary="Where the cursor stands")
+def walk_get(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
+    session = store.get(network_id, KIND)
+    with session.lock:
+        return walk_state(session.obj, encoding)
+
+
+@router.delete("/networks/{network_id}/walk", response_model=WalkState, summary="Reset the cursor")
+def walk_reset(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
+    """Undo a revealed-but-unfinished step (its update, if shown) and forget the walk."""
+    session = store.get(network_id, KIND)
+    with session.lock:
+        trainer: Trainer = session.obj
+        if trainer.walk is not None and not trainer.walk.finished:
+            move(trainer, trainer.walk, -(trainer.walk.position + 1))
+        trainer.walk = None
+        return walk_state(trainer, encoding)
+
+
+@router.patch("/networks/{network_id}/params", response_model=ParamValue, summary="Set one weight or bias")
+def patch_param(network_id: str, body: ParamPatch, store: Store) -> dict[str, Any]:
+    session = store.get(network_id, KIND)
+    with session.lock:
+        trainer: Trainer = session.obj
+        if trainer.walk is not None and not trainer.walk.finished:
+            move(trainer, trainer.walk, -(trainer.walk.position + 1))
+        value = trainer.set_param(body.layer, body.name, body.index, body.value)
+        return {"layer": body.layer, "name": body.name, "index": body.index, "value": value}
+
+
+@router.get("/networks/{network_id}/export", summary="Download the network (spec + weights)",
+            responses={200: {"content": {"application/json": {}, "application/octet-stream": {}}}})
+def export(network_id: str, store: Store,
+           format: Annotated[str, Query(pattern="^(json|npz)$", description="json or npz")] = "json") -> Response:
+    session = store.get(network_id, KIND)
+    with session.lock:
+        trainer: Trainer = session.obj
+        name = trainer.spec.get("name") or "network"
+        if format == "npz":
+            return Response(serialize.export_npz(trainer), media_type="application/octet-stream",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.npz"'})
+        return Response(json.dumps(serialize.export_json(trainer)), media_type="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
+
+
+@router.post("/networks/import", response_model=NetworkState, status_code=201, summary="Load an exported network",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": {"type": "object", "description": "An export (format=json), "
+                                                 "optionally with 'data' as in POST /api/networks"}},
+                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+async def import_network(request: Request, store: Store, settings: Config, encoding: Enc = "json") -> dict[str, Any]:
+    from starlette.concurrency import run_in_threadpool
+
+    from engine.errors import EngineError
+
+    body = await request.body()
+    if len(body) > 64 * 1024 * 1024:
+        raise too_large("the upload (bytes)", len(body), 64 * 1024 * 1024, "max_parameters")
+    content_type = request.headers.get("content-type", "")
+
+    def load() -> dict[str, Any]:
+        if "json" in content_type:
+            try:
+                doc = json.loads(body)
+            except json.JSONDecodeError as exc:
+                raise EngineError(f"the body is not valid JSON: {exc}") from exc
+            trainer = serialize.import_json(doc, settings.max_parameters)
+            if isinstance(doc, dict) and doc.get("data") is not None:
+                trainer.set_data(dataset_from_config(doc["data"]))
+        else:
+            trainer = serialize.import_npz(body, settings.max_parameters)
+        check_limits(trainer, settings)
+        if trainer.data is not None:
+            trainer.record()
+        return state_of(store.add(KIND, trainer), encoding)
+
+    return await run_in_threadpool(load)

@@ -1,0 +1,46 @@
+"""Shared benchmark helpers: timing and the printed table."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+
+def time_per_call(fn: Callable[[], object], min_time: float = 0.5, repeats: int = 5) -> float:
+    """Median seconds per call over `repeats` runs of at least `min_time` each (after a warm-up)."""
+    for _ in range(3):
+        fn()
+    n = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        if time.perf_counter() - start >= min_time / repeats:
+            break
+        n *= 2
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        runs.append((time.perf_counter() - start) / n)
+    return statistics.median(runs)
+
+
+def print_table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    print(line)
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+def try_import_torch():
+    try:
+        import torch
+    except ImportError:
+        print("PyTorch is not installed: `pip install torch==2.13.0` for the comparison column.")
+        return None
+    return torch

@@ -1,0 +1,56 @@
+// A WebSocket client that reconnects with back-off and parses JSON messages.
+
+/**
+ * Connect to `path` (e.g. "/ws/networks/abc") on this server.
+ * onMessage(data) receives each parsed message; onStatus(status) gets "open", "closed" or "reconnecting".
+ * Returns {send(obj), close()}; messages sent while disconnected are queued and flushed on reconnect.
+ */
+export function connectSocket(path, { onMessage, onStatus = () => {}, maxDelay = 8000 } = {}) {
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
+  let socket = null;
+  let closed = false;
+  let attempt = 0;
+  let timer = null;
+  const queue = [];
+
+  function open() {
+    socket = new WebSocket(url);
+    socket.addEventListener("open", () => {
+      attempt = 0;
+      onStatus("open");
+      while (queue.length) socket.send(queue.shift());
+    });
+    socket.addEventListener("message", (event) => {
+      let data = event.data;
+      try { data = JSON.parse(event.data); } catch { /* leave as text */ }
+      onMessage && onMessage(data);
+    });
+    socket.addEventListener("close", (event) => {
+      if (closed) return onStatus("closed");
+      // 4404: the session is gone; reconnecting would not help.
+      if (event.code === 4404) { closed = true; return onStatus("closed"); }
+      onStatus("reconnecting");
+      timer = setTimeout(open, reconnectDelay(attempt++, maxDelay));
+    });
+  }
+
+  open();
+  return {
+    send(obj) {
+      const text = typeof obj === "string" ? obj : JSON.stringify(obj);
+      if (socket && socket.readyState === WebSocket.OPEN) socket.send(text);
+      else queue.push(text);
+    },
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      if (socket) socket.close();
+    },
+    get readyState() { return socket ? socket.readyState : WebSocket.CLOSED; },
+  };
+}
+
+/** Exponential back-off: 250 ms, 500 ms, 1 s, … capped at maxDelay. */
+export function reconnectDelay(attempt, maxDelay = 8000) {
+  return Math.min(maxDelay, 250 * 2 ** attempt);
+}

@@ -1,0 +1,32 @@
+"""The project's promises: the two README commands, CI running the same test command, the CLI."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    quickstart = text.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", quickstart)
+
+
+def test_readme_has_exactly_two_quickstart_commands():
+    commands = readme_commands()
+    assert len(commands) == 2
+    assert "glassbox serve" in commands[0]
+    assert "pytest" in commands[1]
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
+    assert ci[-1] == readme_commands()[1]
+
+
+def test_cli_help_lists_serve():
+    out = subprocess.run([sys.executable, "-m", "app", "serve", "--help"], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0
+    assert "--host" in out.stdout and "--port" in out.stdout
