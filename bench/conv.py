@@ -10,8 +10,9 @@ torch.set_num_threads. Times are medians over interleaved rounds, float32,
 batch 64. "backward" is dL/dx, dL/dweight and dL/dbias from a cached forward
 (PyTorch: autograd.grad on a retained graph). Target: ours/torch <= 1.5 for Conv2D.
 
-Threads: the default, 1, compares the implementations like for like (the
-server runs one request per core). With 2 threads PyTorch's direct
+Threads: the default, 1, compares the implementations like for like (NumPy
+code is single-threaded apart from BLAS, and a 2-core server shares its cores
+between sessions). With 2 threads PyTorch's direct
 convolution splits every call across both cores, while our per-block matrix
 products are below OpenBLAS's threading threshold and NumPy's copies are
 single-threaded, so our times barely change and the ratios roughly double.
