@@ -13,9 +13,10 @@ batch 64. "backward" is dL/dx, dL/dweight and dL/dbias from a cached forward
 Threads: the default, 1, compares the implementations like for like (NumPy
 code is single-threaded apart from BLAS, and a 2-core server shares its cores
 between sessions). With 2 threads PyTorch's direct convolution splits every
-call across both cores, while our per-block matrix products are below
-OpenBLAS's threading threshold and NumPy's copies are single-threaded, so our
-times barely change and the ratios roughly double.
+call across both cores, while our per-block matrix products are too small for
+OpenBLAS to split (they take the same time with 1 and 2 threads) and NumPy's
+copies are single-threaded, so our times barely change and the ratios roughly
+double.
 """
 
 from __future__ import annotations
