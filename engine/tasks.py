@@ -123,6 +123,10 @@ class Task:
         """Model input for one typed sequence: (src, inputs so far, number of tokens to generate)."""
         raise NotImplementedError
 
+    def expected(self, ids: list[int]) -> list[int | None]:
+        """The right answer for a typed sequence (output ids; None where no answer is defined)."""
+        raise NotImplementedError
+
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "mode": self.mode, "length": self.length, "typed_vocab": self.typed_vocab,
                 "input_vocab": self.input_vocab, "src_vocab": self.src_vocab, "output_vocab": self.output_vocab,
@@ -150,6 +154,9 @@ class Reverse(Task):
     def prompt(self, ids: list[int]) -> tuple[np.ndarray | None, np.ndarray, int]:
         return np.array([ids]), np.array([[self.start]]), len(ids)
 
+    def expected(self, ids: list[int]) -> list[int | None]:
+        return list(ids[::-1])
+
 
 class ReverseTagging(Task):
     """Reverse with an encoder only: position i must read position n−1−i, one head can do it."""
@@ -164,6 +171,9 @@ class ReverseTagging(Task):
 
     def prompt(self, ids: list[int]) -> tuple[np.ndarray | None, np.ndarray, int]:
         return None, np.array([ids]), 0
+
+    def expected(self, ids: list[int]) -> list[int | None]:
+        return list(ids[::-1])
 
 
 class PromptAnswer(Task):
@@ -190,6 +200,9 @@ class PromptAnswer(Task):
 
     def prompt(self, ids: list[int]) -> tuple[np.ndarray | None, np.ndarray, int]:
         return None, np.array([[*ids, self.separator]]), len(ids)
+
+    def expected(self, ids: list[int]) -> list[int | None]:
+        return self.answer(np.array([ids]))[0].tolist()
 
 
 class Sort(PromptAnswer):
@@ -248,6 +261,14 @@ class Induction(Task):
     def prompt(self, ids: list[int]) -> tuple[np.ndarray | None, np.ndarray, int]:
         return None, np.array([ids]), 0
 
+    def expected(self, ids: list[int]) -> list[int | None]:
+        """At each position: what followed the previous occurrence of this token (None if it is new)."""
+        seq = np.array(ids)
+        same = (seq[:, None] == seq[None, :]) & np.tri(len(seq), k=-1, dtype=bool)  # earlier equal tokens
+        has = same.any(axis=1)
+        last = len(seq) - 1 - np.argmax(same[:, ::-1], axis=1)
+        return [int(seq[j + 1]) if h else None for h, j in zip(has, last, strict=True)]
+
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "min_period": self.min_period, "max_period": self.max_period}
 
@@ -286,6 +307,10 @@ class Brackets(Task):
 
     def prompt(self, ids: list[int]) -> tuple[np.ndarray | None, np.ndarray, int]:
         return None, np.array([ids]), 0
+
+    def expected(self, ids: list[int]) -> list[int | None]:
+        depth = np.cumsum(np.where(np.array(ids) == 0, 1, -1))
+        return [int(depth[-1] == 0 and (depth >= 0).all())]
 
 
 # --- presets --------------------------------------------------------------------------------
