@@ -143,7 +143,8 @@ def apply_kernel(
         "mode": mode, "kernel": values if mode == "per_channel" or kernel.ndim == 3 else values[0],
         "output": out, "shape": list(out.shape), "activation": act, "output_size": sizes,
         "stats": {"min": float(out.min()), "max": float(out.max()), "below_0": int((out < 0).sum()),
-                  "above_255": int((out > 255).sum()), "count": int(out.size)},
+                  "above_255": int((out > 255).sum()), "count": int(out.size),
+                  "abs_p99": float(np.percentile(np.abs(out), 99))},
     }
     if act != "linear":
         result["pre_activation"] = z

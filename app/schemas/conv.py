@@ -81,6 +81,8 @@ class OutputStats(BaseModel):
     below_0: int = Field(description="Outputs below 0 (clipping to 0–255 would hide them)")
     above_255: int = Field(description="Outputs above 255 (clipping to 0–255 would hide them)")
     count: int = Field(description="Number of outputs")
+    abs_p99: float = Field(description="99th percentile of |output|: a colour range a few extreme pixels cannot "
+                                       "wash out")
 
 
 class Windows(BaseModel):
