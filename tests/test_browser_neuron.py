@@ -169,3 +169,16 @@ def test_dragging_the_line_sets_the_weights(neuron_page):
     w3 = float(page.get_by_test_id("weight-3").input_value())
     z = inputs[0] * after[0] + inputs[1] * after[1] + inputs[2] * w3 + after[2]
     assert abs(number(page, "weighted-sum") - z) < 0.02
+
+
+def test_arrow_keys_nudge_a_handle(neuron_page):
+    page = neuron_page
+    weights = page.get_by_test_id("plane-weights")
+    expect(weights).to_contain_text("w₁ = 0.80")
+    before = weights.inner_text()
+    handle = page.get_by_test_id("line-handle-2")
+    handle.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    expect(weights).not_to_have_text(before)
+    expect(page.get_by_test_id("weight-1")).not_to_have_value("0.8")

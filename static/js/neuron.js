@@ -372,9 +372,7 @@ function wireHandles() {
       plane.dragging = i;
       handle.classList.add("dragging");
     });
-    handle.addEventListener("pointermove", (event) => {
-      if (plane.dragging !== i) return;
-      const point = planePoint(event);
+    const moveTo = (point) => {
       const other = plane.handles[1 - i];
       if (Math.hypot(point[0] - other[0], point[1] - other[1]) < 0.1) return; // a line needs two points
       plane.handles = i === 0 ? [point, other] : [other, point];
@@ -382,6 +380,19 @@ function wireHandles() {
       handle.setAttribute("cy", toPy(point[1]));
       plane.pending = plane.handles;
       updatePlane();
+    };
+    handle.addEventListener("pointermove", (event) => {
+      if (plane.dragging === i) moveTo(planePoint(event));
+    });
+    // Arrow keys nudge a focused handle by 0.1 (0.5 with Shift), for people without a pointer.
+    handle.addEventListener("keydown", (event) => {
+      const step = event.shiftKey ? 0.5 : 0.1;
+      const delta = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] }[event.key];
+      if (!delta || !plane.handles) return;
+      event.preventDefault();
+      const clamp = (v) => Number(Math.max(-PLANE.extent, Math.min(PLANE.extent, v)).toFixed(4));
+      const [hx, hy] = plane.handles[i];
+      moveTo([clamp(hx + delta[0]), clamp(hy + delta[1])]);
     });
     const release = () => {
       if (plane.dragging !== i) return;
