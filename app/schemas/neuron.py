@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from .common import ArrayJSON, FiniteFloat
 
+Points = Annotated[list[FiniteFloat], Field(min_length=1)]
+Rows = Annotated[list[list[FiniteFloat]], Field(min_length=1)]
 ACTIVATION_NAMES = "step, sigmoid, tanh, relu, linear (alias identity, none) or softmax"
 
 
@@ -16,8 +20,7 @@ class ActivationRequest(BaseModel):
     ]})
 
     activation: str = Field(description=f"The activation g: {ACTIVATION_NAMES}")
-    z: list[FiniteFloat] | list[list[FiniteFloat]] = Field(
-        min_length=1,
+    z: Points | Rows = Field(
         description="Points z at which to evaluate g and g′. Element-wise activations take a list or a list of "
                     "rows. Softmax works across neurons: a list is one group of neurons, each row of a list of "
                     "rows is a group of its own.")
