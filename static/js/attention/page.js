@@ -2,7 +2,7 @@
 import { api, decodeArrays, showError } from "../api.js";
 import { downloadPng, downloadSvg } from "../export.js";
 import { formatNumber } from "../heatmap.js";
-import { drawLineChart } from "../line-chart.js";
+import { drawPlot } from "../plot.js";
 import { connectSocket } from "../socket.js";
 import { drawArchitecture } from "./arch-figure.js";
 import { HeadView } from "./head-view.js";
@@ -184,18 +184,16 @@ function renderMetrics() {
   $("attn-token-accuracy").textContent = latest ? pct(latest.token_accuracy) : "—";
   $("attn-loss").textContent = latest && latest.loss !== null ? latest.loss.toFixed(3) : "—";
   $("attn-test-loss").textContent = latest && latest.test_loss !== null ? latest.test_loss.toFixed(3) : "—";
-  const css = getComputedStyle(document.documentElement);
-  const color = (name) => css.getPropertyValue(name).trim();
-  const pts = (key) => state.history.filter((h) => h[key] !== null).map((h) => [h.step, h[key]]);
+  const series = (key, color, label, width = 2) => ({ xs: state.history.map((h) => h.step),
+    ys: state.history.map((h) => h[key]), color, label, width, testid: `curve-${key}` });
   const xMax = Math.max(100, state.step);
-  drawLineChart($("attn-loss-curve"), [
-    { points: pts("loss"), color: color("--text-muted") },
-    { points: pts("test_loss"), color: color("--text") },
-  ], { yMin: 0, xMax });
-  drawLineChart($("attn-accuracy-curve"), [
-    { points: pts("token_accuracy"), color: color("--value-negative") },
-    { points: pts("sequence_accuracy"), color: color("--prob-high"), width: 2 },
-  ], { yMin: 0, yMax: 1, xMax, yFormat: (v) => `${Math.round(v * 100)}%` });
+  const maxLoss = Math.max(1, ...state.history.flatMap((h) => [h.loss, h.test_loss]).filter(Number.isFinite));
+  drawPlot($("attn-loss-curve"), { width: 240, height: 120, x: [0, xMax], y: [0, maxLoss * 1.05], xLabel: "step",
+    series: [series("loss", "var(--text-muted)", "training loss"), series("test_loss", "var(--text)", "held-out loss",
+      1.6)] });
+  drawPlot($("attn-accuracy-curve"), { width: 240, height: 120, x: [0, xMax], y: [0, 1], xLabel: "step",
+    series: [series("token_accuracy", "var(--value-negative)", "token accuracy", 1.6),
+      series("sequence_accuracy", "var(--prob-high)", "sequence accuracy", 2.4)] });
 }
 
 function tokenRow(label, tokens, testid, classes = []) {
