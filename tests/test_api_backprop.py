@@ -227,6 +227,7 @@ def test_an_imported_feature_network_walks_in_float64(client):
     np.testing.assert_allclose(r.json()["params"]["0.weight"], exported["weights"]["0.weight"], rtol=1e-7)
     walked = walk(client, copy, granularity="neuron", to=0)
     assert walked["labels"]["neurons"][0] == ["i1", "i2", "i3"]
+    assert walked["points"] == [[1.5, -2.0]]
     assert walked["inputs"] == [[1.5, -2.0, -3.0]]  # x1, x2, x1·x2
     # The original session is untouched.
     assert client.get(f"/api/networks/{sid}").json()["data"]["num_train"] > 1

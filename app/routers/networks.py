@@ -234,8 +234,8 @@ def walk_state(trainer: Trainer, encoding: EncodingParam) -> dict[str, Any]:
         except EngineError:  # not a dense network: nothing to name
             labels = {}
         return encode({"granularity": None, "position": -1, "total": 0, "step": trainer.step_count, "stages": [],
-                       "revealed": [], "current": None, "labels": labels, "inputs": None, "targets": None,
-                       "params": params_of(trainer)}, encoding)
+                       "revealed": [], "current": None, "labels": labels, "points": None, "inputs": None,
+                       "targets": None, "params": params_of(trainer)}, encoding)
     revealed = walk.stages[: walk.position + 1]
     return encode({
         "granularity": walk.granularity, "position": walk.position, "total": len(walk.stages),
@@ -243,7 +243,8 @@ def walk_state(trainer: Trainer, encoding: EncodingParam) -> dict[str, Any]:
         "stages": [{"index": s["index"], "phase": s["phase"], "title": s["title"], "layer": s["layer"],
                     "neuron": s["neuron"]} for s in walk.stages],
         "revealed": revealed, "current": revealed[-1] if revealed else None, "labels": walk.labels,
-        "inputs": walk.network_inputs, "targets": walk.loss_targets, "params": params_of(trainer),
+        "points": walk.inputs, "inputs": walk.network_inputs, "targets": walk.loss_targets,
+        "params": params_of(trainer),
     }, encoding)
 
 

@@ -231,6 +231,8 @@ class WalkState(BaseModel):
     current: dict[str, Any] | None = Field(description="The stage at `position`")
     labels: dict[str, Any] = Field(description="Names of neurons (i1, h1, prediction), weights (w1…) and biases "
                                                "(given for any dense network, walking or not)")
+    points: ArrayJSON | None = Field(None, description="The step's data points as given (raw x1, x2 when the "
+                                                       "network uses features)")
     inputs: ArrayJSON | None = Field(None, description="The step's data points as the first layer sees them "
                                                        "(feature columns when features are set)")
     targets: ArrayJSON | None = Field(None, description="The step's targets as the loss compares them, one row "
