@@ -2,6 +2,7 @@
 import { ApiError, decodeArray, decodeArrays, errorMessage } from "/static/js/api.js";
 import { diverging, sequential, symmetricRange, textOn } from "/static/js/colors.js";
 import { drawHeatmap, formatNumber } from "/static/js/heatmap.js";
+import { extent, niceTicks, pathData, scaleLinear } from "/static/js/plot.js";
 import { reconnectDelay } from "/static/js/socket.js";
 
 const tests = [];
@@ -91,6 +92,21 @@ test("drawHeatmap paints pixels with the scale", () => {
   const px = canvas.getContext("2d").getImageData(0, 0, 2, 2).data;
   assertEqual(Array.from(px.slice(0, 4)), [0xf5, 0x93, 0x22, 255], "top-left −1");
   assertEqual(Array.from(px.slice(8, 12)), [0x08, 0x77, 0xbd, 255], "bottom-left +1");
+});
+
+test("plot: round ticks, scales, extents", () => {
+  assertEqual(niceTicks(-6, 6, 6), [-6, -4, -2, 0, 2, 4, 6]);
+  assertEqual(niceTicks(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  assertEqual(niceTicks(-0.03, 0.27, 4), [0, 0.1, 0.2]);
+  assertEqual(scaleLinear([0, 10], [100, 0])(2.5), 75);
+  assertEqual(extent([0, 1], { pad: 0 }), [0, 1]);
+  assertEqual(extent([2, 2], { pad: 0 }), [1.5, 2.5], "flat data still gets a range");
+  assertEqual(extent([null, NaN], {}), [-1, 1], "no finite data");
+});
+
+test("plot: paths break at gaps", () => {
+  const id = (v) => v;
+  assertEqual(pathData([0, 1, 2, 3], [0, 1, null, 3], id, id), "M0.00,0.00L1.00,1.00M3.00,3.00");
 });
 
 const results = [];
