@@ -158,8 +158,11 @@ def test_sigmoid_brings_the_g_prime_factor(page):
 
 def test_matrix_tab_agrees_with_the_per_weight_view(page):
     open_page(page)
-    for _ in range(8):
-        click_and_wait(page, "walk-next")
+    page.get_by_test_id("speed").select_option("350")
+    page.get_by_test_id("walk-play").click()  # plays through the whole step, then stops
+    page.wait_for_function("document.querySelector('[data-testid=step-counter]').textContent.includes('8 of 8')",
+                           timeout=20_000)
+    page.wait_for_function("document.querySelector('[data-testid=walk-play]').getAttribute('aria-pressed') === 'false'")
     per_weight = {name: value(page, name) for name in W}
     grads = {name: number(page.get_by_test_id(f"grad-{name}").text_content()) for name in W}
     page.get_by_test_id("matrix-tab").click()

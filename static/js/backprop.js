@@ -1,9 +1,9 @@
 // The backprop walkthrough page: drives /api/networks/{id}/walk one stage at a time and shows what the
 // engine computed, on the graph, as per-weight formulas and in matrix form. Every number is the engine's.
 import { api, showError } from "./api.js";
-import { drawLossChart } from "./loss-chart.js";
 import { renderMatrixForm } from "./matrix-view.js";
 import { NetworkGraph } from "./network-graph.js";
+import { drawPlot, extent } from "./plot.js";
 import { LOSS_NAMES, describeStage, pretty } from "./stage-view.js";
 import { assembleWalk, graphView } from "./walk-model.js";
 
@@ -373,9 +373,17 @@ function renderSteps(model, ctx) {
 }
 
 function renderChart() {
-  const points = [...state.history.entries()].map(([step, loss]) => ({ step, loss }))
-    .sort((a, b) => a.step - b.step);
-  drawLossChart(ui.chart, points);
+  const points = [...state.history.entries()].sort((a, b) => a[0] - b[0]);
+  const xs = points.map((p) => p[0]);
+  const ys = points.map((p) => p[1]);
+  const first = xs.length ? xs[0] : 0;
+  const last = xs.length ? Math.max(xs[xs.length - 1], first + 1) : 1;
+  const [, top] = extent(ys, { include: [0], pad: 0.05 });
+  drawPlot(ui.chart, {
+    width: 240, height: 130, x: [first, last], y: [0, top], xLabel: "step", yLabel: "error E",
+    series: [{ xs, ys, label: "error", testid: "error-curve" }],
+    marker: xs.length ? { x: xs[xs.length - 1], points: [{ y: ys[ys.length - 1] }] } : null,
+  });
 }
 
 function renderControls() {
@@ -628,6 +636,5 @@ document.addEventListener("keydown", (e) => {
   else if (e.key === "ArrowLeft") ui.back.click();
 });
 
-window.addEventListener("resize", renderChart);
 
 guarded(openWorkedExample);

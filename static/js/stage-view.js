@@ -13,7 +13,8 @@ const HALF = () => frac(mn1(), mn("2"));
 const gPrime = () => row(mi("g"), mo("′"));
 const sigma = () => mi("σ");
 
-const ACTIVATION_NAMES = { sigmoid: "sigmoid", tanh: "tanh", relu: "ReLU", softmax: "softmax", linear: "none" };
+const ACTIVATION_NAMES = { sigmoid: "sigmoid", tanh: "tanh", relu: "ReLU", softmax: "softmax", step: "the step function",
+  linear: "none" };
 export const LOSS_NAMES = { mse: "squared error", bce: "cross-entropy", cross_entropy: "cross-entropy",
   softmax_cross_entropy: "cross-entropy" };
 
@@ -155,8 +156,8 @@ function lossCaption(stage, ctx) {
   const pred = formatNumber(stage.prediction[p][0]);
   const target = formatNumber(stage.target[p][0]);
   const d = stage.delta[p][0];
-  const direction = d < 0 ? "negative: the prediction is too low" : d > 0 ? "positive: the prediction is too high"
-    : "zero: the prediction is exactly right";
+  const direction = Math.abs(d) < 1e-6 ? "practically zero: the prediction is as good as right"
+    : d < 0 ? "negative: the prediction is too low" : "positive: the prediction is too high";
   const avg = ctx.count > 1 ? ` With ${ctx.count} data points the error is the average of theirs.` : "";
   if (stage.loss_name === "mse") {
     return `The error ½(prediction − target)² measures how far the prediction ${pred} is from the target ` +
