@@ -55,6 +55,31 @@ def _check_ink_image(image: np.ndarray) -> np.ndarray:
     return image
 
 
+def ink_from_values(values: object, max_value: float = 1.0, invert: bool = False) -> np.ndarray:
+    """Rows of grey levels in 0..max_value (an API's nested lists) -> float32 ink image in 0..1, ink high.
+
+    `invert` is for dark ink on light paper. Ragged rows, non-numbers, NaN and values outside 0..max_value are
+    EngineErrors that say which.
+    """
+    try:
+        image = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise EngineError("an image must be rows of numbers, every row the same length") from exc
+    if image.ndim != 2:
+        raise EngineError(f"an image must be 2-D (rows of numbers), got shape {list(image.shape)}")
+    if image.shape[0] > MAX_IMAGE_SIDE or image.shape[1] > MAX_IMAGE_SIDE:
+        raise SizeLimitError(
+            f"image of {image.shape[0]}x{image.shape[1]} pixels is larger than {MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE}"
+        )
+    if not np.all(np.isfinite(image)):
+        raise EngineError("image values must be finite numbers (found NaN or infinity)")
+    if image.size and (image.min() < 0 or image.max() > max_value):
+        raise EngineError(f"image values must lie in 0..{max_value:g}, found {image.min():g}..{image.max():g}"
+                          + ("; set max_value to 255 for 8-bit grey levels" if max_value == 1 else ""))
+    ink = (image / max_value).astype(np.float32)
+    return np.ascontiguousarray(1.0 - ink if invert else ink, dtype=np.float32)
+
+
 def preprocess_digit(image: np.ndarray) -> np.ndarray | None:
     """Crop, scale and centre a drawn digit like MNIST; None when there is no ink.
 
