@@ -29,9 +29,17 @@ class Settings(BaseSettings):
     # Live streaming.
     max_frames_per_second: float = Field(60.0, description="Frames a training WebSocket sends per second at most")
 
+    # Neuron explorer (/api/functions, /api/neuron).
+    max_function_points: int = Field(10_000, description="Most numbers one /api/functions request evaluates, and "
+                                                          "most inputs of one /api/neuron neuron")
+    max_plane_resolution: int = Field(256, description="Largest grid side of /api/neuron/plane")
+
     # Convolution explorer.
     max_conv_image_size: int = Field(256, description="Largest image side accepted by /api/conv")
     max_conv_kernel_size: int = Field(15, description="Largest kernel side accepted by /api/conv")
+    max_conv_channels: int = Field(16, description="Most image channels accepted by /api/conv")
+    max_conv_window_numbers: int = Field(
+        65_536, description="Most window numbers (positions × channels × k × k) one /api/conv/apply explains")
 
     # LeNet.
     max_predict_image_size: int = Field(1024, description="Largest side of an image sent to /api/lenet/predict")

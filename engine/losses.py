@@ -35,6 +35,14 @@ class Loss:
     def per_example(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def point_value(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """The loss of every output on its own (no sum over outputs, no batch mean), same shape as `out`."""
+        raise EngineError(f"the '{self.name}' loss couples its outputs; it has no value per single output")
+
+    def point_grad(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """d point_value / d out, element by element."""
+        raise EngineError(f"the '{self.name}' loss couples its outputs; it has no gradient per single output")
+
     def prepare_target(self, target: np.ndarray, out_shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         target = np.asarray(target, dtype=dtype)
         if target.ndim == 1 and len(out_shape) == 2 and out_shape[1] == 1:
@@ -51,15 +59,21 @@ class SquaredError(Loss):
 
     name = "mse"
 
+    def point_value(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
+        d = out - target
+        return 0.5 * (d * d)
+
+    def point_grad(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
+        return out - target
+
     def per_example(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
-        d = (out - target).reshape(out.shape[0], -1)
-        return 0.5 * (d * d).sum(axis=1)
+        return self.point_value(out, target).reshape(out.shape[0], -1).sum(axis=1)
 
     def value(self, out: np.ndarray, target: np.ndarray) -> float:
         return float(self.per_example(out, target).mean())
 
     def grad(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
-        return (out - target) / out.shape[0]
+        return self.point_grad(out, target) / out.shape[0]
 
 
 class BinaryCrossEntropy(Loss):
@@ -74,19 +88,24 @@ class BinaryCrossEntropy(Loss):
             raise EngineError("binary cross-entropy needs targets between 0 and 1")
         return target
 
-    def per_example(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
+    def point_value(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
         eps = _eps(out.dtype)
         p = np.clip(out, eps, 1 - eps)
-        h = -(target * np.log(p) + (1 - target) * np.log(1 - p))
-        return h.reshape(out.shape[0], -1).sum(axis=1)
+        return -(target * np.log(p) + (1 - target) * np.log(1 - p))
+
+    def point_grad(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
+        eps = _eps(out.dtype)
+        p = np.clip(out, eps, 1 - eps)
+        return (p - target) / (p * (1 - p))
+
+    def per_example(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
+        return self.point_value(out, target).reshape(out.shape[0], -1).sum(axis=1)
 
     def value(self, out: np.ndarray, target: np.ndarray) -> float:
         return float(self.per_example(out, target).mean())
 
     def grad(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
-        eps = _eps(out.dtype)
-        p = np.clip(out, eps, 1 - eps)
-        return (p - target) / (p * (1 - p)) / out.shape[0]
+        return self.point_grad(out, target) / out.shape[0]
 
 
 class CrossEntropy(Loss):

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from . import conv  # noqa: F401  (registers conv layers)
 from .activations import canonical_activation
 from .errors import EngineError
 from .init import param_budget

@@ -1,0 +1,379 @@
+"""The LeNet page and its API: draw a digit, read every layer; inspect units and filters; train from scratch."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Depends, Query, Response, WebSocket
+from fastapi.responses import JSONResponse
+
+from engine.digits import decode_png_data_url, ink_from_values, preprocess_digit
+from engine.errors import EngineError
+from engine.lenet import LAYER_NAMES, OUTPUT_SHAPES, LeNet5
+from engine.lenet_train import DigitArrays, LeNetTraining, evaluate, probe_indices
+from engine.mnist import load_mnist10k
+
+from ..arrays import encode
+from ..deps import get_store, settings_of
+from ..errors import too_large
+from ..live import LiveHandlers, reject, stream
+from ..schemas.common import EncodingParam
+from ..schemas.lenet import (
+    CreateSession,
+    Evaluation,
+    Filters,
+    Prediction,
+    PredictRequest,
+    Samples,
+    SessionState,
+    TrainRequest,
+    UnitDetail,
+    UnitRequest,
+)
+from ..settings import Settings
+from ..store import Session, SessionNotFound, SessionStore
+
+router = APIRouter(tags=["lenet"])
+KIND = "lenet"
+EMPTY_MESSAGE = "The image is empty: draw a digit (white ink on black, or any ink on a transparent canvas)."
+LIVE_FRAMES_PER_EPOCH = 5  # a live frame trains a fifth of an epoch, so the curves move about five times a second
+LIVE_EPOCH_LIMIT = 100  # a tab left open stops here instead of using a shared CPU for ever
+HISTORY_TAIL = 30
+MAX_SAMPLES = 50
+
+Store = Annotated[SessionStore, Depends(get_store)]
+Config = Annotated[Settings, Depends(settings_of)]
+Enc = Annotated[EncodingParam, Query(description="json: nested lists; base64: {dtype, shape, data} per array")]
+SessionParam = Annotated[str | None, Query(description="A training session's id, to use its model")]
+
+
+@dataclass
+class GuardedModel:
+    """A model and the lock that keeps one pass at a time on it (conv layers reuse their work buffers)."""
+
+    model: LeNet5
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass
+class LeNetSession:
+    training: LeNetTraining
+    # Predictions read this copy, refreshed after every training chunk, so drawing never waits for training.
+    snapshot: GuardedModel
+    probes: np.ndarray
+
+    def refresh_snapshot(self) -> None:
+        with self.snapshot.lock:
+            self.snapshot.model.copy_weights_from(self.training.model)
+
+
+class _Shared:
+    """What every request reads and nobody changes: the digits, the shipped model, its test-set evaluation."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._digits: DigitArrays | None = None
+        self._shipped: GuardedModel | None = None
+        self._evaluation: dict[str, Any] | None = None
+
+    def digits(self) -> DigitArrays:
+        with self._lock:
+            if self._digits is None:
+                self._digits = DigitArrays.from_split(load_mnist10k())
+            return self._digits
+
+    def shipped(self) -> GuardedModel:
+        with self._lock:
+            if self._shipped is None:
+                self._shipped = GuardedModel(LeNet5.load())
+            return self._shipped
+
+    def shipped_evaluation(self) -> dict[str, Any]:
+        guarded, digits = self.shipped(), self.digits()
+        with self._lock:
+            if self._evaluation is None:
+                with guarded.lock:
+                    self._evaluation = evaluate(guarded.model, digits.x_test, digits.y_test)
+            return self._evaluation
+
+
+shared = _Shared()
+
+
+# --- models --------------------------------------------------------------------------------------
+
+
+def model_info(session: Session | None, guarded: GuardedModel) -> dict[str, Any]:
+    model = guarded.model
+    if session is None:
+        return {"source": "shipped", "session": None, "activation": model.activation, "pooling": model.pooling,
+                "step": model.meta.get("steps"), "epoch": model.meta.get("epochs"),
+                "test_accuracy": model.meta.get("test_accuracy")}
+    training: LeNetTraining = session.obj.training
+    tested = [h["test_accuracy"] for h in training.history if h.get("test_accuracy") is not None]
+    return {"source": "session", "session": session.id, "activation": model.activation, "pooling": model.pooling,
+            "step": training.steps, "epoch": training.epoch, "test_accuracy": tested[-1] if tested else None}
+
+
+def resolve(session_id: str | None, store: SessionStore) -> tuple[Session | None, GuardedModel]:
+    if session_id is None:
+        return None, shared.shipped()
+    session = store.get(session_id, KIND)
+    return session, session.obj.snapshot
+
+
+def read_image(body: PredictRequest, settings: Settings) -> np.ndarray:
+    """The request's image as a float32 ink image in 0..1."""
+    if (body.image is None) == (body.png is None):
+        raise EngineError("give either 'image' (rows of grey levels) or 'png' (a PNG data URL), not both or neither")
+    limit = settings.max_predict_image_size
+    if body.png is not None:
+        image = decode_png_data_url(body.png)
+    else:
+        rows, cols = len(body.image), max((len(r) for r in body.image), default=0)
+        if rows > limit or cols > limit:
+            raise too_large("the image's larger side", max(rows, cols), limit, "max_predict_image_size")
+        image = ink_from_values(body.image, float(body.max_value), body.invert)
+    if max(image.shape) > limit:
+        raise too_large("the image's larger side", max(image.shape), limit, "max_predict_image_size")
+    return image
+
+
+def network_input(image: np.ndarray, preprocess: bool) -> np.ndarray | None:
+    if preprocess:
+        return preprocess_digit(image)
+    if image.shape != (28, 28):
+        raise EngineError(f"without preprocessing the image must be 28×28 (an MNIST digit), got "
+                          f"{image.shape[0]}×{image.shape[1]}; or leave 'preprocess' on")
+    return image if np.any(image) else None
+
+
+# --- predictions and inspection -----------------------------------------------------------------
+
+
+@router.post("/api/lenet/predict", response_model=Prediction, summary="Classify a digit, with every layer's output")
+def predict(body: PredictRequest, store: Store, settings: Config, encoding: Enc = "json") -> Response:
+    """A grayscale image (numbers or a PNG data URL), preprocessed like MNIST unless told otherwise, through
+    LeNet-5: the digit, the ten probabilities, the 28×28 input it read and every layer's output. An image
+    without ink gets `empty: true` and a message instead of a guess."""
+    session, guarded = resolve(body.session, store)
+    x = network_input(read_image(body, settings), body.preprocess)
+    info = model_info(session, guarded)
+    if x is None:
+        return JSONResponse({"empty": True, "message": EMPTY_MESSAGE, "digit": None, "probabilities": None,
+                             "input": None, "layers": None, "model": info})
+    with guarded.lock:
+        outputs = guarded.model.layer_outputs(x)
+    probabilities = outputs["probabilities"]
+    # Returned directly: the payload is built to the schema, and skipping FastAPI's re-validation of
+    # thousands of numbers keeps a prediction within a few milliseconds.
+    return JSONResponse({
+        "empty": False, "message": None, "digit": int(np.argmax(probabilities)),
+        "probabilities": [float(p) for p in probabilities],
+        "input": encode(outputs["input"][0], encoding),
+        "layers": {name: encode(outputs[name], encoding) for name in LAYER_NAMES},
+        "model": info,
+    })
+
+
+@router.post("/api/lenet/unit", response_model=UnitDetail, response_model_exclude_none=True,
+             summary="The arithmetic behind one unit")
+def unit(body: UnitRequest, store: Store) -> dict[str, Any]:
+    """For the 28×28 input of a prediction: one unit's window on the layer before, the kernel or weights, the
+    products, the bias, the sum and the activation (conv, dense), or the window and its max / mean (pool),
+    with its receptive field on the layer before and on the input."""
+    session, guarded = resolve(body.session, store)
+    image = ink_from_values(body.image)
+    if image.shape != (28, 28):
+        raise EngineError(f"the image must be the network's 28×28 input, got {image.shape[0]}×{image.shape[1]}")
+    with guarded.lock:
+        return guarded.model.unit(image, body.layer, body.index, body.row, body.col)
+
+
+@router.get("/api/lenet/filters", response_model=Filters, summary="The learned conv1 and conv2 filters")
+def filters(store: Store, session: SessionParam = None, encoding: Enc = "json") -> dict[str, Any]:
+    owner, guarded = resolve(session, store)
+    with guarded.lock:
+        kernels = {name: {k: v.copy() for k, v in layer.items()} for name, layer in guarded.model.filters().items()}
+    return {**encode(kernels, encoding), "model": model_info(owner, guarded)}
+
+
+@router.get("/api/lenet/model", summary="The shipped model: settings, training command, accuracy, layer shapes")
+def model() -> dict[str, Any]:
+    guarded = shared.shipped()
+    m = guarded.model
+    return encode({"activation": m.activation, "pooling": m.pooling, "parameters": m.net.num_params,
+                   "layers": [{"name": name, "shape": list(OUTPUT_SHAPES[name])} for name in ("input", *LAYER_NAMES)],
+                   "training": m.meta})
+
+
+@router.get("/api/lenet/samples", response_model=Samples, summary="Test digits with their labels")
+def samples(
+    digit: Annotated[int | None, Query(ge=0, le=9, description="Only this digit (default: any)")] = None,
+    n: Annotated[int, Query(ge=1, le=MAX_SAMPLES, description="How many")] = 5,
+    seed: Annotated[int | None, Query(ge=0, description="Seed of the choice (default: a new random one)")] = None,
+    encoding: Enc = "json",
+) -> dict[str, Any]:
+    """Random digits from the 2,000 test digits (which the shipped model never trained on)."""
+    digits = shared.digits()
+    pool = np.arange(len(digits.y_test)) if digit is None else np.flatnonzero(digits.y_test == digit)
+    rng = np.random.default_rng(secrets.randbits(64) if seed is None else seed)
+    chosen = rng.choice(pool, size=min(n, len(pool)), replace=False)
+    return {"samples": [{"index": int(i), "label": int(digits.y_test[i]),
+                         "image": encode(digits.x_test[i, 0], encoding)} for i in chosen]}
+
+
+@router.get("/api/lenet/mistakes", response_model=Evaluation, summary="Test digits the model gets wrong")
+def mistakes(store: Store, session: SessionParam = None, encoding: Enc = "json") -> dict[str, Any]:
+    """Accuracy and confusion matrix on the 2,000 test digits, and every digit read wrong (most confident
+    first). For the shipped model this is computed once and cached."""
+    owner, guarded = resolve(session, store)
+    digits = shared.digits()
+    if owner is None:
+        result = shared.shipped_evaluation()
+    else:
+        with guarded.lock:
+            result = evaluate(guarded.model, digits.x_test, digits.y_test)
+    predicted, probs, labels = result["predicted"], result["probabilities"], digits.y_test
+    wrong = np.flatnonzero(predicted != labels)
+    wrong = wrong[np.argsort(-probs[wrong, predicted[wrong]], kind="stable")]
+    return {
+        "accuracy": result["accuracy"], "correct": int((predicted == labels).sum()), "total": len(labels),
+        "confusion": result["confusion"].tolist(),
+        "mistakes": [{"index": int(i), "label": int(labels[i]), "predicted": int(predicted[i]),
+                      "confidence": float(probs[i, predicted[i]]), "probabilities": probs[i].tolist(),
+                      "image": encode(digits.x_test[i, 0], encoding)} for i in wrong],
+        "model": model_info(owner, guarded),
+    }
+
+
+# --- training sessions --------------------------------------------------------------------------
+
+
+def session_state(session: Session, encoding: EncodingParam = "json") -> dict[str, Any]:
+    lenet: LeNetSession = session.obj
+    training = lenet.training
+    digits = shared.digits()
+    probe = probe_frame(lenet)
+    return encode({
+        "id": session.id, "activation": training.model.activation, "pooling": training.model.pooling,
+        "learning_rate": training.optimizer.learning_rate, "batch_size": training.batch_size,
+        "augment": training.augment, "step": training.steps, "epoch": training.epoch,
+        "steps_per_epoch": training.steps_per_epoch, "diverged": training.diverged, "message": training.message,
+        "history": training.history, "probe_indices": lenet.probes.tolist(),
+        "probe_labels": digits.y_test[lenet.probes].tolist(), "probe_images": digits.x_test[lenet.probes, 0],
+        "probe_predicted": probe["predicted"], "probe_probabilities": probe["probabilities"],
+        "conv1": training.model.filters()["conv1"]["weight"].copy(),
+    }, encoding)
+
+
+def probe_frame(lenet: LeNetSession) -> dict[str, Any]:
+    digits = shared.digits()
+    logits = lenet.training.model.logits(digits.x_test[lenet.probes])
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return {"predicted": logits.argmax(axis=1).tolist(), "probabilities": shifted / shifted.sum(axis=1, keepdims=True)}
+
+
+@router.post("/api/lenet/sessions", response_model=SessionState, status_code=201,
+             summary="Start training a fresh LeNet-5")
+def create_session(body: CreateSession, store: Store, encoding: Enc = "json") -> dict[str, Any]:
+    """A new LeNet-5 with random weights on the 8,000 training digits. Train it over the WebSocket
+    /ws/lenet/{id} (play / pause / step) or with POST …/train; predict with it by passing `session`."""
+    model = LeNet5(body.activation, body.pooling, seed=body.seed)
+    training = LeNetTraining(model, shared.digits(), learning_rate=body.learning_rate, batch_size=body.batch_size,
+                             augment=body.augment, seed=body.seed)
+    training.record_start()
+    snapshot = LeNet5(body.activation, body.pooling, seed=body.seed)
+    lenet = LeNetSession(training, GuardedModel(snapshot), probe_indices(shared.digits().y_test))
+    lenet.refresh_snapshot()
+    return session_state(store.add(KIND, lenet), encoding)
+
+
+@router.get("/api/lenet/sessions/{session_id}", response_model=SessionState, summary="A training session's state")
+def get_session(session_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
+    session = store.get(session_id, KIND)
+    with session.lock:
+        return session_state(session, encoding)
+
+
+@router.delete("/api/lenet/sessions/{session_id}", status_code=204, summary="Delete a training session")
+def delete_session(session_id: str, store: Store) -> Response:
+    store.delete(session_id, KIND)
+    return Response(status_code=204)
+
+
+@router.post("/api/lenet/sessions/{session_id}/train", response_model=SessionState,
+             summary="Train for some steps or epochs")
+def train_session(session_id: str, body: TrainRequest, store: Store, settings: Config,
+                  encoding: Enc = "json") -> dict[str, Any]:
+    session = store.get(session_id, KIND)
+    with session.lock:
+        lenet: LeNetSession = session.obj
+        training = lenet.training
+        total = body.steps + body.epochs * training.steps_per_epoch
+        if total > settings.max_steps_per_request:
+            raise too_large("steps", total, settings.max_steps_per_request, "max_steps_per_request")
+        if body.steps:
+            training.train_chunk(body.steps)
+        for _ in range(body.epochs):
+            training.train_chunk(training.steps_per_epoch)
+        lenet.refresh_snapshot()
+        return session_state(session, encoding)
+
+
+def live_handlers(session: Session) -> LiveHandlers:
+    lenet: LeNetSession = session.obj
+    training = lenet.training
+
+    def train(unit: str) -> None:
+        steps = 1 if unit == "batch" else max(1, training.steps_per_epoch // LIVE_FRAMES_PER_EPOCH)
+        try:
+            training.train_chunk(steps)
+        finally:
+            lenet.refresh_snapshot()
+
+    def frame() -> dict[str, Any]:
+        probe = probe_frame(lenet)
+        return {"step": training.steps, "epoch": training.epoch, "learning_rate": training.optimizer.learning_rate,
+                "augment": training.augment, "diverged": training.diverged, "message": training.message,
+                "history_tail": encode(training.history[-HISTORY_TAIL:]), "history_length": len(training.history),
+                "conv1": encode(training.model.filters()["conv1"]["weight"].copy(), "base64"),
+                "probe_predicted": probe["predicted"], "probe_probabilities": encode(probe["probabilities"], "base64"),
+                "limit_reached": training.epoch >= LIVE_EPOCH_LIMIT}
+
+    def configure(message: dict[str, Any]) -> None:
+        known = {"type", "learning_rate", "augment"}
+        if set(message) - known:
+            raise EngineError(f"unknown config fields {sorted(set(message) - known)}; use learning_rate, augment")
+        if "learning_rate" in message:
+            value = message["learning_rate"]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+                raise EngineError(f"learning_rate must be a number in (0, 1], got {value!r}")
+            training.set_learning_rate(float(value))
+        if "augment" in message:
+            if not isinstance(message["augment"], bool):
+                raise EngineError(f"augment must be true or false, got {message['augment']!r}")
+            training.augment = message["augment"]
+
+    return LiveHandlers(train=train, frame=frame, configure=configure,
+                        finished=lambda: training.epoch >= LIVE_EPOCH_LIMIT)
+
+
+@router.websocket("/ws/lenet/{session_id}")
+async def live(websocket: WebSocket, session_id: str) -> None:
+    """Live training: send {"type": "play" | "pause" | "step" | "frame"} or {"type": "config", "learning_rate",
+    "augment"}. Each frame trains a fifth of an epoch (a "step" with unit "batch" trains one batch), then sends
+    the step, epoch, the newest history entries (test accuracy at every epoch's end), conv1's filters and the
+    predictions on the session's fixed test digits (base64 arrays)."""
+    store: SessionStore = websocket.app.state.store
+    settings: Settings = websocket.app.state.settings
+    try:
+        session = store.get(session_id, KIND)
+    except SessionNotFound as exc:
+        await reject(websocket, str(exc))
+        return
+    await stream(websocket, session, live_handlers(session), settings.max_frames_per_second)

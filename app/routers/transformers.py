@@ -1,0 +1,235 @@
+"""Transformer sessions: create from a task preset, inspect, train, run typed sequences, stream live."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Depends, Query, Response, WebSocket
+
+from engine.errors import EngineError
+from engine.tasks import PRESETS, list_presets
+from engine.transformer_trainer import Prediction, TransformerTrainer
+
+from ..arrays import encode
+from ..deps import get_store, settings_of
+from ..errors import too_large
+from ..live import LiveHandlers, reject, stream
+from ..schemas.common import EncodingParam
+from ..schemas.transformers import (
+    CreateTransformer,
+    ForwardTransformer,
+    ForwardTransformerResult,
+    TrainTransformer,
+    TrainTransformerResult,
+    TransformerState,
+)
+from ..settings import Settings
+from ..store import Session, SessionNotFound, SessionStore
+
+router = APIRouter(tags=["transformers"])
+KIND = "transformer"
+HISTORY_TAIL = 50  # history entries in every live frame: enough to bridge frames dropped for a slow client
+
+Store = Annotated[SessionStore, Depends(get_store)]
+Config = Annotated[Settings, Depends(settings_of)]
+Enc = Annotated[EncodingParam, Query(description="json: nested lists; base64: {dtype, shape, data} per array")]
+
+
+def build(body: CreateTransformer, settings: Settings) -> TransformerTrainer:
+    if body.preset not in PRESETS:
+        raise EngineError(f"unknown task preset '{body.preset}'; use one of: {', '.join(PRESETS)}")
+    train = body.train.model_dump(exclude_none=True) if body.train else {}
+    if train.get("batch_size", 0) > settings.max_batch_size:
+        raise too_large("batch_size", train["batch_size"], settings.max_batch_size, "max_batch_size")
+    return TransformerTrainer(
+        body.preset, model=body.model.model_dump(exclude_none=True) if body.model else None, train=train,
+        task=body.task.model_dump(exclude_none=True) if body.task else None, max_params=settings.max_parameters)
+
+
+def attention_info(trainer: TransformerTrainer) -> list[dict[str, Any]]:
+    encdec = trainer.model.config.arch == "encoder-decoder"
+    out = []
+    for kind, layer, module in trainer.model.attention_layers():
+        queries = "src" if kind == "encoder" else "inputs"
+        keys = "src" if kind in ("encoder", "cross") else "inputs"
+        out.append({"id": f"{kind}-{layer}", "kind": kind, "layer": layer, "heads": module.num_heads,
+                    "causal": module.causal, "queries": queries if encdec else "inputs",
+                    "keys": keys if encdec else "inputs"})
+    return out
+
+
+def state_of(session: Session, settings: Settings) -> dict[str, Any]:
+    trainer: TransformerTrainer = session.obj
+    preset = PRESETS[trainer.preset]
+    return encode({
+        "id": session.id, "preset": trainer.preset, "title": preset["title"], "description": preset["description"],
+        "settings": trainer.settings, "task": trainer.task.describe(), "model": trainer.model.describe(),
+        "attention": attention_info(trainer), "step": trainer.step_count, "history": trainer.history,
+        "latest": trainer.latest(), "diverged": trainer.diverged, "message": trainer.message,
+        "stream_every": session.extra.get("every", settings.attention_stream_every),
+    })
+
+
+def names(vocab: list[str], ids: list[int] | None) -> list[str] | None:
+    return None if ids is None else [vocab[i] for i in ids]
+
+
+def prediction_payload(trainer: TransformerTrainer, typed: list[int], pred: Prediction, full: bool,
+                       encoding: EncodingParam) -> dict[str, Any]:
+    """Answer and every attention map of the model's last pass (the one `predict` left in its trace)."""
+    task = trainer.task
+    src_tokens = names(task.src_vocab, pred.src)
+    input_tokens = names(task.input_vocab, pred.inputs) or []
+    streams = {"src": src_tokens, "inputs": input_tokens}
+    maps = []
+    for info, (_, _, module) in zip(attention_info(trainer), trainer.model.attention_layers(), strict=True):
+        trace = module.trace()
+        entry: dict[str, Any] = {"id": info["id"], "kind": info["kind"], "layer": info["layer"],
+                                 "query_tokens": streams[info["queries"]], "key_tokens": streams[info["keys"]],
+                                 "weights": trace["weights"][0]}
+        if full:
+            entry.update({k: trace[k][0] for k in ("q", "k", "v", "raw", "scaled", "masked", "head_out")})
+        maps.append(entry)
+    expected = task.expected(typed)
+    correct = all(e is None or e == o for e, o in zip(expected, pred.output, strict=False))
+    return {
+        "step": trainer.step_count, "typed": names(task.typed_vocab, typed), "src_tokens": src_tokens,
+        "input_tokens": input_tokens, "output": names(task.output_vocab, pred.output), "output_ids": pred.output,
+        "expected": [None if e is None else task.output_vocab[e] for e in expected],
+        "correct": bool(correct), "output_vocab": task.output_vocab,
+        "probabilities": encode(pred.probabilities.astype(np.float32), encoding),
+        "d_k": trainer.model.config.d_model // trainer.model.config.heads,
+        "attention": encode(maps, encoding),
+    }
+
+
+@router.get("/api/transformers/presets", summary="The task presets")
+def presets() -> list[dict[str, Any]]:
+    """Each preset's task, model sizes and training settings, with a sentence on what to watch for."""
+    return list_presets()
+
+
+@router.post("/api/transformers", response_model=TransformerState, status_code=201,
+             summary="Create a transformer session")
+def create(body: CreateTransformer, store: Store, settings: Config) -> dict[str, Any]:
+    """A fresh model for a task preset (sizes and settings may override the preset's)."""
+    trainer = build(body, settings)
+    trainer.record()
+    return state_of(store.add(KIND, trainer), settings)
+
+
+@router.get("/api/transformers/{session_id}", response_model=TransformerState, summary="A session's state")
+def get_state(session_id: str, store: Store, settings: Config) -> dict[str, Any]:
+    session = store.get(session_id, KIND)
+    with session.lock:
+        return state_of(session, settings)
+
+
+@router.delete("/api/transformers/{session_id}", status_code=204, summary="Delete a session")
+def delete(session_id: str, store: Store) -> Response:
+    store.delete(session_id, KIND)
+    return Response(status_code=204)
+
+
+@router.post("/api/transformers/{session_id}/train", response_model=TrainTransformerResult,
+             summary="Train for some steps")
+def train(session_id: str, body: TrainTransformer, store: Store, settings: Config) -> dict[str, Any]:
+    if body.steps > settings.max_steps_per_request:
+        raise too_large("steps", body.steps, settings.max_steps_per_request, "max_steps_per_request")
+    session = store.get(session_id, KIND)
+    with session.lock:
+        trainer: TransformerTrainer = session.obj
+        history = trainer.train(body.steps, record_every=body.record_every)
+        return encode({"history": history, "step": trainer.step_count, "latest": trainer.latest(),
+                       "diverged": trainer.diverged, "message": trainer.message})
+
+
+@router.post("/api/transformers/{session_id}/reset", response_model=TransformerState,
+             summary="Fresh weights, same settings")
+def reset(session_id: str, store: Store, settings: Config) -> dict[str, Any]:
+    session = store.get(session_id, KIND)
+    with session.lock:
+        session.obj.reset()
+        session.obj.record()
+        return state_of(session, settings)
+
+
+@router.post("/api/transformers/{session_id}/forward", response_model=ForwardTransformerResult,
+             summary="Run your own sequence")
+def forward(session_id: str, body: ForwardTransformer, store: Store, encoding: Enc = "json") -> dict[str, Any]:
+    """The model's answer for your tokens (greedy decoding where the task writes one) and every layer × head's
+    attention weights; with `trace`, also Q, K, V, the score stages and the heads' outputs.
+    Unknown tokens or too long a sequence: 422 naming the vocabulary and the limit."""
+    session = store.get(session_id, KIND)
+    with session.lock:
+        trainer: TransformerTrainer = session.obj
+        typed = trainer.task.parse(body.tokens)
+        return prediction_payload(trainer, typed, trainer.predict(typed), body.trace, encoding)
+
+
+# --- live training ----------------------------------------------------------------------------
+
+
+def live_handlers(session: Session, settings: Settings) -> LiveHandlers:
+    # session.obj stays the same object for the session's life (reset re-initialises it in place).
+    trainer: TransformerTrainer = session.obj
+
+    def every() -> int:
+        return int(session.extra.get("every", settings.attention_stream_every))
+
+    def train(unit: str) -> None:
+        trainer.train(1 if unit == "batch" else every(), record_every=every())
+
+    def frame() -> dict[str, Any]:
+        probe = session.extra.get("probe")
+        if probe is None:
+            pred = trainer.probe()
+            typed = trainer.held_out.src[0] if trainer.held_out.src is not None else trainer.held_out.inputs[0]
+            typed = typed.tolist()[: trainer.task.max_typed]
+        else:
+            typed, pred = probe, trainer.predict(probe)
+        return {"step": trainer.step_count, "diverged": trainer.diverged, "message": trainer.message,
+                "latest": encode(trainer.latest()), "history_tail": encode(trainer.history[-HISTORY_TAIL:]),
+                "history_length": len(trainer.history), "every": every(),
+                "learning_rate": trainer.optimizer.learning_rate,
+                "probe": prediction_payload(trainer, typed, pred, False, "base64")}
+
+    def configure(message: dict[str, Any]) -> None:
+        known = {"type", "learning_rate", "every", "probe"}
+        if set(message) - known:
+            raise EngineError(f"unknown config fields {sorted(set(message) - known)}; use learning_rate, every, "
+                              f"probe")
+        if "learning_rate" in message:
+            trainer.set_learning_rate(_number(message["learning_rate"], "learning_rate"))
+        if "every" in message:
+            value = message["every"]
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+                raise EngineError(f"every must be a whole number of steps from 1 to 1000, got {value!r}")
+            session.extra["every"] = value
+        if "probe" in message:
+            probe = message["probe"]
+            session.extra["probe"] = None if probe in (None, "") else trainer.task.parse(probe)
+
+    return LiveHandlers(train=train, frame=frame, configure=configure)
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise EngineError(f"{name} must be a number, got {value!r}")
+    return float(value)
+
+
+@router.websocket("/ws/transformers/{session_id}")
+async def live(websocket: WebSocket, session_id: str) -> None:
+    """Live training: send {"type": "play" | "pause" | "step" | "frame"} or {"type": "config", "learning_rate",
+    "every", "probe"}; every frame trains `every` steps, then sends the metrics and the attention maps of the
+    probe sequence (base64)."""
+    store: SessionStore = websocket.app.state.store
+    settings: Settings = websocket.app.state.settings
+    try:
+        session = store.get(session_id, KIND)
+    except SessionNotFound as exc:
+        await reject(websocket, str(exc))
+        return
+    await stream(websocket, session, live_handlers(session, settings), settings.max_frames_per_second)
