@@ -219,8 +219,9 @@ def test_three_classes_curves_and_the_gallery(page):
     page.get_by_test_id("neuron-3-2").wait_for()  # three output neurons: softmax over the classes
     assert page.get_by_test_id("point-class-2").is_visible()
     page.get_by_test_id("dataset-sin").click()
-    page.get_by_test_id("feature-sinx1").wait_for()
-    assert page.locator("[data-testid^=feature-]").count() == 3  # x1, x1², sin x1
+    # 1-D data offer only the features of x1: x1, x1², sin x1.
+    page.wait_for_function("document.querySelectorAll('[data-testid^=feature-]').length === 3")
+    assert page.get_by_test_id("feature-sinx1").is_visible()
     page.get_by_test_id("step-button").click()
     page.wait_for_function("document.querySelector('[data-testid=epoch-counter]').textContent === '000,001'")
     page.get_by_test_id("neuron-1-0").hover()
