@@ -23,7 +23,7 @@ const ui = {
   granularity: $("granularity"), progress: $("stage-list"), counter: $("step-counter"), points: $("points"),
   graph: $("graph"), title: $("stage-title"), caption: $("stage-caption"), formula: $("stage-formula"),
   stepsTab: $("steps-tab"), matrixTab: $("matrix-tab"), steps: $("steps-view"), matrix: $("matrix-view"),
-  editor: $("number-editor"),
+  editor: $("number-editor"), stageRow: document.querySelector(".bp-stage-row"),
 };
 
 const state = {
@@ -188,11 +188,11 @@ function summary() {
   const sizes = [state.network.layers[0].input_shape[0], ...state.network.layers.filter((l) => l.type === "dense")
     .map((l) => l.output_shape[0])];
   const name = (a) => (a === "linear" ? "none" : a === "relu" ? "ReLU" : a);
-  const hidden = acts.length > 1 ? acts[0] : null;
-  const output = acts[acts.length - 1];
+  const hidden = [...new Set(acts.slice(0, -1))].map(name).join("/") || null;
+  const output = name(acts[acts.length - 1]);
   const act = hidden === null || hidden === output
-    ? (output === "linear" ? "no activation" : name(output))
-    : `${hidden === "linear" ? "no activation" : name(hidden)}, output ${name(output)}`;
+    ? (output === "none" ? "no activation" : output)
+    : `${hidden === "none" ? "no activation" : hidden}, output ${output}`;
   const opt = state.network.spec.optimizer;
   return `${state.name} · ${sizes.join(" → ")} · ${act} · ${LOSS_NAMES[lossName()]} · α = ${opt.learning_rate}` +
     `${opt.type === "sgd" ? "" : ` · ${opt.type}`} · step ${state.walk ? state.walk.step : state.network.step}`;
@@ -213,6 +213,9 @@ function render() {
   const ctx = { point: state.point, count: model.points || 1, lossName: lossName(), outputs: outputs.length,
     outputLabels: outputs };
   ui.summary.textContent = summary();
+  // Deeper or wider networks get the whole width for the graph; the explanation moves below it.
+  const widest = Math.max(...state.walk.labels.neurons.map((c) => c.length));
+  ui.stageRow.classList.toggle("wide-graph", state.walk.labels.neurons.length > 3 || widest > 4);
   graph.render(graphView(model, state.walk, state.point, LOSS_NAMES[lossName()]));
   renderStage(model, ctx);
   renderProgress();
