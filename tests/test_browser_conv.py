@@ -131,6 +131,9 @@ def test_editing_input_and_kernel_cells_recomputes(page):
     kernel.press("Enter")
     page.wait_for_function("document.querySelector('[data-testid=conv-cell-0-0]').innerText.trim() === '5'")
     assert text(page, "conv-arithmetic").startswith("5×1 + 1×0 + 1×1 + 0×0 + 1×(−2)")
+    set_number(page, "conv-bias", 0.5)
+    page.wait_for_function("document.querySelector('[data-testid=conv-cell-0-0]').innerText.trim() === '5.5'")
+    assert text(page, "conv-arithmetic").endswith("0×0 + 1×1 + 0.5 = 5.5")
 
 
 def test_multichannel_view_adds_three_channel_sums_and_the_bias(page):
@@ -178,6 +181,11 @@ def test_negative_outputs_are_shown_and_clipping_is_a_choice(page):
     page.get_by_test_id("kernel-clip").check()
     assert f"{below:,} below 0" in text(page, "kernel-stats") and "Clipping hides" in text(page, "kernel-stats")
     assert canvas_pixels(page, "kernel-image-output") != diverging
+    # A blur keeps every output within 0–255: shown in gray, exactly, whatever the toggle says.
+    page.get_by_test_id("kernel-clip").uncheck()
+    page.get_by_test_id("kernel-preset-gauss3").click()
+    page.wait_for_function("document.querySelector('[data-testid=kernel-stats]').textContent.includes('nothing')")
+    assert text(page, "kernel-stats").endswith("shown in gray like the input: nothing is clipped.")
 
 
 def test_hovering_the_output_image_shows_that_pixels_arithmetic(page):
@@ -241,6 +249,16 @@ def test_parameter_calculator_defaults_and_edits(page):
     page.get_by_test_id("param-units").fill("100")
     page.wait_for_function("document.querySelector('[data-testid=param-fc]').textContent === '12,000,100'")
     assert text(page, "param-conv") == "8,400"
+
+
+def test_arithmetic_formatting(page):
+    open_page(page, "?still")
+    result = page.evaluate("""async () => {
+        const m = await import('/static/js/conv-arithmetic.js');
+        return [m.formatValue(4), m.formatValue(-2), m.formatValue(1 / 9), m.formatValue(123.456),
+                m.formatValue(-0), m.termStrings([[1, -2]], [[3, 0.5]]).join(' + ')];
+    }""")
+    assert result == ["4", "−2", "0.111", "123.5", "0", "1×3 + (−2)×0.5"]
 
 
 def test_page_texts(page):

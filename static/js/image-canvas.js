@@ -20,6 +20,28 @@ export function drawGray(canvas, values, rows, cols) {
   canvas.classList.add("pixelated");
 }
 
+/** A legend for gray images: a black-to-white bar between "0" and "255", with a label. */
+export function drawGrayLegend(container, label, width = 140) {
+  container.classList.add("legend");
+  const bar = document.createElement("canvas");
+  bar.width = width;
+  bar.height = 10;
+  const ctx = bar.getContext("2d");
+  const ramp = ctx.createLinearGradient(0, 0, width, 0);
+  ramp.addColorStop(0, "#000");
+  ramp.addColorStop(1, "#fff");
+  ctx.fillStyle = ramp;
+  ctx.fillRect(0, 0, width, 10);
+  bar.style.outline = "1px solid var(--border)";
+  const parts = [label, "0", bar, "255"].map((part) => {
+    if (typeof part !== "string") return part;
+    const span = document.createElement("span");
+    span.textContent = part;
+    return span;
+  });
+  container.replaceChildren(...parts);
+}
+
 /** Paint values on the diverging scale of ±range (beyond it, full colour); returns the range (for the legend). */
 export function drawDiverging(canvas, values, rows, cols, range) {
   return drawHeatmap(canvas, values, rows, cols, { scale: "diverging", range: range || 1 });

@@ -4,7 +4,7 @@ import { api, decodeArray } from "./api.js";
 import { formatValue, renderSum } from "./conv-arithmetic.js";
 import { createGrid, rangeOf } from "./conv-grid.js";
 import { drawLegend } from "./heatmap.js";
-import { drawDiverging, drawGray, flatten2d, frameWindow, nest, pixelAt } from "./image-canvas.js";
+import { drawDiverging, drawGray, drawGrayLegend, flatten2d, frameWindow, nest, pixelAt } from "./image-canvas.js";
 import { createDigitPad, decodePhoto } from "./image-source.js";
 
 const DIGIT_SIZE = 48;
@@ -195,14 +195,19 @@ export function initKernelGallery(root, { onError }) {
     const [rows, cols] = out.shape;
     const s = state.stats;
     const hidden = s.below_0 + s.above_255;
-    if (els.clip.checked) {
+    if (!hidden) {
+      // Every output is a valid pixel value: gray shows them all exactly, like the input.
       drawGray(els.output, out.data, rows, cols);
-      drawLegend(els.legend, { scale: "sequential", width: 140, label: "0 → 255, clipped" });
-      els.legend.querySelector("canvas").classList.add("gray-bar");
+      drawGrayLegend(els.legend, "gray");
+      els.stats.textContent = `All ${s.count.toLocaleString("en-US")} outputs lie within 0–255 ` +
+        `(${formatValue(s.min)} to ${formatValue(s.max)}), shown in gray like the input: nothing is clipped.`;
+    } else if (els.clip.checked) {
+      drawGray(els.output, out.data, rows, cols);
+      drawGrayLegend(els.legend, "clipped");
       els.stats.textContent = hidden
         ? `Clipping hides ${hidden.toLocaleString("en-US")} of ${s.count.toLocaleString("en-US")} pixels ` +
           `(${s.below_0.toLocaleString("en-US")} below 0, ${s.above_255.toLocaleString("en-US")} above 255).`
-        : `All ${s.count.toLocaleString("en-US")} outputs lie within 0–255: clipping hides nothing.`;
+        : "";
     } else {
       // Colour range: the 99th percentile of |output|, so a few extreme pixels do not wash out the rest.
       const range = drawDiverging(els.output, out.data, rows, cols, s.abs_p99 || Math.max(-s.min, s.max));

@@ -62,7 +62,10 @@ export function initSlidingWindow(root, { onError }) {
   function buildOutputGrid() {
     const [oh, ow] = outDims();
     if (!oh) {
-      els.output.replaceChildren();
+      const note = document.createElement("div");
+      note.className = "no-output";
+      note.textContent = "No output: the sizes do not fit.";
+      els.output.replaceChildren(note);
       els.outputDims.textContent = "—";
       return;
     }
@@ -82,7 +85,7 @@ export function initSlidingWindow(root, { onError }) {
     const result = state.result;
     if (!result) {
       grids.input.showWindow(null);
-      els.arithmetic.replaceChildren();
+      els.arithmetic.textContent = "—";
       els.position.textContent = "—";
       return;
     }
