@@ -32,9 +32,9 @@ function stackBlocks(kind, model) {
  */
 export function drawArchitecture(container, model, onBlock) {
   const columns = model.arch === "encoder-decoder" ? ["encoder", "decoder"] : [model.arch];
-  const colW = 196;
-  const margin = 46;
-  const width = columns.length * colW + (columns.length - 1) * 70 + 2 * margin;
+  const colW = 212;
+  const margin = 58;
+  const width = columns.length * colW + (columns.length - 1) * 60 + 2 * margin;
   const blocksPer = columns.map((c) => stackBlocks(c, model));
   const tallest = Math.max(...blocksPer.map((b) => b.length));
   const headH = 3 * (BLOCK_H + GAP) + 18; // linear, softmax, output label
@@ -74,7 +74,7 @@ export function drawArchitecture(container, model, onBlock) {
 
   const tops = {};
   columns.forEach((col, c) => {
-    const x = margin + c * (colW + 70);
+    const x = margin + c * (colW + 60);
     const cx = x + colW / 2;
     const bw = colW - 24;
     const bx = x + 12;
@@ -95,7 +95,7 @@ export function drawArchitecture(container, model, onBlock) {
       svg("path", { class: "wire", d: `M${cx - 5} ${plusY} H${cx + 5} M${cx} ${plusY - 5} V${plusY + 5}` }));
     arrow(cx, embedTop, cx, plusY + 9);
     const pos = block(`${col}-positional`, "positional", "Positional Enc.", isDecoder || columns.length === 1
-      ? cx + 18 : x - 40, y, 90, "positional");
+      ? cx + 18 : x - 50, y, 104, "positional");
     const posEdge = isDecoder || columns.length === 1 ? pos.x : pos.x + pos.w;
     arrow(posEdge, plusY, isDecoder || columns.length === 1 ? cx + 9 : cx - 9, plusY);
     // The stack: N × blocks, drawn inside a rounded box with "N×" beside it.

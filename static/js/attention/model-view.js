@@ -21,6 +21,8 @@ export class ModelView {
   /** Build the grid for a model's attention layers (from the session state). */
   build(attention) {
     this.layout = attention.map((a) => `${a.id}:${a.heads}`).join(",");
+    // Few maps get big thumbnails; many stay small enough to see the whole model at once.
+    const biggest = attention.length <= 2 ? 130 : attention.length <= 4 ? 104 : 84;
     this.cells.clear();
     this.container.replaceChildren();
     for (const [kind, title] of GROUPS) {
@@ -33,7 +35,7 @@ export class ModelView {
       h.textContent = title + (layers[0].causal ? " · masked" : "");
       const grid = document.createElement("div");
       grid.className = "mv-grid";
-      grid.style.gridTemplateColumns = `44px repeat(${heads}, minmax(34px, 84px))`;
+      grid.style.gridTemplateColumns = `44px repeat(${heads}, minmax(34px, ${biggest}px))`;
       grid.append(document.createElement("span"));
       for (let hd = 0; hd < heads; hd++) {
         const label = document.createElement("span");

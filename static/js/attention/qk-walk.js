@@ -53,9 +53,18 @@ export const STAGES = [
   },
 ];
 
-function vectorStrip(values, title) {
+function weightCell(w) {
   const span = document.createElement("span");
-  const compact = values.length > 16;
+  const bar = document.createElement("span");
+  bar.className = "weight-bar";
+  bar.style.width = `${Math.round(w * 60)}px`;
+  span.append(bar, w.toFixed(4));
+  return span;
+}
+
+/** A vector as a strip of cells coloured by value, with the numbers (or, when `compact` or long, on hover). */
+function vectorStrip(values, title, compact = values.length > 16) {
+  const span = document.createElement("span");
   span.className = compact ? "vec compact" : "vec";
   span.title = title;
   const range = Math.max(...values.map((v) => Math.abs(v)), 1e-9);
@@ -157,53 +166,47 @@ export function renderWalk(els, trace, sel, stage, onStage) {
   header.append(`${layerTitle(map.kind, map.layer)}, head ${head + 1} · query “${map.query_tokens[i]}” `
     + `(position ${i + 1}) · q =`, vectorStrip(q, "query vector q"));
 
+  // Columns come in as their stage is reached; the key vectors shrink to colour strips once their dot products
+  // are taken, and the score columns make room for the value vectors in the last stage.
+  const fmt = (v) => formatNumber(v, 4);
+  const columns = [
+    { name: "key", from: 0, cell: (j) => `${map.key_tokens[j]}  · ${j + 1}`, sum: () => "Σ" },
+    { name: "key vector k", from: 0, until: 4,
+      cell: (j) => vectorStrip(keys[j], `key vector of “${map.key_tokens[j]}”`, stage >= 2) },
+    { name: "q · k", from: 1, until: 4, cell: (j) => fmt(raw[j]) },
+    { name: "÷ √dₖ", from: 2, until: 4, cell: (j) => fmt(scaled[j]) },
+    { name: "+ mask", from: 3, until: 4, cell: (j) => (Number.isFinite(masked[j]) ? fmt(masked[j]) : "−∞"),
+      className: (j) => (Number.isFinite(masked[j]) ? "" : "masked") },
+    { name: "softmax a", from: 4, cell: (j) => weightCell(weights[j]), testid: (j) => `qk-weight-${j}`,
+      sum: () => weights.reduce((a, b) => a + b, 0).toFixed(3), sumTestid: "qk-softmax-sum" },
+    { name: "value vector v", from: 5, cell: (j) => vectorStrip(values[j], `value vector of “${map.key_tokens[j]}”`),
+      sum: () => { const o = document.createElement("span"); o.append("o = Σ a·v = ", vectorStrip(out, "the head's output o")); return o; },
+      sumTestid: "qk-head-output" },
+  ].filter((c) => stage >= c.from && stage <= (c.until ?? STAGES.length));
+
   const table = document.createElement("table");
   table.className = "walk-table";
   const headRow = document.createElement("tr");
-  const cols = [["key", 0], ["key vector k", 0], ["q · k", 1], ["÷ √dₖ", 2], ["+ mask", 3], ["softmax a", 4],
-    ["value vector v", 5]];
-  for (const [name, from] of cols) if (stage >= from) headRow.append(th(name, stage === from && from > 0 ? "new" : ""));
+  for (const c of columns) headRow.append(th(c.name, c.from === stage && stage > 0 ? "new" : ""));
   const thead = document.createElement("thead");
   thead.append(headRow);
   const tbody = document.createElement("tbody");
-  map.key_tokens.forEach((tok, j) => {
+  map.key_tokens.forEach((_, j) => {
     const tr = document.createElement("tr");
     if (j === i && map.kind !== "cross") tr.className = "is-query";
-    const cls = (from) => (stage === from ? "new" : "");
-    tr.append(td(`${tok}  · ${j + 1}`));
-    tr.append(td(vectorStrip(keys[j], `key vector of “${tok}”`)));
-    if (stage >= 1) tr.append(td(formatNumber(raw[j], 4), cls(1)));
-    if (stage >= 2) tr.append(td(formatNumber(scaled[j], 4), cls(2)));
-    if (stage >= 3) {
-      const isMasked = !Number.isFinite(masked[j]);
-      tr.append(td(isMasked ? "−∞" : formatNumber(masked[j], 4), `${cls(3)}${isMasked ? " masked" : ""}`));
-    }
-    if (stage >= 4) {
-      const cell = td("", cls(4));
-      const bar = document.createElement("span");
-      bar.className = "weight-bar";
-      bar.style.width = `${Math.round(weights[j] * 60)}px`;
-      cell.append(bar, weights[j].toFixed(4));
-      cell.setAttribute("data-testid", `qk-weight-${j}`);
+    for (const c of columns) {
+      const cell = td(c.cell(j), `${c.from === stage && stage > 0 ? "new" : ""} ${c.className ? c.className(j) : ""}`.trim());
+      if (c.testid) cell.setAttribute("data-testid", c.testid(j));
       tr.append(cell);
     }
-    if (stage >= 5) tr.append(td(vectorStrip(values[j], `value vector of “${tok}”`), cls(5)));
     tbody.append(tr);
   });
   if (stage >= 4) {
     const tr = document.createElement("tr");
     tr.className = "sum";
-    tr.append(td("Σ"), td(""));
-    for (let c = 1; c < 4; c++) if (stage >= c) tr.append(td(""));
-    const total = weights.reduce((a, b) => a + b, 0);
-    const sumCell = td(total.toFixed(3));
-    sumCell.setAttribute("data-testid", "qk-softmax-sum");
-    tr.append(sumCell);
-    if (stage >= 5) {
-      const o = document.createElement("span");
-      o.append("o = Σ a·v = ", vectorStrip(out, "the head's output o"));
-      const cell = td(o);
-      cell.setAttribute("data-testid", "qk-head-output");
+    for (const c of columns) {
+      const cell = td(c.sum ? c.sum() : "");
+      if (c.sumTestid) cell.setAttribute("data-testid", c.sumTestid);
       tr.append(cell);
     }
     tbody.append(tr);
