@@ -131,6 +131,9 @@ def test_editing_input_and_kernel_cells_recomputes(page):
     kernel.press("Enter")
     page.wait_for_function("document.querySelector('[data-testid=conv-cell-0-0]').innerText.trim() === '5'")
     assert text(page, "conv-arithmetic").startswith("5×1 + 1×0 + 1×1 + 0×0 + 1×(−2)")
+    set_number(page, "conv-bias", 0.5)
+    page.wait_for_function("document.querySelector('[data-testid=conv-cell-0-0]').innerText.trim() === '5.5'")
+    assert text(page, "conv-arithmetic").endswith("0×0 + 1×1 + 0.5 = 5.5")
 
 
 def test_multichannel_view_adds_three_channel_sums_and_the_bias(page):

@@ -38,44 +38,30 @@ function span(className, text) {
 
 /**
  * Write one window's sum into `container`: one line per kernel row ("1×1 + 1×0 + 1×1 +"), then
- * "= total". options: bias (shown as "+ b" when given and not null), result (the value after the sum, e.g.
- * the output number), products (k×k, to colour each term by its sign), label (a prefix like "R:"),
- * inline (all on one line).
+ * "= total". options: products (k×k, colours each term by its sign), bias (shown as "+ b" unless null).
  */
-export function renderSum(container, { window, kernel, products, total, bias = null, label = "", inline = false,
-  highlight = null }) {
+export function renderSum(container, { window, kernel, products, total, bias = null }) {
   container.replaceChildren();
   const k = window.length;
+  const terms = termStrings(window, kernel);
   const lines = [];
   for (let i = 0; i < k; i++) {
     const line = document.createElement("div");
     line.className = "sum-line";
-    if (i === 0 && label) line.append(span("sum-label", label));
     for (let j = 0; j < k; j++) {
-      const term = span("term", `${operand(window[i][j])}×${operand(kernel[i][j])}`);
+      const term = span("term", terms[i * k + j]);
       const p = products?.[i]?.[j];
       if (p !== undefined) {
         term.classList.add(p > 0 ? "pos" : p < 0 ? "neg" : "zero");
         term.title = `= ${formatValue(p)}`;
       }
-      if (highlight && highlight[0] === i && highlight[1] === j) term.classList.add("hl");
       line.append(term);
-      const last = i === k - 1 && j === k - 1;
-      if (!last) line.append(span("op", "+"));
+      if (i < k - 1 || j < k - 1) line.append(span("op", "+"));
     }
     lines.push(line);
   }
   const tail = lines[lines.length - 1];
-  if (bias !== null && bias !== undefined) {
-    tail.append(span("op", "+"), span("term bias", `${operand(bias)}`));
-  }
+  if (bias !== null && bias !== undefined) tail.append(span("op", "+"), span("term bias", operand(bias)));
   tail.append(span("op", "="), span("result", formatValue(total)));
-  if (inline) {
-    const one = document.createElement("div");
-    one.className = "sum-line";
-    for (const line of lines) one.append(...line.childNodes);
-    container.append(one);
-  } else {
-    container.append(...lines);
-  }
+  container.append(...lines);
 }

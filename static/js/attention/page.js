@@ -60,9 +60,11 @@ async function createSession(preset, overrides = {}) {
   }
   $("task-description").textContent = session.description;
   fillSizes(session);
+  $("attn-step").title = `Train ${session.stream_every} steps (one frame), then pause`;
   $("sequence-input").value = "";
   const task = session.task;
-  $("sequence-hint").textContent = `tokens: ${task.typed_vocab.join(" ")} · at most ${task.max_typed}`;
+  $("sequence-hint").textContent = `tokens: ${task.typed_vocab.join(" ")} · at most ${task.max_typed} · `
+    + `trained on ${task.length}`;
   modelView.build(info);
   drawArchitecture($("arch-figure"), { ...session.model, layers: session.model.layers }, onBlock);
   $("arch-note").textContent = "Click a block: attention blocks open their maps; the others say what they compute, "
