@@ -60,7 +60,7 @@ export class NetworkView {
     box.style.height = `${height}px`;
     const left = 56;
     const right = width - size - 16;
-    const spacing = Math.min(260, (right - left) / Math.max(1, columns.length - 1));
+    const spacing = Math.min(320, (right - left) / Math.max(1, columns.length - 1));
     const start = left;
     this.geometry = { size, step, columns, x: columns.map((_, c) => start + c * spacing),
                       y: (c, i) => HEADER + (most - columns[c]) * step / 2 + i * step };

@@ -1,6 +1,7 @@
 // The Playground page: wires the controls, the network view, the plots and the live socket to the API.
 // Every number drawn comes from the server (frames over /ws/networks/{id}, points and read-outs over REST).
 import { api, ApiError, decodeArrays, showError } from "./api.js";
+import { NEGATIVE, POSITIVE, rgb, ZERO } from "./colors.js";
 import { CurvePlot } from "./curve-plot.js";
 import { datasetPicker } from "./dataset-picker.js";
 import { formatNumber } from "./heatmap.js";
@@ -306,7 +307,10 @@ function drawLegend(focus) {
       `<span class="pg-swatch" style="background: rgb(${CLASS_COLORS[c].join(",")})"></span> class ${c}`).join(" ");
     return;
   }
-  legend.innerHTML = `<span>${formatNumber(low)}</span><span class="pg-legend-bar"></span><span>${formatNumber(high)}</span>`;
+  // The bar uses the very colours the maps are painted with (colors.js), in light and dark mode alike.
+  const bar = `linear-gradient(90deg, ${rgb(NEGATIVE)}, ${rgb(ZERO)}, ${rgb(POSITIVE)})`;
+  legend.innerHTML = `<span>${formatNumber(low)}</span><span class="pg-legend-bar" style="background: ${bar}"></span>` +
+    `<span>${formatNumber(high)}</span>`;
 }
 
 function drawPoints() {
@@ -436,12 +440,14 @@ function setPlaying(playing) {
 // --- changes --------------------------------------------------------------------------------------------
 
 /** Rebuild the network from `config` (fresh weights; the data stay unless their settings changed). */
-async function rebuild(config) {
+async function rebuild(config, { newData = false } = {}) {
   state.wantPlaying = false;
   send({ type: "pause" });
-  const dataChanged = ["dataset", "noise", "train_ratio", "data_seed"].some((k) => config[k] !== state.config[k]);
+  const dataChanged = newData || ["dataset", "noise", "train_ratio", "data_seed"].some((k) => config[k] !== state.config[k]);
   try {
-    const s = await api(`/api/playground/${state.id}`, { method: "PUT", body: config });
+    const s = await api(`/api/playground/${state.id}`, {
+      method: "PUT", body: config, query: { keep_points: String(!dataChanged) },
+    });
     adopt(s);
   } catch (err) {
     showError($("error-banner"), err);
@@ -476,8 +482,7 @@ function pickDataset(name) {
     config.features = [...state.catalog.defaults.features];
   }
   if (info.task === "regression" && config.loss === "cross_entropy") config.loss = "mse";
-  state.customData = false;
-  rebuild(config);
+  rebuild(config, { newData: true });
 }
 
 function toggleFeature(name) {
