@@ -348,6 +348,21 @@ def frame_of(session: Session, focus: tuple[int, int] | None = None) -> dict[str
 def get_frame(network_id: str, store: Store,
               focus_layer: Annotated[int | None, Query(ge=1, description="Dense layer (from 1) to focus")] = None,
               focus_index: Annotated[int, Query(ge=0, description="Neuron in that layer")] = 0) -> dict[str, Any]:
+    """**Live training over the WebSocket `/ws/networks/{id}`** (OpenAPI cannot describe WebSockets, so here):
+
+    - send `{"type": "play"}` / `{"type": "pause"}`: train between frames, one epoch per frame, at most
+      `GLASSBOX_MAX_FRAMES_PER_SECOND` (60) frames a second;
+    - `{"type": "step", "unit": "frame"}` one epoch, `"unit": "batch"` one mini-batch (pauses);
+    - `{"type": "config", "learning_rate": 0.1, "batch_size": 20, "optimizer": "adam", "regularization": "l2",
+      "reg_rate": 0.001, "focus": [layer, index] | null}`: settings that keep the weights, and which neuron's
+      map comes at full resolution in `focus` (layer 0 = the input features);
+    - `{"type": "frame"}`: send the current frame without training.
+
+    The server answers with frames — this response plus `type: "frame"`, `playing`, `dropped` (frames a slow
+    client missed: only the latest waits, never a queue) and `history: {from, entries}` (truncate your copy of
+    the metrics history to `from`, then append `entries`; no entry is lost with a dropped frame) — and
+    `{"type": "error", "detail"}` messages. Closing the socket stops the training; reconnecting resumes the
+    session. An unknown or expired session closes with code 4404."""
     session = store.get(network_id, KIND)
     with session.lock:
         focus = None if focus_layer is None else (focus_layer, focus_index)

@@ -201,6 +201,7 @@ function showSessionGone() {
 
 function receive(msg) {
   if (msg.type === "error") {
+    state.wantPlaying = false; // the server pauses on a training error
     showError($("error-banner"), new Error(msg.detail));
     return;
   }
@@ -210,6 +211,7 @@ function receive(msg) {
   const h = msg.history;
   state.history = state.history.slice(0, h.from).concat(h.entries);
   setPlaying(msg.playing);
+  if (msg.diverged) state.wantPlaying = false;
   state.frame = decodeArrays(msg);
   if (state.frame.layout.join() !== state.layout.join()) {
     state.layout = state.frame.layout;
@@ -342,6 +344,7 @@ function renderStructure() {
     maxNeurons: catalog.choices.max_neurons, axis: catalog.axis.data,
   });
   $("layer-count").textContent = String(config.hidden.length);
+  document.querySelector(".pg-layer-word").textContent = config.hidden.length === 1 ? "hidden layer" : "hidden layers";
   $("add-layer").disabled = config.hidden.length >= catalog.choices.max_hidden_layers;
   $("remove-layer").disabled = config.hidden.length === 0;
   $("features-caption").textContent = modelCaption(config, state.task);
@@ -757,11 +760,20 @@ async function buildGallery() {
 
 // --- wiring ---------------------------------------------------------------------------------------------
 
+function togglePlay() {
+  state.wantPlaying = !state.playing;
+  setPlaying(state.wantPlaying);
+  send({ type: state.wantPlaying ? "play" : "pause" });
+}
+
 function wireControls() {
-  $("play-button").addEventListener("click", () => {
-    state.wantPlaying = !state.playing;
-    setPlaying(state.wantPlaying);
-    send({ type: state.wantPlaying ? "play" : "pause" });
+  $("play-button").addEventListener("click", togglePlay);
+  document.addEventListener("keydown", (e) => {
+    // Space plays and pauses, unless the person is typing or on a control that takes the key itself.
+    const target = e.target;
+    if (e.key !== " " || e.repeat || target.closest("input, select, textarea, button, [role=switch]")) return;
+    e.preventDefault();
+    togglePlay();
   });
   $("step-button").addEventListener("click", (e) => {
     state.wantPlaying = false;
