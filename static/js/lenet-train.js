@@ -106,6 +106,10 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     const latest = tested[tested.length - 1];
     els.accuracy.textContent = latest ? `${(latest.test_accuracy * 100).toFixed(1)}%` : "—";
     els.accuracy.dataset.value = latest ? String(latest.test_accuracy) : "";
+    if (latest) {
+      const when = latest.epoch < 0.5 ? "before any training" : `after epoch ${Math.round(latest.epoch)}`;
+      els.accuracyWhen.textContent = `on the 2,000 test digits, ${when}`;
+    }
   }
 
   function queueCharts() {

@@ -56,7 +56,13 @@ async function predict() {
     showPrediction(answer);
     showError(null);
   } catch (err) {
-    showError(err);
+    if (err.status === 404 && state.session) {
+      // The training session is gone (expired or replaced): read with the shipped model again.
+      useShippedModel();
+      again = true;
+    } else {
+      showError(err);
+    }
   } finally {
     inFlight = false;
     if (again) predict();
@@ -243,11 +249,19 @@ async function loadFilters() {
   }
 }
 
+function useShippedModel() {
+  state.session = null;
+  state.sessionInfo = null;
+  trainPanel.release();
+  showChip();
+  loadFilters();
+}
+
 let lastRefresh = 0;
-createTrainPanel({
+const trainPanel = createTrainPanel({
   root: $("train-panel"), activation: $("train-activation"), pooling: $("train-pooling"), lr: $("train-lr"),
   augment: $("train-augment"), start: $("train-start"), pause: $("train-pause"), use: $("train-use"),
-  status: $("train-status"), accuracy: $("train-accuracy"), lossChart: $("train-loss-chart"),
+  status: $("train-status"), accuracy: $("train-accuracy"), accuracyWhen: $("train-accuracy-when"), lossChart: $("train-loss-chart"),
   accChart: $("train-acc-chart"), filters: $("train-filters"), filtersRange: $("train-filters-range"),
   probes: $("train-probes"), probesScore: $("train-probes-score"), error: $("train-error"),
 }, {
