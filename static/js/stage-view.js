@@ -185,9 +185,14 @@ function backwardBlocks(rec, ctx) {
   const source = (s) => ({ z: () => zOf(s.delta_label, s.activation), d: () => deltaSymbol(s.delta_label, s, ctx) });
 
   // 1. How the error changes with this neuron's output.
-  if (fused) {
+  if (fused && ctx.lossName !== "mse") {
+    // Softmax with cross-entropy: the slopes cancel to prediction − target.
     out.push(block([partial(E(), zJ()), row(symbol(rec.label), mo("−"), sub(mi("t"), symbol(rec.label))),
       num(rec.delta[p])]));
+  } else if (fused) {
+    // Softmax under squared error: every output's z moves every output, so there is no single g′ to show.
+    out.push(block([partial(E(), zJ()), row(sub(mo("Σ"), mi("k")), partial(E(), sub(mi("o"), mi("k"))),
+      mo("·"), partial(sub(mi("o"), mi("k")), zJ())), num(rec.delta[p])]));
   } else if (rec.isOutput) {
     const formula = ctx.lossName === "mse" ? row(J(), mo("−"), ctx.outputs > 1 ? sub(mi("t"), J()) : mi("target"))
       : frac(row(J(), mo("−"), mi("target")), row(J(), mo("("), mn1(), mo("−"), J(), mo(")")));
