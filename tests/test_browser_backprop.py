@@ -239,6 +239,15 @@ def test_open_a_playground_network_by_session_id(page, live_server):
     # The Playground's session keeps its own data.
     assert page.request.get(f"{live_server}/api/networks/{sid}").json()["data"]["num_train"] > 1
 
+    # A link from the Playground: /backprop?session=<id>; an unknown id falls back to the worked example.
+    page.goto(f"/backprop?session={sid}")
+    page.wait_for_function("document.querySelector('[data-testid=network-summary]').textContent.includes('2 → 3 → 1')")
+    page.goto("/backprop?session=nope")
+    page.wait_for_function("document.querySelector('[data-testid=error]').textContent.includes('nope')")
+    assert "worked example" in page.get_by_test_id("network-summary").text_content()
+    # The browser logs the intended 404 of that lookup; nothing else may fail.
+    page.console_errors[:] = [e for e in page.console_errors if "404" not in e]
+
     page.get_by_test_id("open-json").evaluate("el => el.closest('details').open = true")
     page.get_by_test_id("open-json").fill("{not json")
     page.get_by_test_id("open-json-go").click()

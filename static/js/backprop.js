@@ -23,7 +23,7 @@ const ui = {
   granularity: $("granularity"), progress: $("stage-list"), counter: $("step-counter"), points: $("points"),
   graph: $("graph"), title: $("stage-title"), caption: $("stage-caption"), formula: $("stage-formula"),
   stepsTab: $("steps-tab"), matrixTab: $("matrix-tab"), steps: $("steps-view"), matrix: $("matrix-view"),
-  editor: $("number-editor"),
+  editor: $("number-editor"), stageRow: document.querySelector(".bp-stage-row"),
 };
 
 const state = {
@@ -35,7 +35,8 @@ const state = {
   point: 0,
   tab: "steps",
   playing: false,
-  busy: false,
+  busy: false, // an action is talking to the server
+  training: false,
   history: new Map(), // step → error, from walks and training
 };
 
@@ -45,24 +46,33 @@ const graph = new NetworkGraph(ui.graph, { onEdit: startEdit });
 
 const base = () => `/api/networks/${state.id}`;
 
-/** Run one user action at a time; its error goes to the banner. Resolves true when it succeeded. */
-async function guarded(action) {
-  if (state.busy) return false;
-  state.busy = true;
-  document.body.classList.add("is-busy");
-  try {
-    await action();
-    showError(ui.error, null);
-    return true;
-  } catch (err) {
-    stopPlaying();
-    showError(ui.error, err);
-    return false;
-  } finally {
-    state.busy = false;
-    document.body.classList.remove("is-busy");
+let queue = Promise.resolve();
+
+/**
+ * Run user actions one after another (an edit made while the page is still answering the last one waits
+ * its turn instead of being lost); an action's error goes to the banner. Resolves true when it succeeded.
+ */
+function guarded(action) {
+  const run = queue.then(async () => {
+    state.busy = true;
+    document.body.classList.add("is-busy");
     renderControls();
-  }
+    try {
+      await action();
+      showError(ui.error, null);
+      return true;
+    } catch (err) {
+      stopPlaying();
+      showError(ui.error, err);
+      return false;
+    } finally {
+      state.busy = false;
+      document.body.classList.remove("is-busy");
+      renderControls();
+    }
+  });
+  queue = run;
+  return run;
 }
 
 async function walk(body) {
@@ -126,7 +136,13 @@ async function openExport(doc, name) {
   }
   const { data: _ignored, ...network } = doc;
   const created = await api("/api/networks/import", { method: "POST", body: network });
-  checkDrawable(created);
+  const discard = () => api(`/api/networks/${created.id}`, { method: "DELETE" }).catch(() => {});
+  try {
+    checkDrawable(created);
+  } catch (err) {
+    discard();
+    throw err;
+  }
   const rawInputs = created.spec.features ? 2 : created.layers[0].input_shape[0];
   const dense = created.layers.filter((l) => l.type === "dense");
   const outputs = dense[dense.length - 1].output_shape[0];
@@ -139,6 +155,7 @@ async function openExport(doc, name) {
     await api(base(), { method: "PATCH", body: { dtype: "float64", batch_size: rows.X.length, data: dataSpec(rows) } });
   } catch (err) {
     state.id = previous;
+    discard();
     throw err;
   }
   await openSession(created.id, name);
@@ -170,7 +187,12 @@ function summary() {
   const acts = activations();
   const sizes = [state.network.layers[0].input_shape[0], ...state.network.layers.filter((l) => l.type === "dense")
     .map((l) => l.output_shape[0])];
-  const act = acts[0] === "linear" ? "no activation" : acts[0] === "relu" ? "ReLU" : acts[0];
+  const name = (a) => (a === "linear" ? "none" : a === "relu" ? "ReLU" : a);
+  const hidden = [...new Set(acts.slice(0, -1))].map(name).join("/") || null;
+  const output = name(acts[acts.length - 1]);
+  const act = hidden === null || hidden === output
+    ? (output === "none" ? "no activation" : output)
+    : `${hidden === "none" ? "no activation" : hidden}, output ${output}`;
   const opt = state.network.spec.optimizer;
   return `${state.name} · ${sizes.join(" → ")} · ${act} · ${LOSS_NAMES[lossName()]} · α = ${opt.learning_rate}` +
     `${opt.type === "sgd" ? "" : ` · ${opt.type}`} · step ${state.walk ? state.walk.step : state.network.step}`;
@@ -191,6 +213,9 @@ function render() {
   const ctx = { point: state.point, count: model.points || 1, lossName: lossName(), outputs: outputs.length,
     outputLabels: outputs };
   ui.summary.textContent = summary();
+  // Deeper or wider networks get the whole width for the graph; the explanation moves below it.
+  const widest = Math.max(...state.walk.labels.neurons.map((c) => c.length));
+  ui.stageRow.classList.toggle("wide-graph", state.walk.labels.neurons.length > 3 || widest > 4);
   graph.render(graphView(model, state.walk, state.point, LOSS_NAMES[lossName()]));
   renderStage(model, ctx);
   renderProgress();
@@ -389,11 +414,10 @@ function renderChart() {
 function renderControls() {
   const w = state.walk;
   const at = w ? w.position : -1;
-  const busy = state.busy && !state.playing;
-  ui.back.disabled = busy || at < 0;
-  ui.reset.disabled = busy || at < 0;
-  ui.next.disabled = busy || !w;
-  ui.train.disabled = state.busy;
+  ui.back.disabled = at < 0;
+  ui.reset.disabled = at < 0;
+  ui.next.disabled = !w;
+  ui.train.disabled = state.training;
   ui.play.setAttribute("aria-pressed", String(state.playing));
   ui.play.textContent = state.playing ? "❚❚ Pause" : "▶▶ Play";
 }
@@ -516,6 +540,8 @@ async function train() {
   stopPlaying();
   const steps = Number(ui.trainSteps.value);
   const lossStage = state.walk.stages.findIndex((s) => s.phase === "loss");
+  state.training = true;
+  renderControls();
   await guarded(async () => {
     // Training starts from the weights the network holds now: the step's start, or its result once updated.
     const labels = state.walk.labels;
@@ -540,6 +566,8 @@ async function train() {
     ui.trainStatus.textContent = `Trained ${steps} steps: the error went from ` +
       `${state.history.get(last.step - steps)?.toPrecision(3)} to ${now.value.toPrecision(3)}.`;
   });
+  state.training = false;
+  renderControls();
 }
 
 ui.next.addEventListener("click", () => guarded(() => walk({ action: "next" })));
@@ -637,4 +665,18 @@ document.addEventListener("keydown", (e) => {
 });
 
 
-guarded(openWorkedExample);
+// /backprop?session=<id> opens a copy of that session (the Playground links here that way).
+const linked = new URLSearchParams(window.location.search).get("session");
+guarded(async () => {
+  if (linked) {
+    try {
+      const doc = await api(`/api/networks/${encodeURIComponent(linked)}/export`);
+      await openExport(doc, `session ${linked.slice(0, 6)}…`);
+      return;
+    } catch (err) {
+      await openWorkedExample();
+      throw new Error(`Could not open session ${linked}: ${err.message} Showing the worked example instead.`);
+    }
+  }
+  await openWorkedExample();
+});

@@ -3,7 +3,8 @@
 // with the engine's numbers as far as the walk has revealed them ("?" where it has not yet).
 import { formula, frac, mi, mn, mo, mtext, num, numberMatrix, row, space, sub, sup, symbolMatrix } from "./mathml.js";
 
-const tr = (base) => sup(base, mi("T"));
+/** The transpose of `base`: Xᵀ, or (W²)ᵀ when the base already carries a superscript. */
+const tr = (base) => sup(base.tagName === "msup" ? row(mo("("), base, mo(")")) : base, mi("T"));
 const transpose = (m) => (m.length ? m[0].map((_, j) => m.map((r) => r[j])) : []);
 const W = (l) => sup(mi("W"), mn(l));
 const B = (l) => sup(mi("b"), mn(l));
@@ -155,9 +156,9 @@ export function renderMatrixForm(container, model, walk, ctx) {
       const layer = layers[l - 1];
       const key = `${layer.index}.weight`;
       const rule = model.update.optimizer === "sgd"
-        ? [mo("−"), num(rate, { digits: 4 }), mo("·"), numberMatrix(layer.grad_weight, { digits: 4 })]
-        : [mtext(` (${model.update.optimizer}) `), mo("→")];
-      updateFormulas.push(row(numberMatrix(model.update.before[key], { digits: 4 }), ...rule, mo("="),
+        ? [mo("−"), num(rate, { digits: 4 }), mo("·"), numberMatrix(layer.grad_weight, { digits: 4 }), mo("=")]
+        : [mo("→")];
+      updateFormulas.push(row(numberMatrix(model.update.before[key], { digits: 4 }), ...rule,
         numberMatrix(model.update.after[key], { digits: 4, testid: `matrix-W${l}-new` })));
     }
   }

@@ -6,9 +6,8 @@ import { formatNumber } from "./heatmap.js";
 const SVG_NS = "http://www.w3.org/2000/svg";
 // Weight labels sit 70 % along their link and gradient labels 33 %, so that the labels of crossing links never
 // meet in the middle and each label stays on its own link.
-const LABEL_AT = 0.75;
-const GRAD_AT = 0.27;
-const MAX_LABELLED_LINKS = 16; // past this many links between two layers, label only the highlighted ones
+const LABEL_AT = [0.75, 0.62, 0.5]; // tried in turn until the label fits
+const GRAD_AT = [0.27, 0.38];
 
 function el(tag, attrs = {}, parent = null) {
   const node = document.createElementNS(SVG_NS, tag);
@@ -30,11 +29,14 @@ function labelText(parent, label, attrs = {}) {
   return text;
 }
 
+/** Width of a label box for `text` in the 12 px monospace of the graph. */
+const pillWidth = (text) => 10 + 7.2 * [...text].length;
+
 /** A rounded label box with centred text; returns the group. */
 function pill(parent, x, y, text, { cls = "", testid, title, minWidth = 0 } = {}) {
   const g = el("g", { class: `graph-pill ${cls}`, transform: `translate(${x}, ${y})` }, parent);
   if (title) el("title", {}, g).textContent = title;
-  const width = Math.max(minWidth, 10 + 7.2 * [...text].length);
+  const width = Math.max(minWidth, pillWidth(text));
   el("rect", { x: -width / 2, y: -10, width, height: 20, rx: 6 }, g);
   const t = el("text", { "text-anchor": "middle", dy: "0.35em", "data-testid": testid }, g);
   t.textContent = text;
@@ -76,7 +78,9 @@ export class NetworkGraph {
     const most = Math.max(...view.neurons.map((c) => c.length));
     const rowGap = Math.min(200, (height - 70) / Math.max(1, most - 0.3));
     // Neurons are boxes: the value on top, ∂E/∂(neuron) underneath once the backward pass has reached it.
-    const box = { w: Math.max(44, Math.min(62, rowGap * 0.7)), h: Math.max(30, Math.min(50, rowGap * 0.55)) };
+    const roughGap = (width - lossWidth - 90) / Math.max(1, columns - 1);
+    const box = { w: Math.max(44, Math.min(62, rowGap * 0.7, roughGap * 0.32)),
+      h: Math.max(30, Math.min(50, rowGap * 0.55)) };
     const left = 10 + box.w / 2;
     const right = width - lossWidth - 16 - box.w / 2;
     const colGap = columns > 1 ? (right - left) / (columns - 1) : 0;
@@ -91,38 +95,59 @@ export class NetworkGraph {
     const labelLayer = el("g", { class: "graph-link-labels" }, this.svg);
     const neuronLayer = el("g", { class: "graph-neurons" }, this.svg);
 
+    // Links first; their labels are placed afterwards, most important first, wherever they do not cover a
+    // neuron or another label. Links whose label does not fit show it on hover.
+    const candidates = [];
     view.links.forEach((grid, gap) => {
-      const all = grid.flat().map((w) => w.value);
-      const range = symmetricRange(all);
-      const labelAll = grid.length * (grid[0]?.length || 0) <= MAX_LABELLED_LINKS;
+      const range = symmetricRange(grid.flat().map((w) => w.value));
       grid.forEach((row, i) => row.forEach((w, j) => {
         const a = pos[gap][i];
         const b = pos[gap + 1][j];
-        const key = `${gap + 1}:${i}:${j}`;
-        const state = active.links.get(key) || "";
+        const state = active.links.get(`${gap + 1}:${i}:${j}`) || "";
         const thickness = 1.2 + 4.5 * Math.min(1, Math.abs(w.value) / range);
-        el("line", {
+        const line = el("line", {
           x1: a.x + radius, y1: a.y, x2: b.x - radius, y2: b.y, class: `graph-link ${state}`,
           stroke: divergingCss(w.value, range), "stroke-width": thickness.toFixed(2),
         }, linkLayer);
-        if (!labelAll && !state) return;
+        const gradText = w.grad !== null && w.grad !== undefined ? `, ∂E/∂${w.label} = ${w.grad}` : "";
+        el("title", {}, line).textContent = `${w.label} = ${w.value}${gradText}`;
         const along = (t) => ({ x: a.x + radius + (b.x - a.x - 2 * radius) * t, y: a.y + (b.y - a.y) * t });
-        const { x, y } = along(LABEL_AT);
-        const g = pill(labelLayer, x, y, formatNumber(w.value, 3), {
-          cls: `weight ${state} ${view.weightsUpdated ? "updated" : ""}`, testid: `value-${w.label}`,
-          title: `${w.label} = ${w.value} (click to edit)`, minWidth: 40,
-        });
-        g.dataset.label = w.label;
-        g.addEventListener("click", () => this.onEdit?.({ kind: "weight", layer: gap + 1, i, j, label: w.label,
-          value: w.value, anchor: g }));
-        if (w.grad !== null && w.grad !== undefined) {
-          const at = along(GRAD_AT);
-          pill(labelLayer, at.x, at.y, formatNumber(w.grad, 3), {
-            cls: `grad ${state}`, testid: `grad-${w.label}`, title: `∂E/∂${w.label} = ${w.grad}`,
+        const rank = state ? 0 : 2;
+        const weightLabel = { rank, at: LABEL_AT.map(along), text: formatNumber(w.value, 3), draw: (x, y, text) => {
+          const g = pill(labelLayer, x, y, text, {
+            cls: `weight ${state} ${view.weightsUpdated ? "updated" : ""}`, testid: `value-${w.label}`,
+            title: `${w.label} = ${w.value} (click to edit)`, minWidth: 40,
           });
+          g.addEventListener("click", () => this.onEdit?.({ kind: "weight", layer: gap + 1, i, j, label: w.label,
+            value: w.value, anchor: g }));
+        } };
+        candidates.push(weightLabel);
+        if (w.grad !== null && w.grad !== undefined) {
+          // Failing its own spots, a gradient goes just under (or over) its weight's label.
+          const draw = (x, y, text) => pill(labelLayer, x, y, text, { cls: `grad ${state}`,
+            testid: `grad-${w.label}`, title: `∂E/∂${w.label} = ${w.grad}` });
+          candidates.push({ rank: rank + 1, at: GRAD_AT.map(along), near: weightLabel, text: formatNumber(w.grad, 3),
+            draw });
         }
       }));
     });
+    // Neuron boxes with their names above, and their bias labels below, are not to be covered.
+    const taken = pos.flatMap((col, l) => col.flatMap((p, k) => [
+      { x: p.x, y: p.y - 12, w: box.w + 2, h: box.h + 26 },
+      ...(view.neurons[l][k].bias ? [{ x: p.x, y: p.y + box.h / 2 + 25, w: 64, h: 42 }] : []),
+    ]));
+    const overlaps = (r) => taken.some((o) => Math.abs(o.x - r.x) * 2 < o.w + r.w && Math.abs(o.y - r.y) * 2 < o.h + r.h);
+    candidates.sort((p, q) => p.rank - q.rank);
+    for (const c of candidates) {
+      const width = Math.max(40, pillWidth(c.text)) + 4;
+      const near = c.near?.spot ? [{ x: c.near.spot.x, y: c.near.spot.y + 22 },
+        { x: c.near.spot.x, y: c.near.spot.y - 22 }] : [];
+      const spot = [...c.at, ...near].find((p) => !overlaps({ x: p.x, y: p.y, w: width, h: 22 }));
+      if (!spot) continue;
+      c.spot = spot;
+      taken.push({ x: spot.x, y: spot.y, w: width, h: 22 });
+      c.draw(spot.x, spot.y, c.text);
+    }
 
     view.neurons.forEach((col, l) => {
       const values = col.map((n) => n.value).filter((v) => v !== null && v !== undefined);
@@ -138,11 +163,13 @@ export class NetworkGraph {
         el("rect", { x: x - box.w / 2, y: y - box.h / 2, width: box.w, height: box.h, rx: 10,
           fill: fill ? `rgb(${fill.join(",")})` : null, class: known ? "neuron-box" : "neuron-box unknown" }, g);
         const value = el("text", { x, y: hasGrad ? y - box.h * 0.12 : y, dy: "0.35em", "text-anchor": "middle",
-          class: "neuron-value", "data-testid": `value-${n.label}`, fill: fill ? textOn(fill) : null }, g);
+          class: "neuron-value", "data-testid": `value-${n.label}`, fill: fill ? textOn(fill) : null,
+          style: box.w < 56 ? "font-size: 12px" : null }, g);
         value.textContent = known ? formatNumber(n.value, 3) : "?";
         if (hasGrad) {
           const t = el("text", { x, y: y + box.h * 0.28, dy: "0.35em", "text-anchor": "middle", class: "neuron-grad",
-            "data-testid": `grad-${n.label}`, fill: fill ? textOn(fill) : null }, g);
+            "data-testid": `grad-${n.label}`, fill: fill ? textOn(fill) : null, style: box.w < 60 ? "font-size: 10.5px" : null },
+          g);
           t.textContent = `∂ ${formatNumber(n.grad, 3)}`;
           el("title", {}, g).textContent = `∂E/∂${n.label} = ${n.grad}`;
         }

@@ -258,6 +258,11 @@ function backwardCaption(stage, recs, ctx) {
       `how much the error changes when that weight changes by a little.${slope}${mean}`;
   }
   const first = rec.weights[rec.weights.length - 1]?.weight_label ?? rec.label;
+  if (rec.isOutput && ctx.lossName !== "mse") {
+    return `∂E/∂${pretty(first)} is how much the error changes when ${pretty(first)} changes by a little. With ` +
+      "cross-entropy on a sigmoid (or softmax) output the two slopes cancel: δ = ∂E/∂z is exactly Δ = " +
+      `prediction − target, and each weight's gradient is δ times its input.${mean}`;
+  }
   if (rec.isOutput) {
     return `∂E/∂${pretty(first)} is how much the error changes when ${pretty(first)} changes by a little: the ` +
       `error's slope at ${pretty(rec.label)} times how much ${pretty(rec.label)} moves with the weight, which is ` +
