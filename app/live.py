@@ -6,6 +6,10 @@ session's lock, so the event loop never does CPU work:
   train(unit)      -> None  one unit of training: "frame" (what one frame covers, e.g. an epoch) or "batch"
   frame()          -> dict  the state to draw (arrays already encoded for the wire)
   configure(msg)   -> None  apply a {"type": "config", ...} message (optional)
+  merge(old, new)  -> dict  when `new` replaces an unsent `old` frame, what to send instead (optional): lets a
+                            frame carry deltas (e.g. new history entries) that a dropped frame must not lose
+If a handler raises LookupError (the session was evicted or deleted), the client gets an error and the
+connection closes with code 4404.
 
 Client → server messages: {"type": "play"}, {"type": "pause"}, {"type": "step", "unit": "frame"|"batch"},
 {"type": "config", ...}, {"type": "frame"} (send the current state without training).
@@ -32,26 +36,43 @@ from .store import Session
 SESSION_GONE = 4404  # close code: the session id is unknown; reconnecting will not help
 
 
-class LatestFrame:
-    """A one-slot mailbox: putting a frame replaces an unsent one, which counts as dropped."""
+Merge = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
 
-    def __init__(self) -> None:
+
+class LatestFrame:
+    """A one-slot mailbox: putting a frame replaces an unsent one, which counts as dropped.
+
+    Errors are never dropped: they wait in order and go out before the frame.
+    """
+
+    def __init__(self, merge: Merge | None = None) -> None:
         self._frame: dict[str, Any] | None = None
+        self._messages: list[dict[str, Any]] = []
         self._ready = asyncio.Event()
+        self._merge = merge
         self.dropped = 0
 
-    def put(self, frame: dict[str, Any]) -> None:
-        if self._frame is not None:
-            self.dropped += 1
-        self._frame = frame
+    def put(self, message: dict[str, Any]) -> None:
+        if message.get("type") == "error":
+            self._messages.append(message)
+        else:
+            if self._frame is not None:
+                self.dropped += 1
+                if self._merge is not None:
+                    message = self._merge(self._frame, message)
+            self._frame = message
         self._ready.set()
 
     async def get(self) -> dict[str, Any]:
         await self._ready.wait()
-        frame, self._frame = self._frame, None
-        self._ready.clear()
-        assert frame is not None
-        return frame
+        if self._messages:
+            message = self._messages.pop(0)
+        else:
+            message, self._frame = self._frame, None
+        if not self._messages and self._frame is None:
+            self._ready.clear()
+        assert message is not None
+        return message
 
 
 @dataclass
@@ -60,12 +81,13 @@ class LiveHandlers:
     frame: Callable[[], dict[str, Any]]
     configure: Callable[[dict[str, Any]], None] | None = None
     finished: Callable[[], bool] = lambda: False
+    merge: Merge | None = None
 
 
 async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers, max_fps: float) -> None:
     """Serve one live connection until the client goes away."""
     await websocket.accept()
-    mailbox = LatestFrame()
+    mailbox = LatestFrame(handlers.merge)
     playing = asyncio.Event()
     min_interval = 1.0 / max_fps if max_fps > 0 else 0.0
 
@@ -88,6 +110,10 @@ async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers,
                 mailbox.put({"type": "error", "detail": str(exc)})
                 await snapshot()
                 continue
+            except LookupError as exc:
+                playing.clear()
+                mailbox.put({"type": "error", "detail": str(exc), "close": SESSION_GONE})
+                return
             if await run_in_threadpool(locked, handlers.finished):
                 playing.clear()
             await snapshot()
@@ -99,7 +125,11 @@ async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers,
             frame = await mailbox.get()
             if frame.get("type") == "frame":
                 frame["dropped"] = mailbox.dropped
+            close = frame.pop("close", None)
             await websocket.send_text(json.dumps(frame))
+            if close is not None:
+                await websocket.close(code=close, reason=frame["detail"][:120])
+                return
 
     async def handle(message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -138,6 +168,9 @@ async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers,
                 mailbox.put({"type": "error", "detail": "messages must be JSON objects, e.g. {\"type\": \"play\"}"})
             except EngineError as exc:
                 mailbox.put({"type": "error", "detail": str(exc)})
+            except LookupError as exc:
+                playing.clear()
+                mailbox.put({"type": "error", "detail": str(exc), "close": SESSION_GONE})
     except WebSocketDisconnect:
         pass
     finally:

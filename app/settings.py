@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # Convolution explorer.
     max_conv_image_size: int = Field(256, description="Largest image side accepted by /api/conv")
     max_conv_kernel_size: int = Field(15, description="Largest kernel side accepted by /api/conv")
+    max_conv_channels: int = Field(16, description="Most image channels accepted by /api/conv")
+    max_conv_window_numbers: int = Field(
+        65_536, description="Most window numbers (positions × channels × k × k) one /api/conv/apply explains")
 
     # LeNet.
     max_predict_image_size: int = Field(1024, description="Largest side of an image sent to /api/lenet/predict")

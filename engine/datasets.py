@@ -9,7 +9,8 @@ squared error, 0/1 for cross-entropy).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -28,10 +29,13 @@ class Dataset:
     y_test: np.ndarray
     num_classes: int = 0
     input_dim: int = 2
+    # How the points were made, e.g. {"name", "noise", "train_ratio", "seed"} for a generated set, so that a
+    # page can show (and a link reproduce) where they came from.
+    source: dict[str, Any] = field(default_factory=dict)
 
     def with_points(self, x_train: np.ndarray, y_train: np.ndarray) -> Dataset:
         return Dataset(self.name, self.task, x_train, y_train, self.x_test, self.y_test, self.num_classes,
-                       self.input_dim)
+                       self.input_dim, dict(self.source))
 
 
 def _circle(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -152,7 +156,10 @@ def make_dataset(name: str, *, noise: float = 0.0, train_ratio: float = 0.5, see
     x, y = x[order], y[order]
     split = int(round(len(x) * train_ratio))
     num_classes = 3 if name == "spiral3" else (2 if task == "binary" else 0)
-    return Dataset(name, task, x[:split], y[:split], x[split:], y[split:], num_classes, x.shape[1])
+    source = {"name": name, "noise": noise, "train_ratio": train_ratio, "seed": seed}
+    if num_samples is not None:
+        source["num_samples"] = n
+    return Dataset(name, task, x[:split], y[:split], x[split:], y[split:], num_classes, x.shape[1], source)
 
 
 def explicit_dataset(x: np.ndarray, y: np.ndarray, *, task: str, x_test: np.ndarray | None = None,

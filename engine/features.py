@@ -22,6 +22,8 @@ FEATURES: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
     "sinx2": ("sin x₂", lambda x: np.sin(x[:, 1])),
 }
 LINEAR_FEATURES = ("x1", "x2")
+# Features of x1 alone: the ones 1-D data (curve fitting) can use.
+ONE_D_FEATURES = ("x1", "x1sq", "sinx1")
 
 
 def check_features(names: list[str], input_dim: int) -> None:
@@ -32,8 +34,8 @@ def check_features(names: list[str], input_dim: int) -> None:
         raise EngineError(f"unknown features {unknown}; use any of: {', '.join(FEATURES)}")
     if len(set(names)) != len(names):
         raise EngineError(f"features listed twice: {names}")
-    if input_dim == 1 and any(n != "x1" for n in names):
-        raise EngineError("1-D data has only the feature x1")
+    if input_dim == 1 and any(n not in ONE_D_FEATURES for n in names):
+        raise EngineError(f"1-D data has only the features {', '.join(ONE_D_FEATURES)} (functions of x1)")
 
 
 def apply_features(x: np.ndarray, names: list[str]) -> np.ndarray:

@@ -142,6 +142,15 @@ class ReLU(Activation):
 class Tanh(Activation):
     name = "tanh"
 
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.z = x
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        # g'(z) = 1 − tanh²(z), from the output kept by forward (the same numbers as tanh_prime, one tanh fewer).
+        return dout * (1 - self.out * self.out)
+
 
 class Sigmoid(Activation):
     name = "sigmoid"

@@ -51,15 +51,34 @@ class Optimizer:
     def step(self, layers: list[Any], lr_scale: float = 1.0) -> None:
         """Update every parameter in place from the layers' grads."""
         self.t += 1
-        items = [(f"{i}.{name}", name, layer.params[name], layer.grads[name])
+        lr = self.learning_rate * lr_scale
+        if self.clip_norm is None:
+            # The common case, parameter by parameter without building lists: this runs 25 times a frame.
+            regularize = self.regularization != "none" and self.reg_rate != 0
+            for i, layer in enumerate(layers):
+                grads = layer.grads
+                for name, p in layer.params.items():
+                    g = self.regularized_grad(name, p, grads[name]) if regularize else grads[name]
+                    self.update(self._key(i, name), p, g, lr)
+            return
+        items = [(self._key(i, name), name, layer.params[name], layer.grads[name])
                  for i, layer in enumerate(layers) for name in layer.params]
         grads = [self.regularized_grad(name, p, g) for _, name, p, g in items]
-        if self.clip_norm is not None:
-            total = float(np.sqrt(sum(float((g.astype(np.float64) ** 2).sum()) for g in grads)))
-            if total > self.clip_norm:
-                grads = [g * g.dtype.type(self.clip_norm / (total + 1e-12)) for g in grads]
+        total = float(np.sqrt(sum(float((g.astype(np.float64) ** 2).sum()) for g in grads)))
+        if total > self.clip_norm:
+            grads = [g * g.dtype.type(self.clip_norm / (total + 1e-12)) for g in grads]
         for (key, _, p, _), g in zip(items, grads, strict=True):
-            self.update(key, p, g, self.learning_rate * lr_scale)
+            self.update(key, p, g, lr)
+
+    _keys: dict[tuple[int, str], str] = {}
+
+    @classmethod
+    def _key(cls, index: int, name: str) -> str:
+        """'layer.name', the key of a parameter's optimiser state (memoised: no string building per step)."""
+        key = cls._keys.get((index, name))
+        if key is None:
+            key = cls._keys[(index, name)] = f"{index}.{name}"
+        return key
 
     def update(self, key: str, p: np.ndarray, g: np.ndarray, lr: float) -> None:
         p -= p.dtype.type(lr) * g

@@ -8,6 +8,7 @@ stops cleanly when the loss diverges (keeping the last finite parameters).
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,52 @@ from .optim import Optimizer, make_optimizer
 
 class DivergedError(EngineError):
     """The network diverged; it must be reset (or the learning rate lowered) before training on."""
+
+
+class Checkpoint:
+    """The last finite parameters and optimiser state, copied into buffers reused from step to step.
+
+    Saving before every step is what lets a diverged session keep its last finite parameters; reusing the
+    buffers (np.copyto, no dict or deepcopy) keeps that guarantee cheap enough for 25 steps a frame.
+    """
+
+    def __init__(self) -> None:
+        self.params: dict[tuple[int, str], np.ndarray] = {}
+        self.opt_state: dict[str, dict[str, np.ndarray]] = {}
+        self.opt_t = 0
+
+    def save(self, params: list[tuple[int, str, np.ndarray]], optimizer: Optimizer) -> None:
+        for i, name, p in params:
+            _copy_into(self.params, (i, name), p)
+        saved: dict[str, dict[str, np.ndarray]] = {}
+        for key, slots in optimizer.state.items():
+            old = self.opt_state.get(key, {})
+            saved[key] = {}
+            for slot, arr in slots.items():
+                _copy_into(old, slot, arr)
+                saved[key][slot] = old[slot]
+        self.opt_state = saved
+        self.opt_t = optimizer.t
+
+    def restore(self, net: Sequential, optimizer: Optimizer) -> None:
+        for i, name, p in net.named_params():
+            np.copyto(p, self.params[(i, name)])
+        optimizer.state = {key: {slot: arr.copy() for slot, arr in slots.items()}
+                           for key, slots in self.opt_state.items()}
+        optimizer.t = self.opt_t
+
+
+def _copy_into(buffers: dict, key: Any, value: np.ndarray) -> None:
+    buf = buffers.get(key)
+    if buf is None or buf.shape != value.shape or buf.dtype != value.dtype:
+        buffers[key] = value.copy()
+    else:
+        np.copyto(buf, value)
+
+
+def all_finite(arrays: list[np.ndarray]) -> bool:
+    """True when no array holds NaN or ±inf."""
+    return all(np.isfinite(a).all() for a in arrays)
 
 
 DEFAULT_SPEC: dict[str, Any] = {
@@ -87,6 +134,9 @@ class Trainer:
         self.diverged = False
         self.diverged_message = ""
         self.walk: Any = None
+        self.checkpoint = Checkpoint()
+        # Network inputs and loss targets of the whole training set, computed once per data set.
+        self._prepared: tuple[Dataset, np.ndarray, np.ndarray] | None = None
         if data is not None:
             self.set_data(data)
 
@@ -106,6 +156,7 @@ class Trainer:
         self.data = data
         self.cursor = 0
         self.order = None
+        self._prepared = None
 
     def inputs(self, x: np.ndarray) -> np.ndarray:
         """Raw points → the network's input (feature columns when features are set)."""
@@ -126,21 +177,41 @@ class Trainer:
         task = self.data.task if self.data is not None else None
         if task == "binary" and self.loss.name == "mse" and self.net.layers[-1].type != "sigmoid":
             return np.where(labels > 0.5, 1.0, -1.0)  # tanh / linear outputs learn ±1
+        if task == "multiclass" and self.loss.name == "mse" and labels.ndim == 1:
+            classes = max(self.data.num_classes, int(labels.max(initial=0)) + 1)  # type: ignore[union-attr]
+            return np.eye(classes)[labels.astype(np.int64)]  # squared error against one-hot rows
         return labels
 
     def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
         """The next mini-batch in epoch order; `epoch` counts completed passes."""
+        assert self.data is not None
+        idx = self._next_indices()
+        return self.data.x_train[idx], self.data.y_train[idx]
+
+    def _next_indices(self) -> slice | np.ndarray:
+        """Advance the epoch cursor by one batch; a slice (no copy) unless the data are shuffled."""
         if self.data is None or len(self.data.x_train) == 0:
             raise EngineError("this session has no training data; give a batch ('inputs', 'targets') or a data set")
         n = len(self.data.x_train)
         if self.order is None or len(self.order) != n or self.cursor >= n:
             self.order = self.rng.permutation(n) if self.spec["shuffle"] else np.arange(n)
             self.cursor = 0
-        idx = self.order[self.cursor:self.cursor + int(self.spec["batch_size"])]
-        self.cursor += len(idx)
-        if self.cursor >= n:
+        start = self.cursor
+        stop = min(n, start + int(self.spec["batch_size"]))
+        self.cursor = stop
+        if stop >= n:
             self.epoch += 1
-        return self.data.x_train[idx], self.data.y_train[idx]
+        return slice(start, stop) if not self.spec["shuffle"] else self.order[start:stop]
+
+    def prepared_training_set(self) -> tuple[np.ndarray, np.ndarray]:
+        """The training set as the network sees it: feature columns in its dtype, and loss targets."""
+        assert self.data is not None
+        if self._prepared is None or self._prepared[0] is not self.data:
+            x = self.net.check_input(self.inputs(self.data.x_train))
+            n_out = self.net.output_shapes()[-1]
+            target = self.loss.prepare_target(self.targets(self.data.y_train), (len(x), *n_out), self.net.dtype)
+            self._prepared = (self.data, x, np.ascontiguousarray(target))
+        return self._prepared[1], self._prepared[2]
 
     # --- passes ---------------------------------------------------------------
 
@@ -158,25 +229,62 @@ class Trainer:
         if self.diverged:
             raise DivergedError(f"{self.diverged_message} Reset the network or lower the learning rate.")
         self.walk = None
-        if x is None:
-            x, labels = self.next_batch()
-        elif labels is None:
+        if x is not None and labels is None:
             raise EngineError("give 'targets' together with 'inputs'")
-        before = self.net.get_state()
-        opt_before = copy.deepcopy(self.optimizer.state), self.optimizer.t
-        value = self.backward(x, labels)
-        self.optimizer.step(self.net.layers)
+        params = self.net.named_params()
+        self.checkpoint.save(params, self.optimizer)
+        # Overflow on the way to divergence is expected and handled below, not worth a warning.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if x is None:
+                inputs, target = self.prepared_training_set()
+                idx = self._next_indices()
+                value = self._forward_backward(inputs[idx], target[idx])
+            else:
+                value = self.backward(x, labels)
+            self.optimizer.step(self.net.layers)
         self.step_count += 1
-        finite = np.isfinite(value) and all(np.all(np.isfinite(p)) for _, _, p in self.net.named_params())
-        if not finite:
-            self.net.set_state(before)
-            self.optimizer.state, self.optimizer.t = opt_before
+        if not (math.isfinite(value) and all_finite([p for _, _, p in params])):
+            self.checkpoint.restore(self.net, self.optimizer)
             self.diverged = True
             self.diverged_message = (
                 f"The loss became {'NaN' if np.isnan(value) else 'infinite or too large'} at step "
                 f"{self.step_count}; the parameters were kept from the last finite step."
             )
         return StepResult(float(value), self.step_count, self.diverged)
+
+    def _forward_backward(self, x: np.ndarray, target: np.ndarray) -> float:
+        """The training hot path on prepared inputs and targets: no input checks, no trace.
+
+        Same arithmetic as `backward` (loss_and_backward), so a step gives the same numbers either way.
+        """
+        layers = self.net.layers
+        self.net.trace = []  # the trace of an earlier pass no longer matches the parameters
+        out = x
+        for layer in layers:
+            out = layer.forward(out)
+        value = self.loss.value(out, target)
+        dtype = self.net.dtype
+        if self.loss.fuses_with is not None and layers[-1].type == self.loss.fuses_with and len(layers) > 1:
+            d = self.loss.grad_pre_activation(out, target).astype(dtype, copy=False)
+            start = len(layers) - 2
+        else:
+            d = self.loss.grad(out, target).astype(dtype, copy=False)
+            start = len(layers) - 1
+        for i in range(start, -1, -1):
+            d = layers[i].backward(d)
+        return value
+
+    def training_gradients(self) -> tuple[float, dict[str, np.ndarray]]:
+        """Loss and gradient of the training objective (mean loss over the whole training set, plus the
+        regularisation term) at the current parameters, without updating them. Keys 'layer.name'."""
+        inputs, target = self.prepared_training_set()
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = self._forward_backward(inputs, target)
+        grads = {}
+        for i, layer in enumerate(self.net.layers):
+            for name, p in layer.params.items():
+                grads[f"{i}.{name}"] = self.optimizer.regularized_grad(name, p, layer.grads[name])
+        return value, grads
 
     def train(self, steps: int = 0, epochs: int = 0) -> list[dict[str, Any]]:
         """Run `steps` mini-batch steps, then `epochs` full epochs; record metrics at each epoch end."""
@@ -206,6 +314,36 @@ class Trainer:
         while not self.diverged and self.cursor < len(self.data.x_train):
             self.step()
 
+    def update_hyperparameters(self, *, learning_rate: float | None = None, batch_size: int | None = None,
+                               optimizer: str | None = None, regularization: str | None = None,
+                               reg_rate: float | None = None, momentum: float | None = None) -> None:
+        """Change training settings while keeping the weights (TensorFlow Playground resets the network for
+        everything but the learning rate; only the weights need a reset, so here nothing else does).
+
+        A new optimiser type starts with fresh moments. A diverged network whose learning rate is lowered
+        may train on: its parameters are the last finite ones.
+        """
+        config = dict(self.spec["optimizer"])
+        if optimizer is not None:
+            config["type"] = optimizer
+        for key, value in (("learning_rate", learning_rate), ("regularization", regularization),
+                           ("reg_rate", reg_rate), ("momentum", momentum)):
+            if value is not None:
+                config[key] = value
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+                                       or batch_size < 1):
+            raise EngineError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+        fresh = make_optimizer(config)  # validates everything before anything changes
+        if config.get("type", "sgd") == self.optimizer.name:
+            fresh.state, fresh.t = self.optimizer.state, self.optimizer.t
+        lowered = learning_rate is not None and learning_rate < self.optimizer.learning_rate
+        self.optimizer = fresh
+        self.spec["optimizer"] = config
+        if batch_size is not None:
+            self.spec["batch_size"] = batch_size
+        if self.diverged and lowered:
+            self.diverged, self.diverged_message = False, ""
+
     def set_param(self, layer: int, name: str, index: list[int], value: float) -> float:
         """Set one weight or bias; returns the value as stored (in the network's dtype)."""
         layers = self.net.layers
@@ -229,9 +367,10 @@ class Trainer:
     def evaluate(self, x: np.ndarray, labels: np.ndarray) -> dict[str, float | None]:
         if len(x) == 0:
             return {"loss": None, "accuracy": None}
-        out = self.net.forward(self.inputs(x), keep_trace=False)
-        target = self.loss.prepare_target(self.targets(labels), out.shape, self.net.dtype)
-        loss = self.loss.value(out, target)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging network's loss may overflow
+            out = self.net.forward(self.inputs(x), keep_trace=False)
+            target = self.loss.prepare_target(self.targets(labels), out.shape, self.net.dtype)
+            loss = self.loss.value(out, target)
         return {"loss": loss if np.isfinite(loss) else None, "accuracy": self.accuracy(out, labels)}
 
     def accuracy(self, out: np.ndarray, labels: np.ndarray) -> float | None:

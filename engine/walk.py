@@ -105,6 +105,8 @@ class Walk:
     labels: dict[str, Any] = field(default_factory=dict)
     inputs: np.ndarray | None = None
     targets: np.ndarray | None = None
+    network_inputs: np.ndarray | None = None  # what the first layer saw (feature columns when features are set)
+    loss_targets: np.ndarray | None = None  # the targets as the loss compares them, one row per data point
 
     @property
     def finished(self) -> bool:
@@ -136,6 +138,8 @@ def start_walk(trainer: Trainer, granularity: str, x: np.ndarray | None = None,
     if not np.isfinite(value):
         raise EngineError("the loss is not finite for these inputs; lower the weights or the inputs")
     n = net.trace[0].input.shape[0]
+    network_inputs = net.trace[0].input.copy()
+    loss_targets = trainer.loss.prepare_target(trainer.targets(labels), net.trace[-1].output.shape, net.dtype)
     stages: list[dict[str, Any]] = []
     stages += _forward_stages(trainer, blocks, names, granularity)
     stages.append(_loss_stage(trainer, value, labels))
@@ -151,7 +155,8 @@ def start_walk(trainer: Trainer, granularity: str, x: np.ndarray | None = None,
         stage["index"] = k
         stage["total"] = len(stages)
     return Walk(granularity, stages, len(stages) - 1, state_before, state_after, opt_before, opt_after,
-                trainer.step_count, labels=names, inputs=np.asarray(x), targets=np.asarray(labels))
+                trainer.step_count, labels=names, inputs=np.asarray(x), targets=np.asarray(labels),
+                network_inputs=network_inputs, loss_targets=loss_targets)
 
 
 def move(trainer: Trainer, walk: Walk, delta: int) -> None:

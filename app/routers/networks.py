@@ -9,9 +9,11 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from engine import serialize
+from engine.errors import EngineError
 from engine.presets import get_preset, list_presets
+from engine.respec import reconfigure
 from engine.trainer import Trainer, dataset_from_config
-from engine.walk import move, start_walk
+from engine.walk import dense_labels, move, start_walk
 
 from ..arrays import encode
 from ..deps import get_store, settings_of
@@ -22,8 +24,10 @@ from ..schemas.networks import (
     BackwardResult,
     Batch,
     CreateNetwork,
+    DataSpec,
     ForwardRequest,
     ForwardResult,
+    NetworkChange,
     NetworkState,
     ParamPatch,
     ParamValue,
@@ -61,8 +65,7 @@ def check_batch(rows: list | None, settings: Settings) -> None:
                         "max_batch_size")
 
 
-def check_data_size(body: CreateNetwork, settings: Settings) -> None:
-    data = body.data
+def check_data_size(data: DataSpec | None, settings: Settings) -> None:
     if data is None:
         return
     n = data.num_samples or 0
@@ -72,7 +75,7 @@ def check_data_size(body: CreateNetwork, settings: Settings) -> None:
 
 
 def build_trainer(body: CreateNetwork, settings: Settings) -> Trainer:
-    check_data_size(body, settings)
+    check_data_size(body.data, settings)
     if body.preset is None and body.spec is None:
         from engine.errors import EngineError
 
@@ -226,8 +229,13 @@ def reset(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, An
 def walk_state(trainer: Trainer, encoding: EncodingParam) -> dict[str, Any]:
     walk = trainer.walk
     if walk is None:
-        return {"granularity": None, "position": -1, "total": 0, "step": trainer.step_count, "stages": [],
-                "revealed": [], "current": None, "labels": {}}
+        try:
+            labels = dense_labels(trainer)
+        except EngineError:  # not a dense network: nothing to name
+            labels = {}
+        return encode({"granularity": None, "position": -1, "total": 0, "step": trainer.step_count, "stages": [],
+                       "revealed": [], "current": None, "labels": labels, "points": None, "inputs": None,
+                       "targets": None, "params": params_of(trainer)}, encoding)
     revealed = walk.stages[: walk.position + 1]
     return encode({
         "granularity": walk.granularity, "position": walk.position, "total": len(walk.stages),
@@ -235,6 +243,8 @@ def walk_state(trainer: Trainer, encoding: EncodingParam) -> dict[str, Any]:
         "stages": [{"index": s["index"], "phase": s["phase"], "title": s["title"], "layer": s["layer"],
                     "neuron": s["neuron"]} for s in walk.stages],
         "revealed": revealed, "current": revealed[-1] if revealed else None, "labels": walk.labels,
+        "points": walk.inputs, "inputs": walk.network_inputs, "targets": walk.loss_targets,
+        "params": params_of(trainer),
     }, encoding)
 
 
@@ -243,7 +253,8 @@ def walk_advance(network_id: str, body: WalkRequest, store: Store, settings: Con
                  encoding: Enc = "json") -> dict[str, Any]:
     """Reveal the next (or previous) stage of one training step: forward layer 1 … L, loss,
     backward layer L … 1, update. Past the update stage, `next` starts the next step on the same data points
-    (or on `inputs`/`targets` when given)."""
+    (or on `inputs`/`targets` when given). With `to`, jump straight to that stage of the current step
+    (`to: -1` starts a walk without revealing anything)."""
     check_batch(body.inputs, settings)
     session = store.get(network_id, KIND)
     with session.lock:
@@ -252,7 +263,7 @@ def walk_advance(network_id: str, body: WalkRequest, store: Store, settings: Con
         fresh = body.inputs is not None or walk is None or walk.granularity != body.granularity
         if walk is not None and fresh:
             move(trainer, walk, -(walk.position + 1))  # restore the step's starting weights
-        if body.action == "next" and walk is not None and not fresh and walk.finished:
+        if body.to is None and body.action == "next" and walk is not None and not fresh and walk.finished:
             fresh = True  # the update is applied: the next stage belongs to the next step
         if fresh:
             x = None if body.inputs is None else np.asarray(body.inputs, dtype=np.float64)
@@ -260,7 +271,9 @@ def walk_advance(network_id: str, body: WalkRequest, store: Store, settings: Con
             if x is None and walk is not None:  # keep walking the same data points
                 x, y = walk.inputs, walk.targets
             trainer.walk = walk = start_walk(trainer, body.granularity, x, y)
-        if body.action == "next" or not fresh:
+        if body.to is not None:
+            move(trainer, walk, min(body.to, len(walk.stages) - 1) - walk.position)
+        elif body.action == "next" or not fresh:
             move(trainer, walk, 1 if body.action == "next" else -1)
         return walk_state(trainer, encoding)
 
@@ -282,6 +295,32 @@ def walk_reset(network_id: str, store: Store, encoding: Enc = "json") -> dict[st
             move(trainer, trainer.walk, -(trainer.walk.position + 1))
         trainer.walk = None
         return walk_state(trainer, encoding)
+
+
+@router.patch("/networks/{network_id}", response_model=NetworkState, summary="Change activations, loss, learning "
+              "rate, batch size or data, keeping the weights")
+def change_network(network_id: str, body: NetworkChange, store: Store, settings: Config,
+                   encoding: Enc = "json") -> dict[str, Any]:
+    """For dense networks: rebuild with the given changes and the same weights (a walk in progress is dropped
+    and its step undone). The session id stays; the metrics history restarts under the new loss."""
+    check_data_size(body.data, settings)
+    if body.batch_size is not None and body.batch_size > settings.max_batch_size:
+        raise too_large("batch_size", body.batch_size, settings.max_batch_size, "max_batch_size")
+    session = store.get(network_id, KIND)
+    with session.lock:
+        old: Trainer = session.obj
+        walk = old.walk
+        start = walk.state_before if walk is not None and not walk.finished else None
+        trainer = reconfigure(old, activation=body.activation, output_activation=body.output_activation,
+                              loss=body.loss, learning_rate=body.learning_rate, batch_size=body.batch_size,
+                              dtype=body.dtype, state=start)
+        if body.data is not None:
+            trainer.set_data(dataset_from_config(body.data.model_dump(exclude_none=True)))
+        check_limits(trainer, settings)
+        if trainer.data is not None:
+            trainer.record()
+        session.obj = trainer
+        return state_of(session, encoding)
 
 
 @router.patch("/networks/{network_id}/params", response_model=ParamValue, summary="Set one weight or bias")

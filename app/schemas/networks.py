@@ -133,6 +133,9 @@ class WalkRequest(BaseModel):
     inputs: list[list[FiniteFloat]] | None = Field(None, description="Data points for a new walk (default: the "
                                                                      "first mini-batch of the session's data)")
     targets: list[FiniteFloat] | list[list[FiniteFloat]] | None = Field(None, description="Their targets")
+    to: int | None = Field(None, ge=-1, description="Jump straight to this stage (−1: before the first; past the "
+                                                    "last: the last) instead of moving one; `action` is then "
+                                                    "ignored")
 
 
 class ParamPatch(BaseModel):
@@ -226,7 +229,17 @@ class WalkState(BaseModel):
     stages: list[dict[str, Any]] = Field(description="Title and phase of every stage of this step")
     revealed: list[dict[str, Any]] = Field(description="Every revealed stage with its numbers, in order")
     current: dict[str, Any] | None = Field(description="The stage at `position`")
-    labels: dict[str, Any] = Field(description="Names of neurons (i1, h1, prediction), weights (w1…) and biases")
+    labels: dict[str, Any] = Field(description="Names of neurons (i1, h1, prediction), weights (w1…) and biases "
+                                               "(given for any dense network, walking or not)")
+    points: ArrayJSON | None = Field(None, description="The step's data points as given (raw x1, x2 when the "
+                                                       "network uses features)")
+    inputs: ArrayJSON | None = Field(None, description="The step's data points as the first layer sees them "
+                                                       "(feature columns when features are set)")
+    targets: ArrayJSON | None = Field(None, description="The step's targets as the loss compares them, one row "
+                                                        "per data point")
+    params: dict[str, ArrayJSON] = Field(default_factory=dict, description="'layer.name' → the network's "
+                                         "parameters now: the old ones before the update stage, the new ones "
+                                         "from it on")
 
 
 class ParamValue(BaseModel):
@@ -234,3 +247,26 @@ class ParamValue(BaseModel):
     name: str
     index: list[int]
     value: float
+
+
+HiddenActivation = Literal["none", "linear", "sigmoid", "tanh", "relu"]
+
+
+class NetworkChange(BaseModel):
+    """Changes to a dense network that keep its weights. Leave a field out to keep that setting."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"activation": "sigmoid", "output_activation": "sigmoid"},
+        {"loss": "bce", "output_activation": "sigmoid"},
+        {"learning_rate": 0.1, "batch_size": 3, "data": {"X": [[2, 3], [1, 1], [0, 2]], "y": [1, 0.5, 0.2]}}]})
+
+    activation: HiddenActivation | None = Field(None, description="Activation of every hidden layer (none = "
+                                                                  "identity)")
+    output_activation: Literal["none", "linear", "sigmoid", "tanh", "relu", "softmax"] | None = Field(
+        None, description="Activation of the output layer; bce needs sigmoid, cross_entropy softmax")
+    loss: Literal["mse", "bce", "cross_entropy", "softmax_cross_entropy"] | None = Field(
+        None, description="mse: ½(T − O)²; bce: binary cross-entropy")
+    learning_rate: FiniteFloat | None = Field(None, gt=0, le=100, description="Step size α")
+    batch_size: int | None = Field(None, ge=1, description="Mini-batch size of /step, /train and the walk")
+    dtype: Literal["float32", "float64"] | None = Field(None, description="float64 for exact arithmetic")
+    data: DataSpec | None = Field(None, description="New training data (replaces the session's)")

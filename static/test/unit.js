@@ -4,6 +4,9 @@ import { diverging, sequential, symmetricRange, textOn } from "/static/js/colors
 import { drawHeatmap, formatNumber } from "/static/js/heatmap.js";
 import { extent, niceTicks, pathData, scaleLinear } from "/static/js/plot.js";
 import { reconnectDelay } from "/static/js/socket.js";
+import { num, symbol } from "/static/js/mathml.js";
+import { pretty } from "/static/js/stage-view.js";
+import { assembleWalk, backwardRecords, denseParams, graphView } from "/static/js/walk-model.js";
 
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
@@ -107,6 +110,73 @@ test("plot: round ticks, scales, extents", () => {
 test("plot: paths break at gaps", () => {
   const id = (v) => v;
   assertEqual(pathData([0, 1, 2, 3], [0, 1, null, 3], id, id), "M0.00,0.00L1.00,1.00M3.00,3.00");
+});
+
+// --- backprop walkthrough -------------------------------------------------------------------------------
+
+test("mathml: engine labels become subscripted symbols", () => {
+  assertEqual(symbol("h1").tagName, "msub");
+  assertEqual(symbol("h1").textContent, "h1");
+  assertEqual(symbol("h2_3").textContent, "h2,3", "neuron 3 of hidden layer 2");
+  assertEqual(symbol("w12").lastChild.textContent, "12");
+  assertEqual(symbol("prediction").tagName, "mi");
+  assertEqual(pretty("w6"), "w₆");
+  assertEqual(pretty("h2_1"), "h₂,₁");
+});
+
+test("mathml: numbers keep the engine's value and bracket negatives on request", () => {
+  const n = num(-0.8089999999999999);
+  assertEqual(n.textContent, "−0.809");
+  assertEqual(n.getAttribute("data-value"), "-0.8089999999999999");
+  assertEqual(num(-0.809, { paren: true }).textContent, "(−0.809)");
+  assertEqual(num(0.48, { paren: true }).textContent, "0.48");
+});
+
+const WALK_221 = {
+  labels: { neurons: [["i1", "i2"], ["h1", "h2"], ["prediction"]],
+    weights: [[["w1", "w3"], ["w2", "w4"]], [["w5"], ["w6"]]], biases: [null, null] },
+  params: { "1.weight": [[0.14], [0.15]], "0.weight": [[0.11, 0.12], [0.21, 0.08]] },
+  inputs: [[2, 3]], targets: [[1]], position: 0, total: 8, step: 0,
+  revealed: [{ phase: "forward", layer: 1, neuron: 0, neuron_label: "h1", activation: "linear", index: 0,
+    terms: [{ input_label: "i1", weight_label: "w1", input: [2], weight: 0.11, product: [0.22] },
+      { input_label: "i2", weight_label: "w2", input: [3], weight: 0.21, product: [0.63] }],
+    bias: null, bias_label: null, z: [0.85], a: [0.85] }],
+};
+WALK_221.current = WALK_221.revealed[0];
+
+test("walk model: dense blocks in layer order, a neuron stage fills one column", () => {
+  assertEqual(denseParams(WALK_221.params).map((p) => p.index), [0, 1]);
+  const model = assembleWalk(WALK_221, ["linear", "linear"]);
+  assertEqual(model.layers[0].forwardDone, [true, false]);
+  assertEqual(model.layers[0].z, [[0.85, null]]);
+  assertEqual(model.layers[1].a, [[null]], "the prediction is not revealed yet");
+  assertEqual(model.loss, null);
+  const view = graphView(model, WALK_221, 0, "squared error");
+  assertEqual(view.neurons.map((c) => c.map((n) => n.value)), [[2, 3], [0.85, null], [null]]);
+  assertEqual(view.links[0].map((r) => r.map((w) => w.label)), [["w1", "w3"], ["w2", "w4"]]);
+  assertEqual(view.links[1][1][0].value, 0.15);
+  assertEqual(view.highlight, { phase: "forward", layer: 1, neuron: 0 });
+  assertEqual(view.loss.error, null);
+});
+
+test("walk model: a backward layer stage gives one record per neuron, sources from the next layer", () => {
+  const walk = { ...WALK_221, revealed: [
+    { phase: "forward", layer: 1, neuron: null, activation: "linear", inputs: [[2, 3]],
+      weight: [[0.11, 0.12], [0.21, 0.08]], bias: null, z: [[0.85, 0.48]], a: [[0.85, 0.48]] },
+    { phase: "forward", layer: 2, neuron: null, activation: "linear", inputs: [[0.85, 0.48]],
+      weight: [[0.14], [0.15]], bias: null, z: [[0.191]], a: [[0.191]] },
+    { phase: "backward", layer: 2, neuron: null, activation: "linear", dE_da: [[-0.809]], g_prime: [[1]],
+      delta: [[-0.809]], inputs: [[0.85, 0.48]], grad_weight: [[-0.688], [-0.388]], grad_bias: null },
+    { phase: "backward", layer: 1, neuron: null, activation: "linear", dE_da: [[-0.113, -0.121]],
+      g_prime: [[1, 1]], delta: [[-0.113, -0.121]], inputs: [[2, 3]],
+      grad_weight: [[-0.227, -0.243], [-0.340, -0.364]], grad_bias: null }] };
+  const model = assembleWalk(walk, ["linear", "linear"]);
+  const records = backwardRecords(walk.revealed[3], model);
+  assertEqual(records.map((r) => r.label), ["h1", "h2"]);
+  assertEqual(records[1].sources, [{ weight_label: "w6", weight: 0.15, delta_label: "prediction", delta: [-0.809],
+    activation: "linear", isOutput: true }]);
+  assertEqual(records[1].weights.map((w) => [w.weight_label, w.grad]), [["w3", -0.243], ["w4", -0.364]]);
+  assertEqual(graphView(model, walk, 0, "").links[0][1][1].grad, -0.364);
 });
 
 const results = [];

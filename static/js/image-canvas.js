@@ -1,0 +1,88 @@
+// Draw engine images on canvases: grayscale 0–255 (clipped, as an image editor shows them) or on the
+// diverging scale (negative orange, positive blue, nothing hidden), and frame one window of pixels.
+import { drawHeatmap } from "./heatmap.js";
+
+/** Paint a flat row-major array (rows × cols) of 0–255 values as gray pixels, clipping outside 0–255. */
+export function drawGray(canvas, values, rows, cols) {
+  if (canvas.width !== cols || canvas.height !== rows) {
+    canvas.width = cols;
+    canvas.height = rows;
+  }
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(cols, rows);
+  const px = image.data;
+  for (let i = 0; i < rows * cols; i++) {
+    const v = Math.max(0, Math.min(255, Math.round(values[i])));
+    px[4 * i] = px[4 * i + 1] = px[4 * i + 2] = v;
+    px[4 * i + 3] = 255;
+  }
+  ctx.putImageData(image, 0, 0);
+  canvas.classList.add("pixelated");
+}
+
+/** A legend for gray images: a black-to-white bar between "0" and "255", with a label. */
+export function drawGrayLegend(container, label, width = 140) {
+  container.classList.add("legend");
+  const bar = document.createElement("canvas");
+  bar.width = width;
+  bar.height = 10;
+  const ctx = bar.getContext("2d");
+  const ramp = ctx.createLinearGradient(0, 0, width, 0);
+  ramp.addColorStop(0, "#000");
+  ramp.addColorStop(1, "#fff");
+  ctx.fillStyle = ramp;
+  ctx.fillRect(0, 0, width, 10);
+  bar.style.outline = "1px solid var(--border)";
+  const parts = [label, "0", bar, "255"].map((part) => {
+    if (typeof part !== "string") return part;
+    const span = document.createElement("span");
+    span.textContent = part;
+    return span;
+  });
+  container.replaceChildren(...parts);
+}
+
+/** Paint values on the diverging scale of ±range (beyond it, full colour); returns the range (for the legend). */
+export function drawDiverging(canvas, values, rows, cols, range) {
+  return drawHeatmap(canvas, values, rows, cols, { scale: "diverging", range: range || 1 });
+}
+
+/** Flatten nested lists (rows of numbers) into a Float64Array. */
+export function flatten2d(rows) {
+  const out = new Float64Array(rows.length * rows[0].length);
+  let i = 0;
+  for (const row of rows) for (const v of row) out[i++] = v;
+  return out;
+}
+
+/** Nested lists (rows) from a flat row-major array. */
+export function nest(flat, rows, cols) {
+  return Array.from({ length: rows }, (_, r) => Array.from(flat.subarray(r * cols, (r + 1) * cols)));
+}
+
+/**
+ * Position `frame` (an absolutely placed element over `canvas`, same parent) around the size×size pixels
+ * starting at (top, left) of a rows×cols image; null hides it. Pixels outside the image (padding) are
+ * drawn outside the canvas's edge.
+ */
+export function frameWindow(frame, canvas, rows, cols, top, left, size) {
+  if (top === null) {
+    frame.hidden = true;
+    return;
+  }
+  const sx = canvas.clientWidth / cols;
+  const sy = canvas.clientHeight / rows;
+  frame.hidden = false;
+  frame.style.left = `${canvas.offsetLeft + left * sx}px`;
+  frame.style.top = `${canvas.offsetTop + top * sy}px`;
+  frame.style.width = `${Math.max(size * sx, 3)}px`;
+  frame.style.height = `${Math.max(size * sy, 3)}px`;
+}
+
+/** The pixel (row, col) of a rows×cols image under a mouse event on `canvas`, or null outside it. */
+export function pixelAt(event, canvas, rows, cols) {
+  const box = canvas.getBoundingClientRect();
+  const c = Math.floor(((event.clientX - box.left) / box.width) * cols);
+  const r = Math.floor(((event.clientY - box.top) / box.height) * rows);
+  return r >= 0 && c >= 0 && r < rows && c < cols ? [r, c] : null;
+}

@@ -1,0 +1,127 @@
+// Training curves: train and test loss (and accuracy) against training steps, with a hover read-out.
+import { formatNumber } from "./heatmap.js";
+
+function css(name, fallback) {
+  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+/**
+ * A chart of `series` ({key, label, color, dash}) over history entries (objects with `step`, `epoch` and
+ * the series' keys). Long histories are thinned to about one entry per pixel column for drawing; the
+ * read-out always names a real entry.
+ */
+export class LineChart {
+  constructor(container, { series, height = 90, label = "" }) {
+    // label names the quantity in the read-out, e.g. "loss" or "accuracy"
+    this.container = container;
+    this.series = series;
+    this.height = height;
+    this.label = label;
+    this.entries = [];
+    this.canvas = document.createElement("canvas");
+    this.canvas.className = "pg-chart-canvas";
+    this.canvas.style.height = `${height}px`;
+    this.readout = document.createElement("div");
+    this.readout.className = "pg-chart-readout tiny mono";
+    container.append(this.canvas, this.readout);
+    this.hoverIndex = null;
+    this.canvas.addEventListener("mousemove", (e) => {
+      const r = this.canvas.getBoundingClientRect();
+      this.hoverIndex = this.indexAt((e.clientX - r.left) / r.width);
+      this.draw();
+    });
+    this.canvas.addEventListener("mouseleave", () => { this.hoverIndex = null; this.draw(); });
+  }
+
+  setEntries(entries) {
+    this.entries = entries;
+    this.draw();
+  }
+
+  indexAt(fraction) {
+    const n = this.entries.length;
+    if (!n) return null;
+    const first = this.entries[0].step;
+    const last = this.entries[n - 1].step;
+    const target = first + fraction * (last - first);
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.entries[mid].step < target) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0 && Math.abs(this.entries[lo - 1].step - target) < Math.abs(this.entries[lo].step - target)) lo -= 1;
+    return lo;
+  }
+
+  draw() {
+    const canvas = this.canvas;
+    const ratio = window.devicePixelRatio || 1;
+    const width = Math.max(1, Math.round(canvas.getBoundingClientRect().width * ratio));
+    const height = Math.round(this.height * ratio);
+    if (canvas.width !== width || canvas.height !== height) {
+      canvas.width = width;
+      canvas.height = height;
+    }
+    const ctx = canvas.getContext("2d");
+    ctx.clearRect(0, 0, width, height);
+    const entries = this.entries;
+    const pad = 4 * ratio;
+    ctx.strokeStyle = css("--border", "#d9dde3");
+    ctx.lineWidth = ratio;
+    ctx.beginPath();
+    ctx.moveTo(0, height - pad);
+    ctx.lineTo(width, height - pad);
+    ctx.stroke();
+    if (!entries.length) {
+      this.readout.textContent = "";
+      return;
+    }
+    let max = 0;
+    for (const e of entries) for (const s of this.series) if (Number.isFinite(e[s.key])) max = Math.max(max, e[s.key]);
+    if (this.series.some((s) => s.unit === "%")) max = 1;
+    max = max || 1;
+    const first = entries[0].step;
+    const span = Math.max(1, entries[entries.length - 1].step - first);
+    const sx = (step) => pad + ((step - first) / span) * (width - 2 * pad);
+    const sy = (v) => height - pad - (v / max) * (height - 2 * pad);
+    const stride = Math.max(1, Math.floor(entries.length / width));
+    for (const s of this.series) {
+      ctx.strokeStyle = s.color;
+      ctx.lineWidth = 1.6 * ratio;
+      ctx.setLineDash(s.dash ? s.dash.map((d) => d * ratio) : []);
+      ctx.beginPath();
+      let started = false;
+      const point = (i) => {
+        const v = entries[i][s.key];
+        if (!Number.isFinite(v)) return;
+        if (started) ctx.lineTo(sx(entries[i].step), sy(v));
+        else { ctx.moveTo(sx(entries[i].step), sy(v)); started = true; }
+      };
+      for (let i = 0; i < entries.length - 1; i += stride) point(i);
+      point(entries.length - 1);
+      ctx.stroke();
+    }
+    ctx.setLineDash([]);
+    const index = this.hoverIndex === null ? entries.length - 1 : Math.min(this.hoverIndex, entries.length - 1);
+    const e = entries[index];
+    if (this.hoverIndex !== null) {
+      ctx.strokeStyle = css("--text-muted", "#5b6573");
+      ctx.lineWidth = ratio;
+      ctx.beginPath();
+      ctx.moveTo(sx(e.step), 0);
+      ctx.lineTo(sx(e.step), height);
+      ctx.stroke();
+    }
+    const parts = [`epoch ${e.epoch}`];
+    for (const s of this.series) {
+      const v = e[s.key];
+      if (v === null || v === undefined) continue;
+      parts.push(`${s.label} ${s.unit === "%" ? (100 * v).toFixed(1) + " %" : formatNumber(v, 3)}`);
+    }
+    if (this.hoverIndex !== null) parts[0] += ` (step ${e.step})`;
+    this.readout.textContent = `${this.label ? this.label + ": " : ""}${parts.join(" · ")}`;
+  }
+}
