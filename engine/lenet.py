@@ -191,7 +191,8 @@ class LeNet5:
             k, s, p = GEOMETRY[layer]
             window = conv_window(prev, params["weight"].astype(np.float64), params["bias"].astype(np.float64),
                                  s, p, row, col, index)
-            report.update(kind="conv", activation=self.activation, z=window["total"], **_window_fields(window))
+            report.update(kind="conv", activation=self.activation, z=window["total"], **_window_fields(window),
+                          sum=float(np.sum(window["channel_sums"])))
             report["activation_value"] = _activate(self.activation, window["total"])
         elif layer in ("pool1", "pool2"):
             window = pool_window(prev, 2, 2, self.pooling, row, col, index)
@@ -202,9 +203,9 @@ class LeNet5:
             inputs = prev.reshape(-1)
             weights = params["weight"][:, index].astype(np.float64)
             products = inputs * weights
-            z = float(products.sum() + float(params["bias"][index]))
+            z = float(products.sum() + float(params["bias"][index]))  # in float64, like conv_window
             report.update(kind="dense", inputs=inputs.tolist(), weights=weights.tolist(), products=products.tolist(),
-                          bias=float(params["bias"][index]), z=z)
+                          sum=float(products.sum()), bias=float(params["bias"][index]), z=z)
             if layer == "logits":
                 report.update(activation="softmax", probability=float(outputs["probabilities"][index]),
                               logits=outputs["logits"].astype(np.float64).tolist())

@@ -87,7 +87,7 @@ def test_step_through_one_head_to_a_softmax_row_summing_to_one(page):
     open_page(page)
     page.get_by_test_id("qk-layer").select_option("decoder-0")
     page.get_by_test_id("qk-query").select_option("2")
-    assert "Stage 1 of 6" in page.get_by_test_id("qk-stage").inner_text()
+    page.wait_for_function("document.querySelector('[data-testid=qk-stage]').textContent.startsWith('Stage 1 of 6')")
     assert page.locator("[data-testid=qk-formula] math").count() == 1
     names = []
     for _ in range(5):

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Query, Response, WebSocket
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request, Response, WebSocket
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from engine.digits import decode_png_data_url, ink_from_values, preprocess_digit
 from engine.errors import EngineError
@@ -21,6 +21,7 @@ from ..arrays import encode
 from ..deps import get_store, settings_of
 from ..errors import too_large
 from ..live import LiveHandlers, reject, stream
+from ..pages import render
 from ..schemas.common import EncodingParam
 from ..schemas.lenet import (
     CreateSession,
@@ -36,6 +37,14 @@ from ..schemas.lenet import (
 )
 from ..settings import Settings
 from ..store import Session, SessionNotFound, SessionStore
+
+PAGE = {
+    "path": "/lenet",
+    "title": "LeNet",
+    "blurb": "Draw a digit and watch LeNet-5 read it layer by layer: every feature map, every filter, the "
+             "arithmetic of any unit. Then train a LeNet from scratch in the page and watch its filters form.",
+    "order": 5,
+}
 
 router = APIRouter(tags=["lenet"])
 KIND = "lenet"
@@ -150,6 +159,14 @@ def network_input(image: np.ndarray, preprocess: bool) -> np.ndarray | None:
         raise EngineError(f"without preprocessing the image must be 28×28 (an MNIST digit), got "
                           f"{image.shape[0]}×{image.shape[1]}; or leave 'preprocess' on")
     return image if np.any(image) else None
+
+
+# --- the page --------------------------------------------------------------------------------------
+
+
+@router.get("/lenet", response_class=HTMLResponse, include_in_schema=False)
+def lenet_page(request: Request) -> HTMLResponse:
+    return render(request, "lenet.html", title=PAGE["title"])
 
 
 # --- predictions and inspection -----------------------------------------------------------------

@@ -104,6 +104,7 @@ class UnitDetail(BaseModel):
     channel_sums: list[float] | None = Field(None, description="conv: the sum of the products of each channel")
     inputs: list[float] | None = Field(None, description="dense: the previous layer's outputs, flattened")
     weights: list[float] | None = Field(None, description="dense: the weights into this unit")
+    sum: float | None = Field(None, description="conv, dense: the sum of all the products (before the bias)")
     bias: float | None = None
     z: float | None = Field(None, description="The weighted sum plus the bias, in float64")
     activation: str | None = Field(None, description="relu, tanh, or softmax for the output layer")

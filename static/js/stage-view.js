@@ -53,7 +53,12 @@ function block(chain, testid) {
   return formula(equalities(chain, { testid }));
 }
 
-const numbers = (values, opts = {}) => product(values.map((v) => num(v, { paren: true, ...opts })), "×");
+/**
+ * Factors joined by "×". Negative factors are bracketed, except the first one of an expression (`leading`):
+ * "−0.809 × 0.48", but "2 × 0.11 + (−1) × 0.21".
+ */
+const numbers = (values, { leading = false, ...opts } = {}) => product(values.map((v, k) => num(v,
+  { paren: !(leading && k === 0), ...opts })), "×");
 
 /** (1/N)[(a₁)(b₁) + (a₂)(b₂) + …]: the mean over the data points of a product of per-point factors. */
 function meanOfProducts(factorRows, count) {
@@ -70,14 +75,14 @@ function forwardBlock(rec, ctx) {
   const p = ctx.point;
   const zs = () => zOf(rec.label, rec.activation);
   const symbolic = rec.terms.map((t) => product([symbol(t.input_label), symbol(t.weight_label)]));
-  const values = rec.terms.map((t) => numbers([t.input[p], t.weight], { digits: 4 }));
+  const values = rec.terms.map((t, k) => numbers([t.input[p], t.weight], { digits: 4, leading: k === 0 }));
   if (rec.bias !== null && rec.bias !== undefined) {
     symbolic.push(symbol(rec.bias_label));
     values.push(num(rec.bias, { digits: 4, paren: true }));
   }
   const chain = [zs(), sum(symbolic), sum(values)];
   if (rec.terms.length > 1 && rec.terms.every((t) => t.product)) {
-    const products = rec.terms.map((t) => num(t.product[p], { digits: 4, paren: true }));
+    const products = rec.terms.map((t, k) => num(t.product[p], { digits: 4, paren: k > 0 }));
     if (rec.bias !== null && rec.bias !== undefined) products.push(num(rec.bias, { digits: 4, paren: true }));
     chain.push(sum(products));
   }
@@ -180,9 +185,14 @@ function backwardBlocks(rec, ctx) {
   const source = (s) => ({ z: () => zOf(s.delta_label, s.activation), d: () => deltaSymbol(s.delta_label, s, ctx) });
 
   // 1. How the error changes with this neuron's output.
-  if (fused) {
+  if (fused && ctx.lossName !== "mse") {
+    // Softmax with cross-entropy: the slopes cancel to prediction − target.
     out.push(block([partial(E(), zJ()), row(symbol(rec.label), mo("−"), sub(mi("t"), symbol(rec.label))),
       num(rec.delta[p])]));
+  } else if (fused) {
+    // Softmax under squared error: every output's z moves every output, so there is no single g′ to show.
+    out.push(block([partial(E(), zJ()), row(sub(mo("Σ"), mi("k")), partial(E(), sub(mi("o"), mi("k"))),
+      mo("·"), partial(sub(mi("o"), mi("k")), zJ())), num(rec.delta[p])]));
   } else if (rec.isOutput) {
     const formula = ctx.lossName === "mse" ? row(J(), mo("−"), ctx.outputs > 1 ? sub(mi("t"), J()) : mi("target"))
       : frac(row(J(), mo("−"), mi("target")), row(J(), mo("("), mn1(), mo("−"), J(), mo(")")));
@@ -194,7 +204,7 @@ function backwardBlocks(rec, ctx) {
     const chain = [partial(E(), J()),
       sum(rec.sources.map((s) => product([partial(E(), source(s).z()), partial(source(s).z(), J())]))),
       sum(rec.sources.map((s) => product([source(s).d(), symbol(s.weight_label)]))),
-      sum(rec.sources.map((s) => numbers([s.delta[p], s.weight], { digits: 4 }))),
+      sum(rec.sources.map((s, k) => numbers([s.delta[p], s.weight], { digits: 4, leading: k === 0 }))),
       num(rec.dE_da[p], { digits: 4 })];
     out.push(block(chain));
   }
@@ -204,7 +214,8 @@ function backwardBlocks(rec, ctx) {
       primeFormula(rec.activation, num(rec.z[p])), num(rec.g_prime[p], { digits: 4 })], "g-prime"));
     out.push(block([row(sub(mi("δ"), J()), mo("="), partial(E(), zJ())),
       product([partial(E(), J()), partial(J(), zJ())]), product([partial(E(), J()), row(gPrime(), mo("("), zJ(),
-        mo(")"))]), numbers([rec.dE_da[p], rec.g_prime[p]], { digits: 4 }), num(rec.delta[p], { digits: 4 })]));
+        mo(")"))]), numbers([rec.dE_da[p], rec.g_prime[p]], { digits: 4, leading: true }),
+      num(rec.delta[p], { digits: 4 })]));
   }
   // 3. Every weight (and the bias) into this neuron: the chain of local slopes, then its value.
   // Builders, not nodes: a DOM node can sit in one place only, and every chain needs its own copies.
@@ -232,7 +243,7 @@ function backwardBlocks(rec, ctx) {
       product([...up.symbols, ...mine.symbols, ...last()])];
     if (ctx.count === 1) {
       chain.push(numbers([...up.values, ...mine.values, ...(inputLabel ? [inputValues] : [])].map((v) => v[0]),
-        { digits: 4 }));
+        { digits: 4, leading: true }));
     } else {
       // Several points: the gradient is the mean over them of (∂E/∂z of this neuron) × input.
       chain.push(row(frac(mn1(), mi("N")), sub(mo("Σ"), mi("n")), product([deltaOfJ(), ...last()])));

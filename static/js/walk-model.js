@@ -51,11 +51,7 @@ export function assembleWalk(walk, activations) {
       const js = s.neuron === null ? layer.outLabels.map((_, j) => j) : [s.neuron];
       if (s.phase === "forward") {
         if (s.neuron === null) {
-          layer.inputs = s.inputs;
-          layer.weight = s.weight;
-          layer.bias = s.bias;
-          layer.z = s.z;
-          layer.a = s.a;
+          for (const key of ["inputs", "weight", "bias", "z", "a"]) layer[key] = s[key];
         } else {
           const j = s.neuron;
           s.terms.forEach((t, i) => {
@@ -69,12 +65,8 @@ export function assembleWalk(walk, activations) {
         js.forEach((j) => { layer.forwardDone[j] = true; });
       } else if (s.phase === "backward") {
         if (s.neuron === null) {
-          layer.inputs = s.inputs;
-          layer.dE_da = s.dE_da;
-          layer.g_prime = s.g_prime;
-          layer.delta = s.delta;
-          layer.grad_weight = s.grad_weight;
-          layer.grad_bias = s.grad_bias;
+          for (const key of ["inputs", "dE_da", "delta", "grad_weight", "grad_bias"]) layer[key] = s[key];
+          if (s.g_prime) layer.g_prime = s.g_prime; // none for softmax, whose slope is not one number per neuron
         } else {
           const j = s.neuron;
           setColumn(layer.dE_da, j, s.dE_da);

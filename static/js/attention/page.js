@@ -117,7 +117,9 @@ function stopSocket() {
 function onFrame(frame) {
   state.step = frame.step;
   mergeHistory(frame.history_tail, frame.history_length);
-  state.pass = frame.probe;
+  // A frame computed before the server took the user's sequence still shows the old one: keep the user's.
+  const stale = state.typed && frame.probe.typed.join(" ") !== state.typed.join(" ");
+  if (!stale) state.pass = frame.probe;
   if (frame.playing !== state.playing) setPlaying(frame.playing);
   if (frame.diverged) showError(errorBox, new Error(`${frame.message} Press reset to start again.`));
   if (!state.typed && !$("sequence-input").matches(":focus")) $("sequence-input").value = frame.probe.typed.join(" ");
