@@ -194,6 +194,10 @@ def test_frame_protocol(client):
         assert "PUT /api/playground" in ws.receive_json()["detail"]
         ws.send_json({"type": "config", "focus": "everything"})
         assert "focus is [layer, index]" in ws.receive_json()["detail"]
+        ws.send_json({"type": "config", "learning_rate": "fast"})
+        assert ws.receive_json()["detail"].startswith("config: learning_rate")
+        ws.send_json({"type": "config", "learning_rate": -1})
+        assert "greater than 0" in ws.receive_json()["detail"]
         ws.send_json({"type": "play"})
         seen = [ws.receive_json() for _ in range(6)]
         assert seen[-1]["playing"] and seen[-1]["epoch"] > 1

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, Body, Depends, Query, Request, WebSocket
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from engine import playground as pg
@@ -423,10 +424,15 @@ class LiveConnection:
             else:
                 raise EngineError("focus is [layer, index] (dense layer from 1, neuron from 0) or null")
         if changes:
-            batch = changes.get("batch_size")
-            if isinstance(batch, int) and batch > self.settings.max_batch_size:
+            try:  # the same checks as PATCH /api/networks/{id}/config
+                valid = Hyperparameters.model_validate(changes).model_dump(exclude_none=True)
+            except ValidationError as exc:
+                reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                raise EngineError(f"config: {reasons}") from None
+            batch = valid.get("batch_size")
+            if batch is not None and batch > self.settings.max_batch_size:
                 raise EngineError(f"batch_size {batch} is over the limit of {self.settings.max_batch_size}")
-            self.session.obj.update_hyperparameters(**changes)
+            self.session.obj.update_hyperparameters(**valid)
 
     def finished(self) -> bool:
         return bool(self.session.obj.diverged)
