@@ -29,10 +29,13 @@ from engine.playground_frame import maps_for, playground_frame  # noqa: E402
 from engine.trainer import Trainer, dataset_from_config  # noqa: E402
 
 ALL_FEATURES = ["x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2"]
+# (name, configuration, target frames/s, TensorFlow Playground's own maths in frames/s on our machines
+# (shared/anchors.md: one epoch + every neuron on a 100 × 100 grid, without drawing))
 CASES = [
-    ("default: 2 → 4 → 2 → 1 tanh", {}, 300),
-    ("largest: 7 → 6 × 8 → 1 tanh", {"features": ALL_FEATURES, "hidden": [8] * 6}, 60),
-    ("three-class spiral: 2 → 8 → 8 → 3", {"dataset": "spiral3", "loss": "cross_entropy", "hidden": [8, 8]}, None),
+    ("default: 2 → 4 → 2 → 1 tanh", {}, 300, 240),
+    ("largest: 7 → 6 × 8 → 1 tanh", {"features": ALL_FEATURES, "hidden": [8] * 6}, 60, 34),
+    ("three-class spiral: 2 → 8 → 8 → 3", {"dataset": "spiral3", "loss": "cross_entropy", "hidden": [8, 8]}, None,
+     None),
 ]
 
 
@@ -64,16 +67,17 @@ def measure(config: dict) -> tuple[float, float, float, int]:
 
 def main() -> None:
     rows = []
-    for name, config, target in CASES:
+    for name, config, target, tfp in CASES:
         t_epoch, t_maps, t_frame, size = measure(config)
         fps = 1 / t_frame
         verdict = "—" if target is None else f"{target} ({'met' if fps >= target else 'MISSED'})"
+        versus = "—" if tfp is None else f"{tfp} ({fps / tfp:.1f}×)"
         rows.append([name, f"{t_epoch * 1e3:.2f}", f"{t_maps * 1e3:.2f}", f"{t_frame * 1e3:.2f}", f"{fps:,.0f}",
-                     verdict, f"{size / 1024:.0f} KiB", f"{100 * t_frame * 60:.0f} %"])
+                     verdict, versus, f"{size / 1024:.0f} KiB", f"{100 * t_frame * 60:.0f} %"])
     print("Playground frames on one core (epoch = 250 points at batch 10; maps: 25×25 per neuron, 100×100 output "
           "and one focused neuron; wire: JSON + base64)")
-    print_table(["network", "epoch ms", "maps+grads ms", "frame ms", "frames/s", "target", "frame size",
-                 "CPU at 60 fps"], rows)
+    print_table(["network", "epoch ms", "maps+grads ms", "frame ms", "frames/s", "target", "TF Playground maths",
+                 "frame size", "CPU at 60 fps"], rows)
 
 
 if __name__ == "__main__":

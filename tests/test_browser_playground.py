@@ -2,6 +2,7 @@
 
 import json
 import re
+import time
 
 import pytest
 
@@ -242,3 +243,20 @@ def test_playground_js_unit_tests_pass(page):
     results = page.evaluate("window.__results")
     assert len(results) >= 7
     assert not [r for r in results if not r["ok"]]
+
+
+def test_closing_the_tab_stops_training(browser, live_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server)
+    page = context.new_page()
+    open_playground(page)
+    sid = session(page)
+    page.get_by_test_id("play-button").click()
+    page.wait_for_function("Number(document.querySelector('[data-testid=epoch-counter]').dataset.epoch) >= 5")
+    api = context.request
+    page.close()
+    time.sleep(0.3)  # the server notices the closed socket
+    step = api.get(f"/api/networks/{sid}").json()["step"]
+    time.sleep(0.5)
+    assert api.get(f"/api/networks/{sid}").json()["step"] == step  # nothing trains without a page
+    assert step >= 5 * 25
+    context.close()
