@@ -38,6 +38,16 @@ def test_create_with_defaults_and_read_back(client):
     assert client.get(f"/api/networks/{state['id']}").json()["num_params"] == 25
 
 
+def test_sessions_without_data_or_features_are_refused_as_playgrounds(client):
+    sid = client.post("/api/networks", json={"preset": "worked-example"}).json()["id"]
+    r = client.get(f"/api/playground/{sid}")
+    assert r.status_code == 422 and "raw inputs" in r.json()["detail"]
+    spec = {"features": ["x1", "x2"], "layers": [{"type": "dense", "units": 1, "activation": "tanh"}]}
+    sid = client.post("/api/networks", json={"spec": spec}).json()["id"]
+    r = client.get(f"/api/playground/{sid}")
+    assert r.status_code == 422 and "no data" in r.json()["detail"]
+
+
 def test_same_config_gives_the_same_network_and_data(client):
     a, b = create(client, dataset="xor", data_seed=3, seed=7), create(client, dataset="xor", data_seed=3, seed=7)
     assert weights(client, a["id"]) == weights(client, b["id"])
@@ -64,6 +74,13 @@ def test_rebuild_keeps_edited_data_but_regenerates_for_new_data_fields(client):
     rebuilt = client.put(f"/api/playground/{sid}", json=config).json()
     assert rebuilt["layout"] == [2, 3, 1] and rebuilt["data"]["num_train"] == 251 and rebuilt["step"] == 0
     assert rebuilt["revision"] > state["revision"]
+    r = client.put(f"/api/networks/{sid}/data/csv", content="1,1,1\n-1,-1,0\n2,2,1\n-2,-2,0\n",
+                   headers={"Content-Type": "text/csv"})
+    assert r.status_code == 200
+    kept = client.put(f"/api/playground/{sid}", json={**config, "hidden": [2]}).json()
+    assert kept["data"]["name"] == "custom" and kept["data"]["num_train"] == 2
+    fresh = client.put(f"/api/playground/{sid}", json=config, params={"keep_points": "false"}).json()
+    assert fresh["data"]["name"] == "circle" and fresh["data"]["num_train"] == 250
     spiral3 = client.put(f"/api/playground/{sid}", json={**config, "dataset": "spiral3"}).json()
     assert spiral3["layout"] == [2, 3, 3] and spiral3["data"]["task"] == "multiclass"
     assert spiral3["data"]["num_train"] == 300

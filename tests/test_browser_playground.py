@@ -234,3 +234,11 @@ def test_three_classes_curves_and_the_gallery(page):
     card.click()
     page.wait_for_function("document.querySelector('[data-testid=layer-count]').textContent === '1' && "
                            "document.querySelectorAll('[data-testid^=neuron-1-]').length === 3")
+
+
+def test_playground_js_unit_tests_pass(page):
+    page.goto("/static/test/playground-unit.html")
+    page.wait_for_function("window.__results !== undefined")
+    results = page.evaluate("window.__results")
+    assert len(results) >= 7
+    assert not [r for r in results if not r["ok"]]

@@ -137,8 +137,7 @@ def bump(session: Session) -> int:
 def playground_state(session: Session) -> dict[str, Any]:
     trainer: Trainer = session.obj
     config = pg.config_from_trainer(trainer)
-    data = trainer.data
-    assert data is not None
+    data = require_data(trainer)
     return {
         "id": session.id, "config": config, "revision": session.extra.get("revision", 0),
         "layout": [int(trainer.net.input_shape[0]), *(u for u in pg_units(trainer))],
@@ -186,16 +185,20 @@ def get_playground(network_id: str, store: Store) -> dict[str, Any]:
 
 @router.put("/api/playground/{network_id}", response_model=PlaygroundState,
             summary="Rebuild the session's network from a configuration (fresh weights)")
-def rebuild_playground(network_id: str, body: PlaygroundConfig, store: Store, settings: Config) -> dict[str, Any]:
+def rebuild_playground(
+        network_id: str, body: PlaygroundConfig, store: Store, settings: Config,
+        keep_points: Annotated[bool, Query(description="Keep the session's points (hand edits, an uploaded CSV) when "
+                                                       "they suit the configuration; false: generate its data set")]
+        = True) -> dict[str, Any]:
     """New weights from the seed, as TensorFlow Playground resets on every change but the learning rate.
-    The data are kept (with any hand-made edits or uploaded points) when the data fields are unchanged and
-    still fit; otherwise they are generated anew."""
+    The points are kept (with any hand-made edits) when the data fields are unchanged and still fit, and
+    uploaded points while `keep_points` holds; otherwise the configuration's data set is generated."""
     session = store.get(network_id, KIND)
     config = pg.normalize_config(body.model_dump())
     with session.lock:
         old: Trainer = session.obj
         keep = None
-        if old.data is not None:
+        if old.data is not None and keep_points:
             source = dict(old.data.source)
             same = source.get("name") == "custom" or all(
                 source.get(k) == v for k, v in pg.data_config(config).items())
@@ -345,6 +348,21 @@ def frame_of(session: Session, focus: tuple[int, int] | None = None) -> dict[str
 def get_frame(network_id: str, store: Store,
               focus_layer: Annotated[int | None, Query(ge=1, description="Dense layer (from 1) to focus")] = None,
               focus_index: Annotated[int, Query(ge=0, description="Neuron in that layer")] = 0) -> dict[str, Any]:
+    """**Live training over the WebSocket `/ws/networks/{id}`** (OpenAPI cannot describe WebSockets, so here):
+
+    - send `{"type": "play"}` / `{"type": "pause"}`: train between frames, one epoch per frame, at most
+      `GLASSBOX_MAX_FRAMES_PER_SECOND` (60) frames a second;
+    - `{"type": "step", "unit": "frame"}` one epoch, `"unit": "batch"` one mini-batch (pauses);
+    - `{"type": "config", "learning_rate": 0.1, "batch_size": 20, "optimizer": "adam", "regularization": "l2",
+      "reg_rate": 0.001, "focus": [layer, index] | null}`: settings that keep the weights, and which neuron's
+      map comes at full resolution in `focus` (layer 0 = the input features);
+    - `{"type": "frame"}`: send the current frame without training.
+
+    The server answers with frames — this response plus `type: "frame"`, `playing`, `dropped` (frames a slow
+    client missed: only the latest waits, never a queue) and `history: {from, entries}` (truncate your copy of
+    the metrics history to `from`, then append `entries`; no entry is lost with a dropped frame) — and
+    `{"type": "error", "detail"}` messages. Closing the socket stops the training; reconnecting resumes the
+    session. An unknown or expired session closes with code 4404."""
     session = store.get(network_id, KIND)
     with session.lock:
         focus = None if focus_layer is None else (focus_layer, focus_index)

@@ -52,18 +52,22 @@ export class NetworkView {
     const width = Math.max(420, box.clientWidth || 600);
     const { features, hidden, outputs, kind } = structure;
     const columns = [features.length, ...hidden, outputs];
-    const most = Math.max(...columns);
-    const size = kind === "curve" ? 40 : most <= 8 ? 38 : Math.max(14, Math.floor(420 / most) - 6);
-    const gap = most <= 8 ? 16 : 6;
-    const step = size + gap;
-    const height = HEADER + most * step + 8;
+    // Up to eight neurons a column fit at full size; a wider layer (a preset's 20) shrinks its own column only.
+    const full = kind === "curve" ? 40 : 38;
+    const room = 8 * (full + 16);
+    const steps = columns.map((n) => Math.min(full + 16, room / n));
+    const sizes = steps.map((step) => Math.max(12, Math.min(full, Math.round(step * 0.72))));
+    const tallest = Math.max(...columns.map((n, c) => n * steps[c]));
+    const height = HEADER + tallest + 8;
     box.style.height = `${height}px`;
     const left = 56;
-    const right = width - size - 16;
-    const spacing = Math.min(260, (right - left) / Math.max(1, columns.length - 1));
-    const start = left;
-    this.geometry = { size, step, columns, x: columns.map((_, c) => start + c * spacing),
-                      y: (c, i) => HEADER + (most - columns[c]) * step / 2 + i * step };
+    const right = width - full - 16;
+    const spacing = Math.min(320, (right - left) / Math.max(1, columns.length - 1));
+    const size = (c) => sizes[c];
+    this.geometry = {
+      size, columns, x: columns.map((_, c) => left + c * spacing + (full - sizes[c]) / 2),
+      y: (c, i) => HEADER + (tallest - columns[c] * steps[c]) / 2 + i * steps[c] + (steps[c] - sizes[c]) / 2,
+    };
     this.svg = svg("svg", { class: "pg-links", width, height, "aria-hidden": "true" }, box);
     this.links = [];
     this.nodes = [];
@@ -88,10 +92,10 @@ export class NetworkView {
         : Array.from({ length: columns[layer - 1] }, (_, i) => ({ node: i, input: i }));
       for (const { node, input } of sources) {
         for (let to = 0; to < columns[layer]; to++) {
-          const x1 = this.geometry.x[layer - 1] + size;
-          const y1 = this.geometry.y(layer - 1, node) + size / 2;
+          const x1 = this.geometry.x[layer - 1] + size(layer - 1);
+          const y1 = this.geometry.y(layer - 1, node) + size(layer - 1) / 2;
           const x2 = this.geometry.x[layer];
-          const y2 = this.geometry.y(layer, to) + size / 2;
+          const y2 = this.geometry.y(layer, to) + size(layer) / 2;
           const mid = (x1 + x2) / 2;
           const d = `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`;
           const path = svg("path", { d, class: "pg-link" }, this.svg);
@@ -109,7 +113,7 @@ export class NetworkView {
   }
 
   drawNodes() {
-    const { columns, size } = this.geometry;
+    const { columns } = this.geometry;
     const { features, kind, outputs } = this.structure;
     const last = columns.length - 1;
     features.forEach((f, i) => {
@@ -150,12 +154,13 @@ export class NetworkView {
   }
 
   nodeBox(column, index, testid, cls) {
-    const { size } = this.geometry;
+    const size = this.geometry.size(column);
     const node = el("div", { class: cls, "data-testid": testid }, this.container);
     node.style.left = `${this.geometry.x[column]}px`;
     node.style.top = `${this.geometry.y(column, index)}px`;
     node.style.width = `${size}px`;
     node.style.height = `${size}px`;
+    if (size < 24) node.classList.add("small");
     const canvas = el("canvas", { width: THUMB, height: THUMB }, node);
     if (this.structure.kind === "curve") {
       canvas.width = 80;
@@ -169,7 +174,7 @@ export class NetworkView {
     const { hidden, activations, maxNeurons } = this.structure;
     for (let layer = 1; layer <= hidden.length; layer++) {
       const head = el("div", { class: "pg-layer-head" }, this.container);
-      head.style.left = `${this.geometry.x[layer] + size / 2}px`;
+      head.style.left = `${this.geometry.x[layer] + size(layer) / 2}px`;
       const buttons = el("div", { class: "pg-neuron-buttons" }, head);
       const plus = el("button", { class: "icon tiny-icon", "data-testid": `add-neuron-${layer}`, text: "+",
                                   "aria-label": `Add a neuron to layer ${layer}` }, buttons);
@@ -182,14 +187,14 @@ export class NetworkView {
       el("span", { class: "pg-layer-units", text: `${columns[layer]} neuron${columns[layer] > 1 ? "s" : ""}` }, head);
       const select = el("select", { class: "pg-layer-act", "data-testid": `layer-activation-${layer}`,
                                     "aria-label": `Activation of layer ${layer}` }, head);
-      for (const act of ["relu", "tanh", "sigmoid", "linear"]) {
-        el("option", { value: act, text: act === "relu" ? "ReLU" : act }, select);
+      for (const [act, label] of [["relu", "ReLU"], ["tanh", "Tanh"], ["sigmoid", "Sigmoid"], ["linear", "Linear"]]) {
+        el("option", { value: act, text: label }, select);
       }
       select.value = activations[layer - 1];
       select.addEventListener("change", () => this.handlers.setLayerActivation(layer, select.value));
     }
     const out = el("div", { class: "pg-layer-head pg-out-head" }, this.container);
-    out.style.left = `${this.geometry.x[columns.length - 1] + size / 2}px`;
+    out.style.left = `${this.geometry.x[columns.length - 1] + size(columns.length - 1) / 2}px`;
     el("span", { class: "pg-layer-units", text: "output" }, out);
   }
 

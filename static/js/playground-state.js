@@ -134,8 +134,8 @@ export function modelCaption(config, task) {
     return `Kernel model: fixed features φ(x) = (${config.features.map(featureLabel).join(", ")}), learned weights: ` +
       `${out.replace("{x}", "φ(x)")}.`;
   }
-  const layers = config.hidden.length === 1 ? "one hidden layer" : `${config.hidden.length} hidden layers`;
-  return `Neural network: ${layers} learn their own features φ(x) from the inputs; the output is ${out.replace("{x}", "φ(x)")}.`;
+  const layers = config.hidden.length === 1 ? "one hidden layer learns its" : `${config.hidden.length} hidden layers learn their`;
+  return `Neural network: ${layers} own features φ(x) from the inputs; the output is ${out.replace("{x}", "φ(x)")}.`;
 }
 
 const FEATURE_LABELS = { x1: "x₁", x2: "x₂", x1sq: "x₁²", x2sq: "x₂²", x1x2: "x₁x₂", sinx1: "sin x₁", sinx2: "sin x₂" };

@@ -1,6 +1,7 @@
 // The Playground page: wires the controls, the network view, the plots and the live socket to the API.
 // Every number drawn comes from the server (frames over /ws/networks/{id}, points and read-outs over REST).
 import { api, ApiError, decodeArrays, showError } from "./api.js";
+import { NEGATIVE, POSITIVE, rgb, ZERO } from "./colors.js";
 import { CurvePlot } from "./curve-plot.js";
 import { datasetPicker } from "./dataset-picker.js";
 import { formatNumber } from "./heatmap.js";
@@ -200,6 +201,7 @@ function showSessionGone() {
 
 function receive(msg) {
   if (msg.type === "error") {
+    state.wantPlaying = false; // the server pauses on a training error
     showError($("error-banner"), new Error(msg.detail));
     return;
   }
@@ -209,6 +211,7 @@ function receive(msg) {
   const h = msg.history;
   state.history = state.history.slice(0, h.from).concat(h.entries);
   setPlaying(msg.playing);
+  if (msg.diverged) state.wantPlaying = false;
   state.frame = decodeArrays(msg);
   if (state.frame.layout.join() !== state.layout.join()) {
     state.layout = state.frame.layout;
@@ -306,7 +309,10 @@ function drawLegend(focus) {
       `<span class="pg-swatch" style="background: rgb(${CLASS_COLORS[c].join(",")})"></span> class ${c}`).join(" ");
     return;
   }
-  legend.innerHTML = `<span>${formatNumber(low)}</span><span class="pg-legend-bar"></span><span>${formatNumber(high)}</span>`;
+  // The bar uses the very colours the maps are painted with (colors.js), in light and dark mode alike.
+  const bar = `linear-gradient(90deg, ${rgb(NEGATIVE)}, ${rgb(ZERO)}, ${rgb(POSITIVE)})`;
+  legend.innerHTML = `<span>${formatNumber(low)}</span><span class="pg-legend-bar" style="background: ${bar}"></span>` +
+    `<span>${formatNumber(high)}</span>`;
 }
 
 function drawPoints() {
@@ -338,6 +344,7 @@ function renderStructure() {
     maxNeurons: catalog.choices.max_neurons, axis: catalog.axis.data,
   });
   $("layer-count").textContent = String(config.hidden.length);
+  document.querySelector(".pg-layer-word").textContent = config.hidden.length === 1 ? "hidden layer" : "hidden layers";
   $("add-layer").disabled = config.hidden.length >= catalog.choices.max_hidden_layers;
   $("remove-layer").disabled = config.hidden.length === 0;
   $("features-caption").textContent = modelCaption(config, state.task);
@@ -436,12 +443,14 @@ function setPlaying(playing) {
 // --- changes --------------------------------------------------------------------------------------------
 
 /** Rebuild the network from `config` (fresh weights; the data stay unless their settings changed). */
-async function rebuild(config) {
+async function rebuild(config, { newData = false } = {}) {
   state.wantPlaying = false;
   send({ type: "pause" });
-  const dataChanged = ["dataset", "noise", "train_ratio", "data_seed"].some((k) => config[k] !== state.config[k]);
+  const dataChanged = newData || ["dataset", "noise", "train_ratio", "data_seed"].some((k) => config[k] !== state.config[k]);
   try {
-    const s = await api(`/api/playground/${state.id}`, { method: "PUT", body: config });
+    const s = await api(`/api/playground/${state.id}`, {
+      method: "PUT", body: config, query: { keep_points: String(!dataChanged) },
+    });
     adopt(s);
   } catch (err) {
     showError($("error-banner"), err);
@@ -476,8 +485,7 @@ function pickDataset(name) {
     config.features = [...state.catalog.defaults.features];
   }
   if (info.task === "regression" && config.loss === "cross_entropy") config.loss = "mse";
-  state.customData = false;
-  rebuild(config);
+  rebuild(config, { newData: true });
 }
 
 function toggleFeature(name) {
@@ -752,11 +760,20 @@ async function buildGallery() {
 
 // --- wiring ---------------------------------------------------------------------------------------------
 
+function togglePlay() {
+  state.wantPlaying = !state.playing;
+  setPlaying(state.wantPlaying);
+  send({ type: state.wantPlaying ? "play" : "pause" });
+}
+
 function wireControls() {
-  $("play-button").addEventListener("click", () => {
-    state.wantPlaying = !state.playing;
-    setPlaying(state.wantPlaying);
-    send({ type: state.wantPlaying ? "play" : "pause" });
+  $("play-button").addEventListener("click", togglePlay);
+  document.addEventListener("keydown", (e) => {
+    // Space plays and pauses, unless the person is typing or on a control that takes the key itself.
+    const target = e.target;
+    if (e.key !== " " || e.repeat || target.closest("input, select, textarea, button, [role=switch]")) return;
+    e.preventDefault();
+    togglePlay();
   });
   $("step-button").addEventListener("click", (e) => {
     state.wantPlaying = false;
