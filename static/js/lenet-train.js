@@ -41,7 +41,7 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
   let epoch = 0;
   let step = 0;
   let pace = null;
-  let paceMark = null;
+  let paceMarks = [];
   let drawQueued = false;
   const filterCanvases = [];
   const probeItems = [];
@@ -163,12 +163,16 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     }
     if (message.type !== "frame") return;
     const frame = decodeArrays(message);
+    // Pace over the last few seconds of frames while playing.
     const now = performance.now();
-    if (paceMark && frame.epoch > paceMark.epoch && now > paceMark.time) {
-      const rate = (frame.epoch - paceMark.epoch) / ((now - paceMark.time) / 1000);
-      pace = pace ? pace * 0.7 + rate * 0.3 : rate;
+    if (frame.playing) {
+      paceMarks.push({ epoch: frame.epoch, time: now });
+      while (paceMarks.length > 2 && now - paceMarks[0].time > 4000) paceMarks.shift();
+      const first = paceMarks[0];
+      pace = now - first.time > 900 ? (frame.epoch - first.epoch) / ((now - first.time) / 1000) : pace;
+    } else {
+      paceMarks = [];
     }
-    paceMark = frame.playing ? { epoch: frame.epoch, time: now } : null;
     epoch = frame.epoch;
     step = frame.step;
     mergeHistory(frame.history_tail);
@@ -197,7 +201,7 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
       epoch = state.epoch;
       step = state.step;
       pace = null;
-      paceMark = null;
+      paceMarks = [];
       buildProbes(state);
       showFilters(state.conv1);
       showProbes(state.probe_predicted, state.probe_probabilities);
@@ -242,7 +246,7 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     if (!socket) return;
     socket.send({ type: playing ? "pause" : "play" });
     setPlaying(!playing);
-    paceMark = null;
+    paceMarks = [];
     status();
   });
   els.use.addEventListener("click", () => {
