@@ -263,3 +263,20 @@ def test_closing_the_tab_stops_training(browser, live_server):
     assert api.get(f"/api/networks/{sid}").json()["step"] == step  # nothing trains without a page
     assert step >= 5 * 25
     context.close()
+
+
+def test_open_the_network_in_the_backprop_walkthrough(page):
+    open_playground(page)
+    page.get_by_test_id("step-button").click()
+    page.wait_for_function("document.querySelector('[data-testid=epoch-counter]').dataset.epoch === '1'")
+    with page.context.expect_page() as popup:
+        page.get_by_test_id("open-backprop").click()
+    walkthrough = popup.value
+    walkthrough.wait_for_load_state()
+    assert f"session={session(page)}" in walkthrough.url
+    # The default Playground network: x1, x2 → 4 → 2 → 1, drawn with its own weights.
+    walkthrough.get_by_test_id("value-prediction").wait_for()
+    assert walkthrough.get_by_test_id("value-i1").count() == 1
+    assert walkthrough.get_by_test_id("value-h2_2").count() == 1
+    assert walkthrough.get_by_test_id("error").inner_text() == ""
+    walkthrough.close()

@@ -852,6 +852,10 @@ function wireControls() {
     e.target.value = "";
     if (file) uploadCsv(file);
   });
+  // The walkthrough opens a copy of this very session (weights as they are now), so training here is untouched.
+  $("open-backprop").addEventListener("click", (e) => {
+    e.currentTarget.href = `/backprop?session=${encodeURIComponent(state.id)}`;
+  });
   $("export-button").addEventListener("click", () => exportNetwork().catch((err) => showError($("error-banner"), err)));
   $("import-input").addEventListener("change", (e) => {
     const file = e.target.files[0];
