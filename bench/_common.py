@@ -44,3 +44,21 @@ def try_import_torch():
         print("PyTorch is not installed: `pip install torch==2.13.0` for the comparison column.")
         return None
     return torch
+
+
+def interleaved_median_times(fns: list[Callable[[], object]], repeats: int, rounds: int = 10,
+                             warmup: int = 5) -> list[float]:
+    """Median seconds per call of each function. The functions take turns in `rounds` rounds,
+    so a load spike on the machine hits all of them alike rather than one."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    samples: list[list[float]] = [[] for _ in fns]
+    per_round = max(1, repeats // rounds)
+    for _ in range(rounds):
+        for fn, bucket in zip(fns, samples, strict=True):
+            for _ in range(per_round):
+                start = time.perf_counter()
+                fn()
+                bucket.append(time.perf_counter() - start)
+    return [statistics.median(s) for s in samples]

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,6 +43,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import interleaved_median_times  # noqa: E402
+
 from engine.conv import AvgPool2D, Conv2D, MaxPool2D  # noqa: E402
 
 try:
@@ -53,23 +56,10 @@ except ImportError:  # pragma: no cover - depends on the machine
     sys.exit("PyTorch is needed for the reference timings: pip install torch==2.13.0")
 
 TARGET = 1.5
-ROUNDS = 10
 
 
-def median_times_ms(fns: list[Callable[[], object]], repeats: int) -> list[float]:
-    """Median wall time of each function; rounds alternate so load spikes hit all alike."""
-    for fn in fns:
-        for _ in range(5):
-            fn()
-    samples: list[list[float]] = [[] for _ in fns]
-    per_round = max(1, repeats // ROUNDS)
-    for _ in range(ROUNDS):
-        for fn, bucket in zip(fns, samples, strict=True):
-            for _ in range(per_round):
-                start = time.perf_counter()
-                fn()
-                bucket.append(time.perf_counter() - start)
-    return [float(np.median(s)) * 1e3 for s in samples]
+def milliseconds(fns: list[Callable[[], object]], repeats: int) -> list[float]:
+    return [t * 1e3 for t in interleaved_median_times(fns, repeats)]
 
 
 def conv_case(batch: int, c_in: int, c_out: int, size: int, k: int, pad: int, repeats: int) -> list[tuple]:
@@ -92,7 +82,7 @@ def conv_case(batch: int, c_in: int, c_out: int, size: int, k: int, pad: int, re
         np.abs(layer.grads["weight"] - tdw.numpy()).max() / max(1.0, np.abs(tdw.numpy()).max()),
     )
 
-    ours_f, torch_f, ours_b, torch_b = median_times_ms(
+    ours_f, torch_f, ours_b, torch_b = milliseconds(
         [
             lambda: layer.forward(x),
             lambda: F.conv2d(tx, tw, tb, padding=pad),
@@ -119,7 +109,7 @@ def pool_case(batch: int, channels: int, size: int, kind: str, repeats: int) -> 
     tg = torch.from_numpy(dout)
     (tdx,) = torch.autograd.grad(ty, (tx,), tg, retain_graph=True)
     error = max(np.abs(out - ty.detach().numpy()).max(), np.abs(dx - tdx.numpy()).max())
-    ours_f, torch_f, ours_b, torch_b = median_times_ms(
+    ours_f, torch_f, ours_b, torch_b = milliseconds(
         [
             lambda: layer.forward(x),
             lambda: torch_pool(tx, 2),

@@ -30,7 +30,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 
@@ -51,6 +50,10 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import interleaved_median_times  # noqa: E402
+
 from engine.lenet import LeNet5  # noqa: E402
 from engine.losses import SoftmaxCrossEntropy, loss_and_backward  # noqa: E402
 from engine.mnist import load_mnist10k  # noqa: E402
@@ -61,25 +64,6 @@ try:
     import torch.nn.functional as F  # noqa: N812
 except ImportError:  # pragma: no cover - depends on the machine
     sys.exit("PyTorch is needed for the reference timings: pip install torch==2.13.0")
-
-ROUNDS = 10
-
-
-def median_times(fns: list[Callable[[], object]], repeats: int) -> list[float]:
-    """Median seconds per call of each function; rounds alternate so load spikes hit all alike."""
-    for fn in fns:
-        for _ in range(10):
-            fn()
-    samples: list[list[float]] = [[] for _ in fns]
-    per_round = max(1, repeats // ROUNDS)
-    for _ in range(ROUNDS):
-        for fn, bucket in zip(fns, samples, strict=True):
-            for _ in range(per_round):
-                start = time.perf_counter()
-                fn()
-                bucket.append(time.perf_counter() - start)
-    return [float(np.median(s)) for s in samples]
-
 
 class TorchLeNet(torch.nn.Module):
     """The same LeNet-5, with the Glassbox model's weights copied in."""
@@ -145,7 +129,7 @@ def engine_cases(repeats: int) -> list[list[str]]:
         with torch.no_grad():
             reference.layers(timage)
 
-    step_ours, step_torch, inf_ours, inf_torch = median_times(
+    step_ours, step_torch, inf_ours, inf_torch = interleaved_median_times(
         [ours_step, torch_step, ours_inference, torch_inference], repeats)
     rows = [
         ["training step, batch 64 (fwd+bwd+Adam)", f"{step_ours * 1e3:.2f} ms", f"{step_torch * 1e3:.2f} ms",
