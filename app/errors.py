@@ -12,12 +12,18 @@ from engine.trainer import DivergedError
 from .store import SessionNotFound
 
 
-class TooLarge(Exception):
-    """A request over a configured size limit (413)."""
+def too_large(what: str, got: int | float, limit: int | float, setting: str) -> SizeLimitError:
+    """A 413 that names the setting which raises the limit."""
+    return SizeLimitError(f"{what} is {got:g}, over the limit of {limit:g} (setting GLASSBOX_{setting.upper()})")
 
 
-def too_large(what: str, got: int | float, limit: int | float, setting: str) -> TooLarge:
-    return TooLarge(f"{what} is {got:g}, over the limit of {limit:g} (setting GLASSBOX_{setting.upper()})")
+# Most specific first: DivergedError and SizeLimitError are EngineErrors too.
+STATUS_OF: dict[type[Exception], int] = {
+    SessionNotFound: 404,
+    SizeLimitError: 413,
+    DivergedError: 409,
+    EngineError: 422,
+}
 
 
 def _describe(err: dict) -> str:
@@ -37,25 +43,12 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = "; ".join(_describe(e) for e in errors[:5])
         return JSONResponse(status_code=422, content={"detail": detail, "errors": _jsonable(errors)})
 
-    @app.exception_handler(SessionNotFound)
-    async def not_found(_: Request, exc: SessionNotFound) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": str(exc)})
+    async def detail_only(_: Request, exc: Exception) -> JSONResponse:
+        status = next(code for cls, code in STATUS_OF.items() if isinstance(exc, cls))
+        return JSONResponse(status_code=status, content={"detail": str(exc)})
 
-    @app.exception_handler(SizeLimitError)
-    async def engine_too_large(_: Request, exc: SizeLimitError) -> JSONResponse:
-        return JSONResponse(status_code=413, content={"detail": str(exc)})
-
-    @app.exception_handler(TooLarge)
-    async def too_large_handler(_: Request, exc: TooLarge) -> JSONResponse:
-        return JSONResponse(status_code=413, content={"detail": str(exc)})
-
-    @app.exception_handler(DivergedError)
-    async def diverged(_: Request, exc: DivergedError) -> JSONResponse:
-        return JSONResponse(status_code=409, content={"detail": str(exc)})
-
-    @app.exception_handler(EngineError)
-    async def engine_error(_: Request, exc: EngineError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": str(exc)})
+    for exc_class in STATUS_OF:
+        app.add_exception_handler(exc_class, detail_only)
 
 
 def _jsonable(errors: list) -> list:

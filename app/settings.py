@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(4096, description="Most data points in one forward/backward/step request")
     max_steps_per_request: int = Field(100_000, description="Most optimiser steps one /train request may run")
     max_epochs_per_request: int = Field(1000, description="Most epochs one /train request may run")
+    max_upload_bytes: int = Field(64 * 1024 * 1024, description="Largest network file accepted by /import")
     max_data_points: int = Field(20_000, description="Most data points a session's data set may hold")
 
     # Live streaming.

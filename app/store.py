@@ -11,6 +11,8 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +60,13 @@ class SessionStore:
             session.last_used = time.monotonic()
             self._sessions.move_to_end(session_id)
             return session
+
+    @contextmanager
+    def use(self, session_id: str, kind: str) -> Iterator[Session]:
+        """The session, held under its lock for the `with` block: one request at a time per session."""
+        session = self.get(session_id, kind)
+        with session.lock:
+            yield session
 
     def delete(self, session_id: str, kind: str) -> None:
         self.get(session_id, kind)

@@ -70,11 +70,11 @@ def check_network(net, loss, x: np.ndarray, target: np.ndarray, h: float = 1e-6)
 
     net.forward(x)
     loss_and_backward(net, loss, target)
-    analytic = {f"{i}.{name}": net.layers[i].grads[name].copy() for i, name, _ in net.named_params()}
+    analytic = {key: g.copy() for key, g in net.grad_arrays().items()}
     dx = net.trace[0].grad_input.copy()
     errors = {}
-    for i, name, p in net.named_params():
-        errors[f"{i}.{name}"] = relative_error(analytic[f"{i}.{name}"], numerical_gradient(f, p, h))
+    for key, p in net.param_arrays().items():
+        errors[key] = relative_error(analytic[key], numerical_gradient(f, p, h))
     x_var = x.copy()
 
     def fx() -> float:

@@ -90,12 +90,20 @@ class Sequential:
     def num_params(self) -> int:
         return sum(layer.num_params for layer in self.layers)
 
+    def param_arrays(self) -> dict[str, np.ndarray]:
+        """Parameters keyed 'layer.name' (e.g. '0.weight'), the live arrays."""
+        return {f"{i}.{name}": p for i, name, p in self.named_params()}
+
+    def grad_arrays(self) -> dict[str, np.ndarray]:
+        """Gradients of the last backward, keyed like `param_arrays`."""
+        return {f"{i}.{name}": self.layers[i].grads[name] for i, name, _ in self.named_params()}
+
     def get_state(self) -> dict[str, np.ndarray]:
-        """Parameters keyed 'layer.name' (e.g. '0.weight'), copied."""
-        return {f"{i}.{name}": p.copy() for i, name, p in self.named_params()}
+        """Parameters keyed 'layer.name', copied."""
+        return {key: p.copy() for key, p in self.param_arrays().items()}
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
-        expected = {f"{i}.{name}": p for i, name, p in self.named_params()}
+        expected = self.param_arrays()
         missing = sorted(set(expected) - set(state))
         extra = sorted(set(state) - set(expected))
         if missing or extra:

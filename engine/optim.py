@@ -13,6 +13,7 @@ import numpy as np
 from .errors import EngineError
 
 REGULARIZATIONS = ("none", "l1", "l2")
+StateKey = tuple[int, str]
 
 
 class Optimizer:
@@ -30,11 +31,12 @@ class Optimizer:
         self.regularization = regularization
         self.reg_rate = float(reg_rate)
         self.clip_norm = clip_norm
-        self.state: dict[str, dict[str, np.ndarray]] = {}
+        # Per parameter, keyed (layer index, parameter name): the optimiser's slots (velocity, moments).
+        self.state: dict[StateKey, dict[str, np.ndarray]] = {}
         self.t = 0
 
     def regularized_grad(self, name: str, p: np.ndarray, g: np.ndarray) -> np.ndarray:
-        if self.regularization == "none" or self.reg_rate == 0 or name == "bias" or name.endswith("bias"):
+        if self.regularization == "none" or self.reg_rate == 0 or name.endswith("bias"):
             return g
         rate = p.dtype.type(self.reg_rate)
         return g + rate * (np.sign(p) if self.regularization == "l1" else p)
@@ -52,35 +54,24 @@ class Optimizer:
         """Update every parameter in place from the layers' grads."""
         self.t += 1
         lr = self.learning_rate * lr_scale
-        if self.clip_norm is None:
-            # The common case, parameter by parameter without building lists: this runs 25 times a frame.
-            regularize = self.regularization != "none" and self.reg_rate != 0
-            for i, layer in enumerate(layers):
-                grads = layer.grads
-                for name, p in layer.params.items():
-                    g = self.regularized_grad(name, p, grads[name]) if regularize else grads[name]
-                    self.update(self._key(i, name), p, g, lr)
-            return
-        items = [(self._key(i, name), name, layer.params[name], layer.grads[name])
-                 for i, layer in enumerate(layers) for name in layer.params]
-        grads = [self.regularized_grad(name, p, g) for _, name, p, g in items]
-        total = float(np.sqrt(sum(float((g.astype(np.float64) ** 2).sum()) for g in grads)))
-        if total > self.clip_norm:
-            grads = [g * g.dtype.type(self.clip_norm / (total + 1e-12)) for g in grads]
-        for (key, _, p, _), g in zip(items, grads, strict=True):
+        items = [((i, name), p, self.regularized_grad(name, p, layer.grads[name]))
+                 for i, layer in enumerate(layers) for name, p in layer.params.items()]
+        if self.clip_norm is not None:
+            total = float(np.sqrt(sum(float((g.astype(np.float64) ** 2).sum()) for _, _, g in items)))
+            if total > self.clip_norm:
+                items = [(key, p, g * g.dtype.type(self.clip_norm / (total + 1e-12))) for key, p, g in items]
+        for key, p, g in items:
             self.update(key, p, g, lr)
 
-    _keys: dict[tuple[int, str], str] = {}
+    def snapshot(self) -> tuple[dict[StateKey, dict[str, np.ndarray]], int]:
+        """A copy of the moment estimates and step count, for undoing a step."""
+        return {key: {slot: a.copy() for slot, a in slots.items()} for key, slots in self.state.items()}, self.t
 
-    @classmethod
-    def _key(cls, index: int, name: str) -> str:
-        """'layer.name', the key of a parameter's optimiser state (memoised: no string building per step)."""
-        key = cls._keys.get((index, name))
-        if key is None:
-            key = cls._keys[(index, name)] = f"{index}.{name}"
-        return key
+    def restore(self, snapshot: tuple[dict[StateKey, dict[str, np.ndarray]], int]) -> None:
+        state, self.t = snapshot
+        self.state = {key: {slot: a.copy() for slot, a in slots.items()} for key, slots in state.items()}
 
-    def update(self, key: str, p: np.ndarray, g: np.ndarray, lr: float) -> None:
+    def update(self, key: StateKey, p: np.ndarray, g: np.ndarray, lr: float) -> None:
         p -= p.dtype.type(lr) * g
 
     def config(self) -> dict[str, Any]:
@@ -103,7 +94,7 @@ class Momentum(Optimizer):
             raise EngineError(f"momentum must be in [0, 1), got {momentum}")
         self.momentum = float(momentum)
 
-    def update(self, key: str, p: np.ndarray, g: np.ndarray, lr: float) -> None:
+    def update(self, key: StateKey, p: np.ndarray, g: np.ndarray, lr: float) -> None:
         v = self.state.setdefault(key, {}).setdefault("v", np.zeros_like(p))
         v *= p.dtype.type(self.momentum)
         v -= p.dtype.type(lr) * g
@@ -123,7 +114,7 @@ class Adam(Optimizer):
         super().__init__(learning_rate, **kw)
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
 
-    def update(self, key: str, p: np.ndarray, g: np.ndarray, lr: float) -> None:
+    def update(self, key: StateKey, p: np.ndarray, g: np.ndarray, lr: float) -> None:
         s = self.state.setdefault(key, {})
         m = s.setdefault("m", np.zeros_like(p))
         v = s.setdefault("v", np.zeros_like(p))

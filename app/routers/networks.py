@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from engine import serialize
 from engine.errors import EngineError
 from engine.presets import get_preset, list_presets
 from engine.respec import reconfigure
 from engine.trainer import Trainer, dataset_from_config
-from engine.walk import dense_labels, move, start_walk
+from engine.walk import Walk, dense_labels, move, start_walk
 
 from ..arrays import encode
 from ..deps import get_store, settings_of
@@ -77,8 +78,6 @@ def check_data_size(data: DataSpec | None, settings: Settings) -> None:
 def build_trainer(body: CreateNetwork, settings: Settings) -> Trainer:
     check_data_size(body.data, settings)
     if body.preset is None and body.spec is None:
-        from engine.errors import EngineError
-
         raise EngineError("give a 'preset' name (see GET /api/presets) or a 'spec'")
     if body.spec is not None:
         spec, data_cfg = body.spec.engine_spec(), None
@@ -87,24 +86,11 @@ def build_trainer(body: CreateNetwork, settings: Settings) -> Trainer:
         spec, data_cfg = preset["spec"], preset.get("data")
     if body.data is not None:
         data_cfg = body.data.model_dump(exclude_none=True)
-    spec_for_size = dict(spec)
-    if spec_for_size.get("batch_size", 0) > settings.max_batch_size:
-        raise too_large("batch_size", spec_for_size["batch_size"], settings.max_batch_size, "max_batch_size")
     trainer = Trainer(spec, max_params=settings.max_parameters)
-    check_limits(trainer, settings)
     if data_cfg is not None:
-        task_hint = "regression"
-        trainer.set_data(dataset_from_config(data_cfg, task_hint))
+        trainer.set_data(dataset_from_config(data_cfg))
     check_limits(trainer, settings)
     return trainer
-
-
-def params_of(trainer: Trainer) -> dict[str, np.ndarray]:
-    return {f"{i}.{name}": p for i, name, p in trainer.net.named_params()}
-
-
-def grads_of(trainer: Trainer) -> dict[str, np.ndarray]:
-    return {f"{i}.{name}": trainer.net.layers[i].grads[name] for i, name, _ in trainer.net.named_params()}
 
 
 def state_of(session: Session, encoding: EncodingParam = "json") -> dict[str, Any]:
@@ -123,7 +109,7 @@ def state_of(session: Session, encoding: EncodingParam = "json") -> dict[str, An
                 "num_classes": d.num_classes, "input_dim": d.input_dim}
     return {
         "id": session.id, "spec": trainer.spec, "layers": layers, "num_params": trainer.net.num_params,
-        "params": encode(params_of(trainer), encoding), "history": trainer.history, "step": trainer.step_count,
+        "params": encode(trainer.net.param_arrays(), encoding), "history": trainer.history, "step": trainer.step_count,
         "epoch": trainer.epoch, "diverged": trainer.diverged, "message": trainer.diverged_message, "data": data,
     }
 
@@ -145,8 +131,7 @@ def create_network(body: CreateNetwork, store: Store, settings: Config, encoding
 
 @router.get("/networks/{network_id}", response_model=NetworkState, summary="A session's full state")
 def get_network(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    session = store.get(network_id, KIND)
-    with session.lock:
+    with store.use(network_id, KIND) as session:
         return state_of(session, encoding)
 
 
@@ -161,8 +146,7 @@ def delete_network(network_id: str, store: Store) -> Response:
 def forward(network_id: str, body: ForwardRequest, store: Store, settings: Config,
             encoding: Enc = "json") -> dict[str, Any]:
     check_batch(body.inputs, settings)
-    session = store.get(network_id, KIND)
-    with session.lock:
+    with store.use(network_id, KIND) as session:
         trainer: Trainer = session.obj
         out = trainer.forward(np.asarray(body.inputs, dtype=np.float64))
         trace = trainer.net.trace
@@ -175,12 +159,11 @@ def forward(network_id: str, body: ForwardRequest, store: Store, settings: Confi
 def backward(network_id: str, body: BackwardRequest, store: Store, settings: Config,
              encoding: Enc = "json") -> dict[str, Any]:
     check_batch(body.inputs, settings)
-    session = store.get(network_id, KIND)
-    with session.lock:
+    with store.use(network_id, KIND) as session:
         trainer: Trainer = session.obj
         loss = trainer.backward(np.asarray(body.inputs, dtype=np.float64), np.asarray(body.targets))
         trace = trainer.net.trace
-        return encode({"loss": loss, "grads": grads_of(trainer), "input_grad": trace[0].grad_input,
+        return encode({"loss": loss, "grads": trainer.net.grad_arrays(), "input_grad": trace[0].grad_input,
                        "activation_grads": [{"index": t.index, "type": t.type, "grad_output": t.grad_output}
                                             for t in trace]}, encoding)
 
@@ -191,15 +174,14 @@ def step(network_id: str, store: Store, settings: Config, body: Batch | None = N
     """On the given batch, or (with no body) on the next mini-batch of the session's data."""
     body = body or Batch()
     check_batch(body.inputs, settings)
-    session = store.get(network_id, KIND)
-    with session.lock:
+    with store.use(network_id, KIND) as session:
         trainer: Trainer = session.obj
         x = None if body.inputs is None else np.asarray(body.inputs, dtype=np.float64)
         y = None if body.targets is None else np.asarray(body.targets)
         result = trainer.step(x, y)
         return encode({"loss": result.loss, "step": result.step, "diverged": result.diverged,
-                       "message": trainer.diverged_message, "grads": grads_of(trainer),
-                       "params": params_of(trainer)}, encoding)
+                       "message": trainer.diverged_message, "grads": trainer.net.grad_arrays(),
+                       "params": trainer.net.param_arrays()}, encoding)
 
 
 @router.post("/networks/{network_id}/train", response_model=TrainResult, summary="Train for steps or epochs")
@@ -208,8 +190,7 @@ def train(network_id: str, body: TrainRequest, store: Store, settings: Config) -
         raise too_large("steps", body.steps, settings.max_steps_per_request, "max_steps_per_request")
     if body.epochs > settings.max_epochs_per_request:
         raise too_large("epochs", body.epochs, settings.max_epochs_per_request, "max_epochs_per_request")
-    session = store.get(network_id, KIND)
-    with session.lock:
+    with store.use(network_id, KIND) as session:
         trainer: Trainer = session.obj
         history = trainer.train(steps=body.steps, epochs=body.epochs)
         return encode({"history": history, "step": trainer.step_count, "epoch": trainer.epoch,
@@ -218,12 +199,16 @@ def train(network_id: str, body: TrainRequest, store: Store, settings: Config) -
 
 @router.post("/networks/{network_id}/reset", response_model=NetworkState, summary="Fresh weights, same data")
 def reset(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    session = store.get(network_id, KIND)
-    with session.lock:
+    with store.use(network_id, KIND) as session:
         session.obj.reset()
         if session.obj.data is not None:
             session.obj.record()
         return state_of(session, encoding)
+
+
+def rewind(trainer: Trainer, walk: Walk) -> None:
+    """Back to the start of the walk's step: its update, if revealed, is undone."""
+    move(trainer, walk, -(walk.position + 1))
 
 
 def walk_state(trainer: Trainer, encoding: EncodingParam) -> dict[str, Any]:
@@ -235,7 +220,7 @@ def walk_state(trainer: Trainer, encoding: EncodingParam) -> dict[str, Any]:
             labels = {}
         return encode({"granularity": None, "position": -1, "total": 0, "step": trainer.step_count, "stages": [],
                        "revealed": [], "current": None, "labels": labels, "points": None, "inputs": None,
-                       "targets": None, "params": params_of(trainer)}, encoding)
+                       "targets": None, "params": trainer.net.param_arrays()}, encoding)
     revealed = walk.stages[: walk.position + 1]
     return encode({
         "granularity": walk.granularity, "position": walk.position, "total": len(walk.stages),
@@ -244,7 +229,7 @@ def walk_state(trainer: Trainer, encoding: EncodingParam) -> dict[str, Any]:
                     "neuron": s["neuron"]} for s in walk.stages],
         "revealed": revealed, "current": revealed[-1] if revealed else None, "labels": walk.labels,
         "points": walk.inputs, "inputs": walk.network_inputs, "targets": walk.loss_targets,
-        "params": params_of(trainer),
+        "params": trainer.net.param_arrays(),
     }, encoding)
 
 
@@ -256,13 +241,12 @@ def walk_advance(network_id: str, body: WalkRequest, store: Store, settings: Con
     (or on `inputs`/`targets` when given). With `to`, jump straight to that stage of the current step
     (`to: -1` starts a walk without revealing anything)."""
     check_batch(body.inputs, settings)
-    session = store.get(network_id, KIND)
-    with session.lock:
+    with store.use(network_id, KIND) as session:
         trainer: Trainer = session.obj
         walk = trainer.walk
         fresh = body.inputs is not None or walk is None or walk.granularity != body.granularity
         if walk is not None and fresh:
-            move(trainer, walk, -(walk.position + 1))  # restore the step's starting weights
+            rewind(trainer, walk)
         if body.to is None and body.action == "next" and walk is not None and not fresh and walk.finished:
             fresh = True  # the update is applied: the next stage belongs to the next step
         if fresh:
@@ -280,19 +264,17 @@ def walk_advance(network_id: str, body: WalkRequest, store: Store, settings: Con
 
 @router.get("/networks/{network_id}/walk", response_model=WalkState, summary="Where the cursor stands")
 def walk_get(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    session = store.get(network_id, KIND)
-    with session.lock:
+    with store.use(network_id, KIND) as session:
         return walk_state(session.obj, encoding)
 
 
 @router.delete("/networks/{network_id}/walk", response_model=WalkState, summary="Reset the cursor")
 def walk_reset(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
     """Undo a revealed-but-unfinished step (its update, if shown) and forget the walk."""
-    session = store.get(network_id, KIND)
-    with session.lock:
+    with store.use(network_id, KIND) as session:
         trainer: Trainer = session.obj
         if trainer.walk is not None and not trainer.walk.finished:
-            move(trainer, trainer.walk, -(trainer.walk.position + 1))
+            rewind(trainer, trainer.walk)
         trainer.walk = None
         return walk_state(trainer, encoding)
 
@@ -306,8 +288,7 @@ def change_network(network_id: str, body: NetworkChange, store: Store, settings:
     check_data_size(body.data, settings)
     if body.batch_size is not None and body.batch_size > settings.max_batch_size:
         raise too_large("batch_size", body.batch_size, settings.max_batch_size, "max_batch_size")
-    session = store.get(network_id, KIND)
-    with session.lock:
+    with store.use(network_id, KIND) as session:
         old: Trainer = session.obj
         walk = old.walk
         start = walk.state_before if walk is not None and not walk.finished else None
@@ -325,11 +306,10 @@ def change_network(network_id: str, body: NetworkChange, store: Store, settings:
 
 @router.patch("/networks/{network_id}/params", response_model=ParamValue, summary="Set one weight or bias")
 def patch_param(network_id: str, body: ParamPatch, store: Store) -> dict[str, Any]:
-    session = store.get(network_id, KIND)
-    with session.lock:
+    with store.use(network_id, KIND) as session:
         trainer: Trainer = session.obj
         if trainer.walk is not None and not trainer.walk.finished:
-            move(trainer, trainer.walk, -(trainer.walk.position + 1))
+            rewind(trainer, trainer.walk)
         value = trainer.set_param(body.layer, body.name, body.index, body.value)
         return {"layer": body.layer, "name": body.name, "index": body.index, "value": value}
 
@@ -338,8 +318,7 @@ def patch_param(network_id: str, body: ParamPatch, store: Store) -> dict[str, An
             responses={200: {"content": {"application/json": {}, "application/octet-stream": {}}}})
 def export(network_id: str, store: Store,
            format: Annotated[str, Query(pattern="^(json|npz)$", description="json or npz")] = "json") -> Response:
-    session = store.get(network_id, KIND)
-    with session.lock:
+    with store.use(network_id, KIND) as session:
         trainer: Trainer = session.obj
         name = trainer.spec.get("name") or "network"
         if format == "npz":
@@ -355,13 +334,12 @@ def export(network_id: str, store: Store,
                                                  "optionally with 'data' as in POST /api/networks"}},
                  "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
 async def import_network(request: Request, store: Store, settings: Config, encoding: Enc = "json") -> dict[str, Any]:
-    from starlette.concurrency import run_in_threadpool
-
-    from engine.errors import EngineError
-
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > settings.max_upload_bytes:  # refuse before reading it
+        raise too_large("the upload (bytes)", declared, settings.max_upload_bytes, "max_upload_bytes")
     body = await request.body()
-    if len(body) > 64 * 1024 * 1024:
-        raise too_large("the upload (bytes)", len(body), 64 * 1024 * 1024, "max_parameters")
+    if len(body) > settings.max_upload_bytes:
+        raise too_large("the upload (bytes)", len(body), settings.max_upload_bytes, "max_upload_bytes")
     content_type = request.headers.get("content-type", "")
 
     def load() -> dict[str, Any]:
