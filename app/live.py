@@ -31,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.errors import EngineError
 
-from .store import Session
+from .store import Session, SessionNotFound, SessionStore
 
 SESSION_GONE = 4404  # close code: the session id is unknown; reconnecting will not help
 
@@ -178,6 +178,18 @@ async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers,
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def serve(websocket: WebSocket, kind: str, session_id: str,
+                handlers_for: Callable[[Session], LiveHandlers]) -> None:
+    """Look the session up and stream it; an unknown id is refused with close code 4404."""
+    store: SessionStore = websocket.app.state.store
+    try:
+        session = store.get(session_id, kind)
+    except SessionNotFound as exc:
+        await reject(websocket, str(exc))
+        return
+    await stream(websocket, session, handlers_for(session), websocket.app.state.settings.max_frames_per_second)
 
 
 async def reject(websocket: WebSocket, detail: str) -> None:
