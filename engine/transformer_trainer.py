@@ -103,12 +103,16 @@ class TransformerTrainer:
     def loss_and_grad(self, batch: SeqBatch) -> tuple[float, np.ndarray]:
         """Mean cross-entropy over the scored positions and dL/d(logits) for the whole (B, T, V) array."""
         logits = self.model.forward(batch.inputs, batch.src)
-        scored = logits[batch.scored]
-        target = self.loss.prepare_target(batch.targets[batch.scored], scored.shape, self.model.dtype)
-        value = self.loss.value(scored, target)
+        value, scored, target = self.scored_loss(logits, batch)
         dlogits = np.zeros_like(logits)
         dlogits[batch.scored] = self.loss.grad(scored, target)
         return value, dlogits
+
+    def scored_loss(self, logits: np.ndarray, batch: SeqBatch) -> tuple[float, np.ndarray, np.ndarray]:
+        """Mean cross-entropy over the scored positions, with those positions' logits and targets."""
+        scored = logits[batch.scored]
+        target = self.loss.prepare_target(batch.targets[batch.scored], scored.shape, self.model.dtype)
+        return self.loss.value(scored, target), scored, target
 
     def step(self) -> float:
         if self.diverged:
@@ -157,33 +161,43 @@ class TransformerTrainer:
     def evaluate(self, batch: SeqBatch | None = None) -> dict[str, float]:
         """Held-out loss (teacher-forced) and accuracies of the answers the model actually gives."""
         batch = batch or self.held_out
-        value, _ = self.loss_and_grad(batch)
-        predicted = self.answer(batch)
+        memory = None if batch.src is None else self.model.encode(batch.src)
+        logits = self.model.forward(batch.inputs, memory=memory)
+        value, _, _ = self.scored_loss(logits, batch)
+        predicted = self.answer(batch, logits, memory)
         right = (predicted == batch.targets) | ~batch.scored
         return {"loss": float(value), "sequence_accuracy": float(right.all(axis=1).mean()),
                 "token_accuracy": float(right[batch.scored].mean()) if batch.scored.any() else 0.0}
 
-    def answer(self, batch: SeqBatch) -> np.ndarray:
-        """The model's outputs at every position of `batch`, decoding greedily where the task writes its
-        answer token by token (each written token is read back in, as at inference)."""
-        mode = self.task.mode
-        if mode in ("tagging", "next", "classify"):
-            return self.model.forward(batch.inputs, batch.src).argmax(axis=-1)
-        if mode == "seq2seq":
+    def answer(self, batch: SeqBatch, logits: np.ndarray | None = None,
+               memory: np.ndarray | None = None) -> np.ndarray:
+        """The model's outputs at the scored positions of `batch` (elsewhere: what it predicts there, read with
+        the batch's own inputs), decoding greedily where the task writes its answer token by token: each written
+        token is read back in, as at inference. `logits` / `memory`: a teacher-forced pass already run on it.
+
+        Decoding reads back the targets for as long as the answer is right, so up to a row's first mistake it
+        reads what the teacher-forced pass read and (the stack is causal) predicts what that pass predicted.
+        Only rows with a mistake are decoded, from the earliest first mistake on: the same answers, and
+        nearly free once the model has learned the task (it was most of a live frame's time)."""
+        if memory is None and batch.src is not None:
             memory = self.model.encode(batch.src)
-            written = batch.inputs[:, :1]
-            for _ in range(batch.inputs.shape[1]):
-                step = self.model.forward(written, memory=memory)[:, -1].argmax(axis=-1)
-                written = np.concatenate([written, step[:, None]], axis=1)
-            return written[:, 1:]
-        # generate: the prompt is read as given, the answer written one token at a time
-        first = int(np.argmax(batch.scored[0]))
-        written = batch.inputs[:, : first + 1]
-        out = np.zeros_like(batch.targets)
-        for pos in range(first, batch.inputs.shape[1]):
-            out[:, pos] = self.model.forward(written, None)[:, -1].argmax(axis=-1)
-            written = np.concatenate([written, out[:, pos: pos + 1]], axis=1)
-        return out
+        if logits is None:
+            logits = self.model.forward(batch.inputs, memory=memory)
+        predicted = logits.argmax(axis=-1)
+        if self.task.mode not in ("seq2seq", "generate"):
+            return predicted
+        wrong = (predicted != batch.targets) & batch.scored
+        rows = np.flatnonzero(wrong.any(axis=1))
+        if rows.size == 0:
+            return predicted
+        start = int(wrong[rows].argmax(axis=1).min())
+        row_memory = None if memory is None else memory[rows]
+        written = batch.inputs[rows, : start + 1]
+        for pos in range(start, batch.inputs.shape[1]):
+            token = self.model.forward(written, memory=row_memory)[:, -1].argmax(axis=-1)
+            predicted[rows, pos] = token
+            written = np.concatenate([written, token[:, None]], axis=1)
+        return predicted
 
     def predict(self, ids: list[int]) -> Prediction:
         """Run one typed sequence; afterwards the model's trace holds the final full pass."""

@@ -337,3 +337,31 @@ def test_a_non_finite_loss_marks_the_session_diverged_and_keeps_weights():
         trainer.step()
     trainer.reset()
     assert not trainer.diverged and np.isfinite(trainer.step())
+
+
+def greedy_decode(trainer: TransformerTrainer, batch) -> np.ndarray:
+    """Token-by-token greedy decoding of every row from the first scored position: the plain way."""
+    first = int(np.argmax(batch.scored[0]))
+    written = batch.inputs[:, : first + 1]
+    out = np.zeros_like(batch.targets)
+    for pos in range(first, batch.inputs.shape[1]):
+        out[:, pos] = trainer.model.forward(written, batch.src)[:, -1].argmax(axis=-1)
+        written = np.concatenate([written, out[:, pos: pos + 1]], axis=1)
+    return out
+
+
+@pytest.mark.parametrize("preset, steps", [("copy", 110), ("sort", 100)])
+def test_answers_are_those_of_plain_greedy_decoding(preset, steps):
+    # `answer` decodes only the rows a teacher-forced pass gets wrong: partly trained, some rows are right,
+    # some wrong at various positions (after which greedy decoding reads its own mistakes and differs from
+    # teacher forcing), and the answers must still be exactly greedy decoding's.
+    trainer = TransformerTrainer(preset)
+    trainer.train(steps, record_every=steps)
+    batch = trainer.held_out
+    predicted = trainer.answer(batch)
+    right = ((predicted == batch.targets) | ~batch.scored).all(axis=1)
+    assert 0 < right.mean() < 1, right.mean()
+    expected = greedy_decode(trainer, batch)
+    teacher_forced = trainer.model.forward(batch.inputs, batch.src).argmax(axis=-1)
+    assert (teacher_forced != expected)[batch.scored].any()  # the decoding matters here
+    np.testing.assert_array_equal(predicted[batch.scored], expected[batch.scored])
