@@ -221,13 +221,10 @@ class TransformerTrainer:
             logits = logits[-1:]
         return Prediction(None, inputs[0].tolist(), logits.argmax(axis=-1).tolist(), softmax(logits))
 
-    def probe(self) -> Prediction:
-        """The first held-out sequence: what the live maps show while training."""
+    def probe_ids(self) -> list[int]:
+        """The first held-out sequence as a person would type it: what the live maps show while training."""
         row = self.held_out.src[0] if self.held_out.src is not None else self.held_out.inputs[0]
-        ids = row.tolist()
-        if self.task.mode == "generate":
-            ids = ids[: self.task.length]
-        return self.predict(ids)
+        return row.tolist()[: self.task.max_typed]  # a generated task's inputs go on past the prompt
 
     # --- state ------------------------------------------------------------------
 

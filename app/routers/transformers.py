@@ -14,7 +14,7 @@ from engine.transformer_trainer import Prediction, TransformerTrainer
 from ..arrays import encode
 from ..deps import get_store, settings_of
 from ..errors import too_large
-from ..live import LiveHandlers, reject, stream
+from ..live import LiveHandlers, serve
 from ..schemas.common import EncodingParam
 from ..schemas.transformers import (
     CreateTransformer,
@@ -25,7 +25,7 @@ from ..schemas.transformers import (
     TransformerState,
 )
 from ..settings import Settings
-from ..store import Session, SessionNotFound, SessionStore
+from ..store import Session, SessionStore
 
 router = APIRouter(tags=["transformers"])
 KIND = "transformer"
@@ -37,8 +37,6 @@ Enc = Annotated[EncodingParam, Query(description="json: nested lists; base64: {d
 
 
 def build(body: CreateTransformer, settings: Settings) -> TransformerTrainer:
-    if body.preset not in PRESETS:
-        raise EngineError(f"unknown task preset '{body.preset}'; use one of: {', '.join(PRESETS)}")
     train = body.train.model_dump(exclude_none=True) if body.train else {}
     if train.get("batch_size", 0) > settings.max_batch_size:
         raise too_large("batch_size", train["batch_size"], settings.max_batch_size, "max_batch_size")
@@ -121,8 +119,7 @@ def create(body: CreateTransformer, store: Store, settings: Config) -> dict[str,
 
 @router.get("/api/transformers/{session_id}", response_model=TransformerState, summary="A session's state")
 def get_state(session_id: str, store: Store, settings: Config) -> dict[str, Any]:
-    session = store.get(session_id, KIND)
-    with session.lock:
+    with store.use(session_id, KIND) as session:
         return state_of(session, settings)
 
 
@@ -137,8 +134,7 @@ def delete(session_id: str, store: Store) -> Response:
 def train(session_id: str, body: TrainTransformer, store: Store, settings: Config) -> dict[str, Any]:
     if body.steps > settings.max_steps_per_request:
         raise too_large("steps", body.steps, settings.max_steps_per_request, "max_steps_per_request")
-    session = store.get(session_id, KIND)
-    with session.lock:
+    with store.use(session_id, KIND) as session:
         trainer: TransformerTrainer = session.obj
         history = trainer.train(body.steps, record_every=body.record_every)
         return encode({"history": history, "step": trainer.step_count, "latest": trainer.latest(),
@@ -148,8 +144,7 @@ def train(session_id: str, body: TrainTransformer, store: Store, settings: Confi
 @router.post("/api/transformers/{session_id}/reset", response_model=TransformerState,
              summary="Fresh weights, same settings")
 def reset(session_id: str, store: Store, settings: Config) -> dict[str, Any]:
-    session = store.get(session_id, KIND)
-    with session.lock:
+    with store.use(session_id, KIND) as session:
         session.obj.reset()
         session.obj.record()
         return state_of(session, settings)
@@ -161,8 +156,7 @@ def forward(session_id: str, body: ForwardTransformer, store: Store, encoding: E
     """The model's answer for your tokens (greedy decoding where the task writes one) and every layer × head's
     attention weights; with `trace`, also Q, K, V, the score stages and the heads' outputs.
     Unknown tokens or too long a sequence: 422 naming the vocabulary and the limit."""
-    session = store.get(session_id, KIND)
-    with session.lock:
+    with store.use(session_id, KIND) as session:
         trainer: TransformerTrainer = session.obj
         typed = trainer.task.parse(body.tokens)
         return prediction_payload(trainer, typed, trainer.predict(typed), body.trace, encoding)
@@ -182,13 +176,8 @@ def live_handlers(session: Session, settings: Settings) -> LiveHandlers:
         trainer.train(1 if unit == "batch" else every(), record_every=every())
 
     def frame() -> dict[str, Any]:
-        probe = session.extra.get("probe")
-        if probe is None:
-            pred = trainer.probe()
-            typed = trainer.held_out.src[0] if trainer.held_out.src is not None else trainer.held_out.inputs[0]
-            typed = typed.tolist()[: trainer.task.max_typed]
-        else:
-            typed, pred = probe, trainer.predict(probe)
+        typed = session.extra.get("probe") or trainer.probe_ids()
+        pred = trainer.predict(typed)
         return {"step": trainer.step_count, "diverged": trainer.diverged, "message": trainer.message,
                 "latest": encode(trainer.latest()), "history_tail": encode(trainer.history[-HISTORY_TAIL:]),
                 "history_length": len(trainer.history), "every": every(),
@@ -225,11 +214,5 @@ async def live(websocket: WebSocket, session_id: str) -> None:
     """Live training: send {"type": "play" | "pause" | "step" | "frame"} or {"type": "config", "learning_rate",
     "every", "probe"}; every frame trains `every` steps, then sends the metrics and the attention maps of the
     probe sequence (base64)."""
-    store: SessionStore = websocket.app.state.store
     settings: Settings = websocket.app.state.settings
-    try:
-        session = store.get(session_id, KIND)
-    except SessionNotFound as exc:
-        await reject(websocket, str(exc))
-        return
-    await stream(websocket, session, live_handlers(session, settings), settings.max_frames_per_second)
+    await serve(websocket, KIND, session_id, lambda session: live_handlers(session, settings))
