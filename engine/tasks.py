@@ -53,7 +53,8 @@ class SeqBatch:
 
 
 class Task:
-    """A toy task. Subclasses set the vocabularies and implement `sample` and `prompt`."""
+    """A toy task. Subclasses set the vocabularies and implement `sample` and `expected` (and `prompt`
+    when the model writes its answer token by token)."""
 
     name = "task"
     mode: Mode = "tagging"
@@ -120,8 +121,9 @@ class Task:
         return ids
 
     def prompt(self, ids: list[int]) -> tuple[np.ndarray | None, np.ndarray, int]:
-        """Model input for one typed sequence: (src, inputs so far, number of tokens to generate)."""
-        raise NotImplementedError
+        """Model input for one typed sequence: (src, inputs so far, number of tokens to generate).
+        By default the main stack reads the sequence as typed, in one pass, and writes nothing."""
+        return None, np.array([ids]), 0
 
     def expected(self, ids: list[int]) -> list[int | None]:
         """The right answer for a typed sequence (output ids; None where no answer is defined)."""
@@ -168,9 +170,6 @@ class ReverseTagging(Task):
         x = random_digits(rng, n, self.length)
         y = x[:, ::-1].copy()
         return SeqBatch(None, x, y, np.ones_like(y, dtype=bool))
-
-    def prompt(self, ids: list[int]) -> tuple[np.ndarray | None, np.ndarray, int]:
-        return None, np.array([ids]), 0
 
     def expected(self, ids: list[int]) -> list[int | None]:
         return list(ids[::-1])
@@ -258,9 +257,6 @@ class Induction(Task):
         scored = t[None, : self.length] >= (lead + period)[:, None]
         return SeqBatch(None, seq[:, :-1], seq[:, 1:], scored)
 
-    def prompt(self, ids: list[int]) -> tuple[np.ndarray | None, np.ndarray, int]:
-        return None, np.array([ids]), 0
-
     def expected(self, ids: list[int]) -> list[int | None]:
         """At each position: what followed the previous occurrence of this token (None if it is new)."""
         seq = np.array(ids)
@@ -305,9 +301,6 @@ class Brackets(Task):
         scored[:, -1] = True
         return SeqBatch(None, x, targets, scored)
 
-    def prompt(self, ids: list[int]) -> tuple[np.ndarray | None, np.ndarray, int]:
-        return None, np.array([ids]), 0
-
     def expected(self, ids: list[int]) -> list[int | None]:
         depth = np.cumsum(np.where(np.array(ids) == 0, 1, -1))
         return [int(depth[-1] == 0 and (depth >= 0).all())]
@@ -315,70 +308,47 @@ class Brackets(Task):
 
 # --- presets --------------------------------------------------------------------------------
 
+#: Every preset trains alike: Adam 1e-3 after 100 warm-up steps, gradients clipped to norm 1.
+TRAIN = {"batch_size": 64, "learning_rate": 1e-3, "warmup": 100, "clip_norm": 1.0}
+
+
+def preset(title: str, description: str, task: str, length: int, **model: Any) -> dict[str, Any]:
+    """A preset: the task and its length, the model (`arch`, `layers`, `heads`, `d_model`, ...; learned
+    positions unless it says otherwise) and the shared training settings."""
+    model.setdefault("positional", "learned")
+    return {"title": title, "description": description, "task": {"name": task, "length": length}, "model": model,
+            "train": dict(TRAIN)}
+
+
 PRESETS: dict[str, dict[str, Any]] = {
-    "reverse": {
-        "title": "Reverse",
-        "description": "Encoder-decoder writes 8 digits backwards. Watch the cross-attention become an "
-                       "anti-diagonal; the decoder's masked self-attention stays triangular.",
-        "task": {"name": "reverse", "length": 8},
-        "model": {"arch": "encoder-decoder", "layers": 2, "heads": 2, "d_model": 32, "d_ff": 64,
-                  "positional": "learned"},
-        "train": {"batch_size": 64, "learning_rate": 1e-3, "warmup": 100, "clip_norm": 1.0},
-    },
-    "reverse-1head": {
-        "title": "Reverse, one head",
-        "description": "Encoder only, 1 layer, 1 head: position i learns to look at position 7 − i. "
-                       "The simplest map there is.",
-        "task": {"name": "reverse-tagging", "length": 8},
-        "model": {"arch": "encoder", "layers": 1, "heads": 1, "d_model": 32, "d_ff": 64,
-                  "positional": "learned"},
-        "train": {"batch_size": 64, "learning_rate": 1e-3, "warmup": 100, "clip_norm": 1.0},
-    },
-    "sort": {
-        "title": "Sort",
-        "description": "Decoder only: 6 digits, a separator, then the digits in order. Each answer "
-                       "position looks for the next digit up.",
-        "task": {"name": "sort", "length": 6},
-        "model": {"arch": "decoder", "layers": 2, "heads": 2, "d_model": 64, "d_ff": 128,
-                  "positional": "learned"},
-        "train": {"batch_size": 64, "learning_rate": 1e-3, "warmup": 100, "clip_norm": 1.0},
-    },
-    "copy": {
-        "title": "Copy",
-        "description": "Decoder only: 6 digits, a separator, the same digits again. The map is a "
-                       "diagonal shifted by the prompt's length.",
-        "task": {"name": "copy", "length": 6},
-        "model": {"arch": "decoder", "layers": 2, "heads": 2, "d_model": 32, "d_ff": 64,
-                  "positional": "learned"},
-        "train": {"batch_size": 64, "learning_rate": 1e-3, "warmup": 100, "clip_norm": 1.0},
-    },
-    "induction": {
-        "title": "Induction heads",
-        "description": "Attention only, 2 layers, 4 heads: random letters repeating with a random period. "
-                       "Accuracy plateaus, then jumps when a previous-token head and an induction head form.",
-        "task": {"name": "induction", "length": 24},
-        "model": {"arch": "decoder", "layers": 2, "heads": 4, "d_model": 64, "ffn": False, "norm": "pre",
-                  "positional": "learned"},
-        "train": {"batch_size": 64, "learning_rate": 1e-3, "warmup": 100, "clip_norm": 1.0},
-    },
-    "induction-1layer": {
-        "title": "Induction, 1 layer",
-        "description": "The same task with one attention layer: it cannot build an induction head, "
-                       "so accuracy stays low. Compare with the 2-layer model.",
-        "task": {"name": "induction", "length": 24},
-        "model": {"arch": "decoder", "layers": 1, "heads": 4, "d_model": 64, "ffn": False, "norm": "pre",
-                  "positional": "learned"},
-        "train": {"batch_size": 64, "learning_rate": 1e-3, "warmup": 100, "clip_norm": 1.0},
-    },
-    "brackets": {
-        "title": "Brackets",
-        "description": "Is a string of 16 brackets balanced? The unbalanced ones have equal counts, so the "
-                       "model must find a prefix that closes more than it opened.",
-        "task": {"name": "brackets", "length": 16},
-        "model": {"arch": "decoder", "layers": 2, "heads": 2, "d_model": 32, "d_ff": 64,
-                  "positional": "learned"},
-        "train": {"batch_size": 64, "learning_rate": 1e-3, "warmup": 100, "clip_norm": 1.0},
-    },
+    "reverse": preset(
+        "Reverse", "Encoder-decoder writes 8 digits backwards. Watch the cross-attention become an anti-diagonal; "
+                   "the decoder's masked self-attention stays triangular.",
+        "reverse", 8, arch="encoder-decoder", layers=2, heads=2, d_model=32, d_ff=64),
+    "reverse-1head": preset(
+        "Reverse, one head", "Encoder only, 1 layer, 1 head: position i learns to look at position 7 − i. "
+                             "The simplest map there is.",
+        "reverse-tagging", 8, arch="encoder", layers=1, heads=1, d_model=32, d_ff=64),
+    "sort": preset(
+        "Sort", "Decoder only: 6 digits, a separator, then the digits in order. Each answer position looks for "
+                "the next digit up.",
+        "sort", 6, arch="decoder", layers=2, heads=2, d_model=64, d_ff=128),
+    "copy": preset(
+        "Copy", "Decoder only: 6 digits, a separator, the same digits again. The map is a diagonal shifted by the "
+                "prompt's length.",
+        "copy", 6, arch="decoder", layers=2, heads=2, d_model=32, d_ff=64),
+    "induction": preset(
+        "Induction heads", "Attention only, 2 layers, 4 heads: random letters repeating with a random period. "
+                           "Accuracy plateaus, then jumps when a previous-token head and an induction head form.",
+        "induction", 24, arch="decoder", layers=2, heads=4, d_model=64, ffn=False, norm="pre"),
+    "induction-1layer": preset(
+        "Induction, 1 layer", "The same task with one attention layer: it cannot build an induction head, so "
+                              "accuracy stays low. Compare with the 2-layer model.",
+        "induction", 24, arch="decoder", layers=1, heads=4, d_model=64, ffn=False, norm="pre"),
+    "brackets": preset(
+        "Brackets", "Is a string of 16 brackets balanced? The unbalanced ones have equal counts, so the model must "
+                    "find a prefix that closes more than it opened.",
+        "brackets", 16, arch="decoder", layers=2, heads=2, d_model=32, d_ff=64),
 }
 DEFAULT_PRESET = "reverse"
 
@@ -409,5 +379,4 @@ def get_preset(name: str) -> dict[str, Any]:
 
 
 def list_presets() -> list[dict[str, Any]]:
-    return [{"name": name, "title": p["title"], "description": p["description"], **copy.deepcopy(p)}
-            for name, p in PRESETS.items()]
+    return [{"name": name, **copy.deepcopy(p)} for name, p in PRESETS.items()]
