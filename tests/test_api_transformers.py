@@ -83,6 +83,7 @@ def test_forward_with_the_full_trace_and_base64(client):
     np.testing.assert_allclose(np.array(dec["scaled"]), np.array(dec["raw"]) / np.sqrt(out["d_k"]), rtol=1e-5)
     assert np.array(by_id["cross-1"]["weights"]).shape == (2, 3, 3)
     assert by_id["cross-1"]["key_tokens"] == ["1", "2", "3"]
+    assert [a["causal"] for a in out["attention"]] == [False, False, True, False, True, False]
     q, k = np.array(dec["q"]), np.array(dec["k"])
     np.testing.assert_allclose(q @ k.transpose(0, 2, 1), np.array(dec["raw"]), rtol=1e-4, atol=1e-5)
     weights = np.array(dec["weights"])
@@ -101,6 +102,7 @@ def test_brackets_and_induction_forward(client):
     out = client.post(f"/api/transformers/{sid}/forward", json={"tokens": "Q A B C A B"}).json()
     assert out["expected"] == [None, None, None, None, "B", "C"] and len(out["output"]) == 6
     assert len(out["attention"]) == 2 and np.array(out["attention"][0]["weights"]).shape == (4, 6, 6)
+    assert all(a["causal"] for a in out["attention"])  # decoder-only: every layer is masked
 
 
 @pytest.mark.parametrize("tokens,message", [

@@ -84,8 +84,8 @@ def prediction_payload(trainer: TransformerTrainer, typed: list[int], pred: Pred
     for info, (_, _, module) in zip(attention_info(trainer), trainer.model.attention_layers(), strict=True):
         trace = module.trace()
         entry: dict[str, Any] = {"id": info["id"], "kind": info["kind"], "layer": info["layer"],
-                                 "query_tokens": streams[info["queries"]], "key_tokens": streams[info["keys"]],
-                                 "weights": trace["weights"][0]}
+                                 "causal": info["causal"], "query_tokens": streams[info["queries"]],
+                                 "key_tokens": streams[info["keys"]], "weights": trace["weights"][0]}
         if full:
             entry.update({k: trace[k][0] for k in ("q", "k", "v", "raw", "scaled", "masked", "head_out")})
         maps.append(entry)

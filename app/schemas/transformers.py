@@ -122,6 +122,7 @@ class AttentionMap(BaseModel):
     id: str
     kind: str
     layer: int
+    causal: bool = Field(description="Whether a causal mask hid later positions (their weights are 0)")
     query_tokens: list[str]
     key_tokens: list[str]
     weights: ArrayJSON = Field(description="(heads, queries, keys): softmax(QKᵀ/√d_k + mask), rows sum to 1")

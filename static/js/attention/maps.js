@@ -1,6 +1,6 @@
 // Reading attention maps from API payloads, whichever encoding they came in.
 
-/** Ten distinguishable colours, one per head (as BertViz colours its heads). */
+/** Categorical: one distinguishable colour per head (as BertViz colours its heads), up to the API's 8 heads. */
 export const HEAD_COLORS = ["#0877bd", "#f59322", "#2e9e52", "#9c4dcc", "#d64545", "#00a3a3", "#8d6e63", "#e0559b"];
 
 /** An array from the API as {data: flat array-like, shape}: base64-decoded or nested lists (null → −∞). */

@@ -20,7 +20,9 @@ export function matrixSvg(info, head, { width = 480, step = null } = {}) {
   const topLabelH = 24;
   const cell = Math.max(12, Math.min(46, Math.floor((width - labelW - 24) / cols)));
   const w = labelW + cols * cell + 8;
-  const h = titleH + topLabelH + rows * cell + 22;
+  // The key under the map; the mask's note goes on a line of its own so that a narrow map does not clip it.
+  const footer = ["rows: queries · columns: keys", ...(info.causal ? ["grey: masked (−∞ before softmax)"] : [])];
+  const h = titleH + topLabelH + rows * cell + 8 + 14 * footer.length;
   const root = svg("svg", { width: w, height: h, viewBox: `0 0 ${w} ${h}`, role: "img",
     "font-family": "ui-monospace, DejaVu Sans Mono, monospace" });
   const title = `${layerTitle(info.kind, info.layer)}, head ${head + 1}${step === null ? "" : ` · step ${step}`}`;
@@ -58,9 +60,9 @@ export function matrixSvg(info, head, { width = 480, step = null } = {}) {
       }
     }
   }
-  root.append(svg("text", { class: "axis-title", x: x0, y: h - 6, "font-size": 11, fill: MUTED,
-    "font-family": "system-ui, sans-serif",
-    text: `rows: queries · columns: keys${info.causal ? " · grey: masked (−∞ before softmax)" : ""}` }));
+  footer.forEach((line, n) => root.append(svg("text", { class: "axis-title", x: x0,
+    y: h - 6 - 14 * (footer.length - 1 - n), "font-size": 11, fill: MUTED, "font-family": "system-ui, sans-serif",
+    text: line })));
   return root;
 }
 

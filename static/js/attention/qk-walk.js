@@ -1,6 +1,6 @@
 // Inside one head, for one query token: Q·Kᵀ → ÷√dₖ → mask → softmax → ·V, one stage per click, with the
 // engine's own numbers (the full trace of POST /api/transformers/{id}/forward) and each stage's formula in MathML.
-import { diverging, rgb, textOn } from "../colors.js";
+import { diverging, rgb, symmetricRange, textOn } from "../colors.js";
 import { formatNumber } from "../heatmap.js";
 import { headMatrix, headVectors, layerTitle } from "./maps.js";
 
@@ -67,7 +67,7 @@ function vectorStrip(values, title, compact = values.length > 16) {
   const span = document.createElement("span");
   span.className = compact ? "vec compact" : "vec";
   span.title = title;
-  const range = Math.max(...values.map((v) => Math.abs(v)), 1e-9);
+  const range = symmetricRange(values);
   for (const v of values) {
     const cell = document.createElement("span");
     const color = diverging(v, range);
@@ -130,7 +130,7 @@ export function renderWalk(els, trace, sel, stage, onStage) {
   const head = sel.head;
   const i = Math.min(sel.query, map.query_tokens.length - 1);
   const dk = trace.d_k;
-  const causal = map.kind === "decoder" || (map.kind === "self" && trace.causal);
+  const causal = map.causal;
   const q = headVectors(map.q, head)[i];
   const keys = headVectors(map.k, head);
   const values = headVectors(map.v, head);
