@@ -156,6 +156,11 @@ def test_other_tasks_and_bad_sequences(page):
     assert page.get_by_test_id("head-1-3").is_visible()
     assert page.get_by_test_id("arch-decoder-self-attention").is_visible()
     open_page(page, "brackets")
+    # Decoder-only layers are masked, and the step-through says so beside its −∞ cells.
+    for _ in range(3):
+        page.get_by_test_id("qk-walk-next").click()
+    page.wait_for_function("document.querySelector('[data-testid=qk-stage]').textContent.endsWith('Mask')")
+    assert "A causal mask" in page.get_by_test_id("qk-text").inner_text()
     box = page.get_by_test_id("sequence-input")
     box.fill("(()())")
     box.press("Enter")
