@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 
-from _common import print_table, time_per_call, try_import_torch  # noqa: E402
+from _common import interleaved_median_times, print_table, try_import_torch  # noqa: E402
 
 from engine.transformer_trainer import TransformerTrainer  # noqa: E402
 
@@ -38,10 +38,7 @@ def glassbox_cases():
     probe = trainer.task.sample(np.random.default_rng(5), 1)
 
     def step() -> None:
-        _, dlogits = trainer.loss_and_grad(batch)
-        trainer.model.backward(dlogits)
-        trainer.step_count += 1
-        trainer.model.step(trainer.optimizer, lr_scale=1.0)
+        trainer.step(batch)
 
     def forward_trace() -> None:
         trainer.model.forward(probe.inputs, probe.src)
@@ -163,11 +160,12 @@ def main() -> None:
     theirs = torch_cases(torch, trainer, batch, probe) if torch is not None else None
     rows = []
     for i, (name, fn) in enumerate(cases):
-        ours = time_per_call(fn)
+        # Both sides take turns, so that a load spike on a shared machine hits them alike.
+        fns = [fn] if theirs is None else [fn, theirs[i]]
+        ours, *other = interleaved_median_times(fns, repeats=200)
         row = [name, f"{ours * 1e3:.3f}"]
-        if theirs is not None:
-            t = time_per_call(theirs[i])
-            row += [f"{t * 1e3:.3f}", f"{ours / t:.2f}×"]
+        if other:
+            row += [f"{other[0] * 1e3:.3f}", f"{ours / other[0]:.2f}×"]
         rows.append(row)
     headers = ["reverse preset (2 layers, 2 heads, d_model 32, length 8)", "Glassbox ms"]
     if theirs is not None:

@@ -114,10 +114,12 @@ class TransformerTrainer:
         target = self.loss.prepare_target(batch.targets[batch.scored], scored.shape, self.model.dtype)
         return self.loss.value(scored, target), scored, target
 
-    def step(self) -> float:
+    def step(self, batch: SeqBatch | None = None) -> float:
+        """One optimiser step on a fresh training batch (or on `batch`, as the benchmark does); the loss."""
         if self.diverged:
             raise DivergedError(f"{self.message} Reset the model or lower the learning rate.")
-        batch = self.training_batch()
+        if batch is None:
+            batch = self.training_batch()
         value, dlogits = self.loss_and_grad(batch)
         if not np.isfinite(value):
             self.diverged = True
