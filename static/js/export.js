@@ -1,6 +1,5 @@
 // Save a drawing: an <svg> element as an .svg file, or rendered to a .png image.
-
-const SVG_NS = "http://www.w3.org/2000/svg";
+import { SVG_NS } from "./svg.js";
 
 /** The standalone text of an <svg> element (namespaced, with an XML declaration). */
 export function svgText(svg) {
