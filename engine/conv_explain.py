@@ -17,9 +17,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .activations import canonical_activation, evaluate
-from .conv import conv2d_forward, conv_output_size, conv_window
+from .conv import conv2d_forward, conv_window
 from .errors import EngineError
 from .images import to_grayscale
+from .sliding import conv_output_size
 
 Mode = Literal["filter", "per_channel"]
 

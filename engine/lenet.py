@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 
 from .activations import ACTIVATIONS, softmax
-from .conv import conv_window, pool_window
+from .conv import conv_window
 from .errors import EngineError
 from .network import Sequential, build_sequential
+from .pool import pool_window
 from .serialize import FORMAT
 
 INPUT_SHAPE = (1, 28, 28)
