@@ -135,8 +135,14 @@ class LeNet5:
     def predict(self, images: np.ndarray) -> np.ndarray:
         return self.logits(images).argmax(axis=1)
 
+    def classify(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The predicted digits (N,) and the ten softmax probabilities of each (N, 10)."""
+        probabilities = softmax(self.logits(images))
+        return probabilities.argmax(axis=1), probabilities
+
     def layer_outputs(self, image: np.ndarray) -> dict[str, np.ndarray]:
-        """Every named layer's output for one (28, 28) image, plus 'input' and 'probabilities'."""
+        """Every named layer's output for one (28, 28) image, plus 'input', 'probabilities' and 'digit' (the
+        predicted one, a 0-d array)."""
         x = np.asarray(image)
         if x.shape != (28, 28):
             raise EngineError(f"LeNet-5 reads one 28×28 image, got shape {list(x.shape)}")
@@ -146,6 +152,7 @@ class LeNet5:
         for name in LAYER_NAMES:
             out[name] = trace[OUTPUT_LAYER[name]].output[0]
         out["probabilities"] = softmax(out["logits"])
+        out["digit"] = np.asarray(out["probabilities"].argmax())
         return out
 
     # --- inspection ---------------------------------------------------------------------------

@@ -185,12 +185,11 @@ def predict(body: PredictRequest, store: Store, settings: Config, encoding: Enc 
                              "input": None, "layers": None, "model": info})
     with guarded.lock:
         outputs = guarded.model.layer_outputs(x)
-    probabilities = outputs["probabilities"]
     # Returned directly: the payload is built to the schema, and skipping FastAPI's re-validation of
     # thousands of numbers keeps a prediction within a few milliseconds.
     return JSONResponse({
-        "empty": False, "message": None, "digit": int(np.argmax(probabilities)),
-        "probabilities": [float(p) for p in probabilities],
+        "empty": False, "message": None, "digit": int(outputs["digit"]),
+        "probabilities": outputs["probabilities"].tolist(),
         "input": encode(outputs["input"][0], encoding),
         "layers": {name: encode(outputs[name], encoding) for name in LAYER_NAMES},
         "model": info,
@@ -289,10 +288,8 @@ def session_state(session: Session, encoding: EncodingParam = "json") -> dict[st
 
 
 def probe_frame(lenet: LeNetSession) -> dict[str, Any]:
-    digits = shared.digits()
-    logits = lenet.training.model.logits(digits.x_test[lenet.probes])
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return {"predicted": logits.argmax(axis=1).tolist(), "probabilities": shifted / shifted.sum(axis=1, keepdims=True)}
+    predicted, probabilities = lenet.training.model.classify(shared.digits().x_test[lenet.probes])
+    return {"predicted": predicted.tolist(), "probabilities": probabilities}
 
 
 @router.post("/api/lenet/sessions", response_model=SessionState, status_code=201,
