@@ -20,7 +20,7 @@ from engine.mnist import load_mnist10k
 from ..arrays import encode
 from ..deps import get_store, settings_of
 from ..errors import too_large
-from ..live import LiveHandlers, reject, stream
+from ..live import LiveHandlers, serve
 from ..pages import render
 from ..schemas.common import EncodingParam
 from ..schemas.lenet import (
@@ -36,7 +36,7 @@ from ..schemas.lenet import (
     UnitRequest,
 )
 from ..settings import Settings
-from ..store import Session, SessionNotFound, SessionStore
+from ..store import Session, SessionStore
 
 PAGE = {
     "path": "/lenet",
@@ -309,8 +309,7 @@ def create_session(body: CreateSession, store: Store, encoding: Enc = "json") ->
 
 @router.get("/api/lenet/sessions/{session_id}", response_model=SessionState, summary="A training session's state")
 def get_session(session_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    session = store.get(session_id, KIND)
-    with session.lock:
+    with store.use(session_id, KIND) as session:
         return session_state(session, encoding)
 
 
@@ -324,8 +323,7 @@ def delete_session(session_id: str, store: Store) -> Response:
              summary="Train for some steps or epochs")
 def train_session(session_id: str, body: TrainRequest, store: Store, settings: Config,
                   encoding: Enc = "json") -> dict[str, Any]:
-    session = store.get(session_id, KIND)
-    with session.lock:
+    with store.use(session_id, KIND) as session:
         lenet: LeNetSession = session.obj
         training = lenet.training
         total = body.steps + body.epochs * training.steps_per_epoch
@@ -383,11 +381,4 @@ async def live(websocket: WebSocket, session_id: str) -> None:
     "augment"}. Each frame trains a fifth of an epoch (a "step" with unit "batch" trains one batch), then sends
     the step, epoch, the newest history entries (test accuracy at every epoch's end), conv1's filters and the
     predictions on the session's fixed test digits (base64 arrays)."""
-    store: SessionStore = websocket.app.state.store
-    settings: Settings = websocket.app.state.settings
-    try:
-        session = store.get(session_id, KIND)
-    except SessionNotFound as exc:
-        await reject(websocket, str(exc))
-        return
-    await stream(websocket, session, live_handlers(session), settings.max_frames_per_second)
+    await serve(websocket, KIND, session_id, live_handlers)
