@@ -3,9 +3,10 @@
 import { api, decodeArray } from "./api.js";
 import { formatValue, renderSum } from "./conv-arithmetic.js";
 import { createGrid, rangeOf } from "./conv-grid.js";
+import { createDrawPad } from "./draw-pad.js";
 import { drawLegend } from "./heatmap.js";
 import { drawDiverging, drawGray, drawGrayLegend, flatten2d, frameWindow, nest, pixelAt } from "./image-canvas.js";
-import { createDigitPad, decodePhoto } from "./image-source.js";
+import { decodePhoto } from "./image-source.js";
 
 const DIGIT_SIZE = 48;
 const SIZES = [3, 5, 7];
@@ -34,7 +35,8 @@ export function initKernelGallery(root, { onError }) {
     output: null, stats: null, outPadding: 0, request: 0, hover: null, hoverBusy: false, hoverNext: null, limit: 256,
   };
   let editorGrid = null;
-  const pad = createDigitPad(els.pad, { onStroke: () => useDigit() });
+  // The filter runs at the end of every stroke (as in Harley's LeNet demo, no "Go" button).
+  const pad = createDrawPad(els.pad, { onChange: ({ final }) => { if (final) useDigit(); } });
 
   // --- kernel ------------------------------------------------------------------------------------
 
@@ -331,7 +333,7 @@ export function initKernelGallery(root, { onError }) {
         panel.hidden = panel.dataset.sourcePanel !== button.dataset.source;
       }
       if (button.dataset.source === "sample") useSample(els.sample.value).catch(onError);
-      if (button.dataset.source === "draw" && pad.inked) useDigit();
+      if (button.dataset.source === "draw" && !pad.isEmpty()) useDigit();
     });
   }
   for (const size of SIZES) {

@@ -2,7 +2,7 @@
 // mistakes, train a LeNet from scratch. Everything shown comes from /api/lenet.
 import { api, decodeArrays } from "./api.js";
 import { drawLegend } from "./heatmap.js";
-import { createDrawPad } from "./lenet-draw.js";
+import { createDrawPad } from "./draw-pad.js";
 import { renderDetailHint, renderUnitDetail } from "./lenet-detail.js";
 import { markFilter, renderConfusion, renderFilters, renderMistakes } from "./lenet-evaluation.js";
 import { createNetworkView, formatPercent } from "./lenet-network.js";
