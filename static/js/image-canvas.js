@@ -2,8 +2,11 @@
 // diverging scale (negative orange, positive blue, nothing hidden), and frame one window of pixels.
 import { drawHeatmap } from "./heatmap.js";
 
-/** Paint a flat row-major array (rows × cols) of 0–255 values as gray pixels, clipping outside 0–255. */
-export function drawGray(canvas, values, rows, cols) {
+/**
+ * Paint a flat row-major array (rows × cols) as gray pixels: `level(value)` is the gray level 0–255 (by default
+ * the value itself), clipped outside 0–255.
+ */
+export function drawGray(canvas, values, rows, cols, level = (v) => v) {
   if (canvas.width !== cols || canvas.height !== rows) {
     canvas.width = cols;
     canvas.height = rows;
@@ -12,7 +15,7 @@ export function drawGray(canvas, values, rows, cols) {
   const image = ctx.createImageData(cols, rows);
   const px = image.data;
   for (let i = 0; i < rows * cols; i++) {
-    const v = Math.max(0, Math.min(255, Math.round(values[i])));
+    const v = Math.max(0, Math.min(255, Math.round(level(values[i]))));
     px[4 * i] = px[4 * i + 1] = px[4 * i + 2] = v;
     px[4 * i + 3] = 255;
   }
