@@ -1,6 +1,7 @@
 // The kernel gallery: named kernels (GET /api/conv/kernels) applied by the engine to a real image, input and
 // feature map side by side; hover a pixel to see its window's arithmetic (POST /api/conv/window).
 import { api, decodeArray } from "./api.js";
+import { rgb, textOn } from "./colors.js";
 import { formatValue, renderSum } from "./conv-arithmetic.js";
 import { createGrid, rangeOf } from "./conv-grid.js";
 import { createDrawPad } from "./draw-pad.js";
@@ -281,8 +282,8 @@ export function initKernelGallery(root, { onError }) {
       for (let c = 0; c < k; c++) {
         const cell = grid.cell(r, c);
         const g = Math.max(0, Math.min(255, Math.round(w.window[0][r][c])));
-        cell.style.background = `rgb(${g}, ${g}, ${g})`;
-        cell.style.color = g > 140 ? "#1d2430" : "#fff";
+        cell.style.background = rgb([g, g, g]);
+        cell.style.color = textOn([g, g, g]);
         if (w.top + r < 0 || w.left + c < 0 || w.top + r >= state.rows || w.left + c >= state.cols) {
           cell.classList.add("pad");
         }
