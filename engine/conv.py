@@ -29,9 +29,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from . import pool  # noqa: F401  (registers maxpool2d, avgpool2d and flatten beside conv2d)
 from .errors import EngineError
-from .init import initialise
+from .init import weight_and_bias
 from .layers import Layer, Shape, register, require_int
 from .sliding import check_images, check_position, conv_output_size, image_shape
 
@@ -267,11 +266,8 @@ class Conv2D(Layer):
         shape = (out_channels, in_channels, kernel_size, kernel_size)
         # Each output sums in·k·k inputs and each input feeds out·k·k outputs.
         fan_in, fan_out = in_channels * kernel_size**2, out_channels * kernel_size**2
-        w_init = "values" if weight_values is not None else init
-        self.params["weight"] = initialise(w_init, shape, fan_in, fan_out, rng, self.dtype, weight_values)
-        if bias:
-            b_init = "values" if bias_values is not None else "zeros"
-            self.params["bias"] = initialise(b_init, (out_channels,), fan_in, fan_out, rng, self.dtype, bias_values)
+        self.params = weight_and_bias(shape, out_channels, fan_in, fan_out, init=init, bias=bias, rng=rng,
+                                      dtype=self.dtype, weight_values=weight_values, bias_values=bias_values)
         self.zero_grads()
         self.cache: tuple[_ConvGeometry, np.ndarray] | None = None
         self.scratch = Scratch()

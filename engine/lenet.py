@@ -13,8 +13,6 @@ pooling units), and saving / loading its weights as `.npz` in the same format as
 
 from __future__ import annotations
 
-import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from .conv import conv_window
 from .errors import EngineError
 from .network import Sequential, build_sequential
 from .pool import pool_window
-from .serialize import FORMAT
+from .serialize import read_npz, write_npz
 
 INPUT_SHAPE = (1, 28, 28)
 ACTIVATION_CHOICES = ("relu", "tanh")
@@ -228,12 +226,9 @@ class LeNet5:
 
     def to_npz(self) -> bytes:
         """`.npz` bytes in `engine.serialize`'s format, with the LeNet settings and `meta` beside the spec."""
-        buf = io.BytesIO()
-        arrays = {f"weight:{k}": v for k, v in self.net.get_state().items()}
-        meta = {"format": FORMAT, "spec": self.spec(), "step": int(self.meta.get("steps", 0)),
-                "lenet": {"activation": self.activation, "pooling": self.pooling, **self.meta}}
-        np.savez(buf, __meta__=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
-        return buf.getvalue()
+        return write_npz(self.net.get_state(), {
+            "spec": self.spec(), "step": int(self.meta.get("steps", 0)),
+            "lenet": {"activation": self.activation, "pooling": self.pooling, **self.meta}})
 
     def save(self, path: str | Path) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -241,12 +236,7 @@ class LeNet5:
 
     @classmethod
     def from_npz(cls, data: bytes, source: str = "weights") -> LeNet5:
-        try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-                meta = json.loads(bytes(npz["__meta__"]).decode())
-                state = {k.removeprefix("weight:"): npz[k] for k in npz.files if k.startswith("weight:")}
-        except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
-            raise EngineError(f"{source}: not a LeNet-5 .npz ({exc})") from exc
+        meta, state = read_npz(data, f"a LeNet-5 .npz ({source})")
         info = dict(meta.get("lenet") or {})
         if not info:
             raise EngineError(f"{source}: a network .npz without LeNet-5 settings")

@@ -209,12 +209,7 @@ addEventListener("keydown", (event) => {
   }
 });
 
-drawLegend(els.legend, { range: 1, width: 140, label: "each layer scaled to its largest |value|" });
-{
-  const spans = els.legend.querySelectorAll("span");
-  spans[1].textContent = "−max";
-  spans[2].textContent = "+max";
-}
+drawLegend(els.legend, { range: 1, width: 140, label: "each layer scaled to its largest |value|", ends: ["−max", "+max"] });
 
 // --- models: the shipped one or a training session's ------------------------------------------------------
 
