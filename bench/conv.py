@@ -45,9 +45,10 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import interleaved_median_times  # noqa: E402
+from _common import interleaved_median_times, print_table  # noqa: E402
 
-from engine.conv import AvgPool2D, Conv2D, MaxPool2D  # noqa: E402
+from engine.conv import Conv2D  # noqa: E402
+from engine.pool import AvgPool2D, MaxPool2D  # noqa: E402
 
 try:
     import torch
@@ -134,13 +135,12 @@ def main() -> None:
     rows += pool_case(b, 16, 10, "max", r)
     rows += pool_case(b, 6, 28, "avg", r)
     rows += pool_case(b, 16, 10, "avg", r)
-    header = f"{'case':<40} {'pass':<9} {'glassbox ms':>12} {'torch ms':>10} {'ratio':>7} {'max |diff|':>11}  target"
-    print(header)
-    print("-" * len(header))
+    table = []
     for name, direction, ours, ref, err in rows:
         ratio = ours / ref
         verdict = ("ok" if ratio <= TARGET else "MISSED") if name.startswith("Conv2D") else "-"
-        print(f"{name:<40} {direction:<9} {ours:>12.3f} {ref:>10.3f} {ratio:>7.2f} {err:>11.1e}  {verdict}")
+        table.append([name, direction, f"{ours:.3f}", f"{ref:.3f}", f"{ratio:.2f}", f"{err:.1e}", verdict])
+    print_table(["case", "pass", "glassbox ms", "torch ms", "ratio", "max |diff|", "target"], table)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import interleaved_median_times  # noqa: E402
+from _common import interleaved_median_times, print_table  # noqa: E402
 
 from engine.lenet import LeNet5  # noqa: E402
 from engine.losses import SoftmaxCrossEntropy, loss_and_backward  # noqa: E402
@@ -237,12 +237,7 @@ def main() -> None:
     rows = engine_cases(ARGS.repeats)
     if not ARGS.skip_http:
         rows += http_cases(ARGS.requests)
-    headers = ["case", "glassbox", "pytorch / p95", "ratio", "target", ""]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
-    print("  ".join("-" * w for w in widths))
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+    print_table(["case", "glassbox", "pytorch / p95", "ratio", "target", ""], rows)
 
 
 if __name__ == "__main__":

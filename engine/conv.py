@@ -1,4 +1,4 @@
-"""Convolution and pooling layers (NCHW), vectorised, plus per-position inspection.
+"""Conv2D over NCHW batches, vectorised, plus one output number's arithmetic (pooling: engine/pool.py).
 
 "Convolution" here is cross-correlation, as deep-learning libraries define it:
 out[n, o, y, x] = bias[o] + Σ_c Σ_i Σ_j weight[o, c, i, j] · xpad[n, c, y·s + i, x·s + j]
@@ -30,36 +30,11 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .errors import EngineError
-from .init import initialise
-from .layers import Builder, Layer, Shape, register, require_int
+from .init import weight_and_bias
+from .layers import Layer, Shape, register, require_int
+from .sliding import check_images, check_position, conv_output_size, image_shape
 
 MAX_BATCH_BLOCK = 8
-
-
-# --- sizes --------------------------------------------------------------------
-
-
-def conv_output_size(n: int, kernel: int, stride: int = 1, padding: int = 0, *, what: str = "kernel") -> int:
-    """(n + 2p − k)/s + 1, or an EngineError saying which number to change."""
-    padded = n + 2 * padding
-    if kernel > padded:
-        raise EngineError(
-            f"the {what} ({kernel}×{kernel}) is larger than the padded input ({padded} = {n} + 2·{padding}); "
-            f"use a smaller {what} or more padding"
-        )
-    span = padded - kernel
-    if span % stride != 0:
-        raise EngineError(
-            f"output size (n + 2p − k)/s + 1 = ({n} + 2·{padding} − {kernel})/{stride} + 1 = "
-            f"{span / stride + 1:g} is not a whole number; change the stride, padding or {what} size"
-        )
-    return span // stride + 1
-
-
-def _check_images(x: np.ndarray, name: str = "input") -> np.ndarray:
-    if x.ndim != 4:
-        raise EngineError(f"{name} must have shape (batch, channels, height, width), got {list(x.shape)}")
-    return x
 
 
 # --- convolution maths ----------------------------------------------------------
@@ -291,18 +266,15 @@ class Conv2D(Layer):
         shape = (out_channels, in_channels, kernel_size, kernel_size)
         # Each output sums in·k·k inputs and each input feeds out·k·k outputs.
         fan_in, fan_out = in_channels * kernel_size**2, out_channels * kernel_size**2
-        w_init = "values" if weight_values is not None else init
-        self.params["weight"] = initialise(w_init, shape, fan_in, fan_out, rng, self.dtype, weight_values)
-        if bias:
-            b_init = "values" if bias_values is not None else "zeros"
-            self.params["bias"] = initialise(b_init, (out_channels,), fan_in, fan_out, rng, self.dtype, bias_values)
+        self.params = weight_and_bias(shape, out_channels, fan_in, fan_out, init=init, bias=bias, rng=rng,
+                                      dtype=self.dtype, weight_values=weight_values, bias_values=bias_values)
         self.zero_grads()
         self.cache: tuple[_ConvGeometry, np.ndarray] | None = None
         self.scratch = Scratch()
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         # Cast explicitly so a float64 batch never silently up-casts a float32 layer.
-        x = np.ascontiguousarray(_check_images(x), dtype=self.dtype)
+        x = np.ascontiguousarray(check_images(x), dtype=self.dtype)
         out, geometry, cols = _conv_forward(x, self.params["weight"], self.params.get("bias"), self.stride,
                                             self.padding, self.scratch)
         self.cache = (geometry, cols)
@@ -327,138 +299,12 @@ class Conv2D(Layer):
                 "stride": self.stride, "padding": self.padding, "bias": self.use_bias, "init": self.init}
 
 
-def _pool_offsets(x: np.ndarray, size: int, stride: int, out_h: int, out_w: int) -> list[np.ndarray]:
-    """One strided view per position (a, b) inside the window: view[..., y, x] = x[..., y·s + a, x·s + b].
-
-    Pooling loops over the size×size window offsets only; each step is one
-    vectorised element-wise op over the whole output. (NumPy reductions over a
-    trailing axis of 4, and masked assignment like np.where / putmask, measured
-    5-30× slower than these plain arithmetic ufuncs.)
-    """
-    h_end, w_end = stride * (out_h - 1) + 1, stride * (out_w - 1) + 1
-    return [x[:, :, a:a + h_end:stride, b:b + w_end:stride] for a in range(size) for b in range(size)]
-
-
-class _Pool2D(Layer):
-    def __init__(self, size: int, stride: int | None = None) -> None:
-        super().__init__()
-        self.size = size
-        self.stride = stride if stride is not None else size
-        self.x_shape: tuple[int, ...] | None = None
-
-    def out_hw(self, h: int, w: int) -> tuple[int, int]:
-        return (conv_output_size(h, self.size, self.stride, what="pooling window"),
-                conv_output_size(w, self.size, self.stride, what="pooling window"))
-
-    def input_gradient(self, dout: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], bool]:
-        """dx and its per-offset views; `tiles` when the windows cover the input exactly once."""
-        assert self.x_shape is not None, "forward must run before backward"
-        h, w = self.x_shape[2:]
-        tiles = self.stride == self.size and h == self.size * dout.shape[2] and w == self.size * dout.shape[3]
-        # Tiling windows write every element exactly once, so dx needs no zero fill.
-        dx = (np.empty if tiles else np.zeros)(self.x_shape, dtype=dout.dtype)
-        return dx, _pool_offsets(dx, self.size, self.stride, dout.shape[2], dout.shape[3]), tiles
-
-    def spec(self) -> dict[str, Any]:
-        return {"type": self.type, "size": self.size, "stride": self.stride}
-
-
-class MaxPool2D(_Pool2D):
-    """Maximum over each size×size window; the gradient goes to the maximum (the first one on ties)."""
-
-    type = "maxpool2d"
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        x = _check_images(x)
-        out_h, out_w = self.out_hw(x.shape[2], x.shape[3])
-        views = _pool_offsets(x, self.size, self.stride, out_h, out_w)
-        out = views[0].copy() if len(views) == 1 else np.maximum(views[0], views[1])
-        for view in views[2:]:
-            np.maximum(out, view, out=out)
-        # Where each maximum sits is found in backward, from these: an inference pass (most passes on a page)
-        # then costs only the maxima, half the time of finding both. Layers never write into their inputs
-        # or outputs, so the references stay valid.
-        self.x_shape, self.x, self.out = x.shape, x, out
-        return out
-
-    def argmax(self) -> np.ndarray:
-        """Each window's offset (a·size + b) of its first maximum in reading order: the element backward
-        routes the gradient to. Counted as how many leading offsets all miss the maximum."""
-        views = _pool_offsets(self.x, self.size, self.stride, self.out.shape[2], self.out.shape[3])
-        argmax = np.zeros(self.out.shape, dtype=np.min_scalar_type(len(views)))
-        missed = np.ones(self.out.shape, dtype=bool)
-        below = np.empty(self.out.shape, dtype=bool)
-        for view in views[:-1]:
-            np.not_equal(view, self.out, out=below)
-            missed &= below
-            argmax += missed
-        return argmax
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        argmax = self.argmax()
-        dx, views, tiles = self.input_gradient(dout)
-        for offset, view in enumerate(views):
-            if tiles:
-                np.multiply(argmax == offset, dout, out=view)
-            else:
-                view += (argmax == offset) * dout
-        return dx
-
-
-class AvgPool2D(_Pool2D):
-    """Mean over each size×size window; the gradient is shared equally."""
-
-    type = "avgpool2d"
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        x = _check_images(x)
-        out_h, out_w = self.out_hw(x.shape[2], x.shape[3])
-        views = _pool_offsets(x, self.size, self.stride, out_h, out_w)
-        out = views[0].copy() if len(views) == 1 else np.add(views[0], views[1])
-        for view in views[2:]:
-            out += view
-        out *= x.dtype.type(1.0 / len(views))
-        self.x_shape = x.shape
-        return out
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, views, tiles = self.input_gradient(dout)
-        share = dout * dout.dtype.type(1.0 / self.size**2)
-        for view in views:
-            if tiles:
-                view[...] = share
-            else:
-                view += share
-        return dx
-
-
-class Flatten(Layer):
-    """(N, C, H, W) → (N, C·H·W), channel-major, as PyTorch's flatten."""
-
-    type = "flatten"
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x_shape = x.shape
-        return np.ascontiguousarray(x).reshape(x.shape[0], -1)
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(dout).reshape(self.x_shape)
-
-
 # --- builders -------------------------------------------------------------------
-
-
-def _image_shape(spec: dict[str, Any], shape: Shape) -> tuple[int, int, int]:
-    if len(shape) != 3:
-        raise EngineError(
-            f"layer '{spec.get('type')}' needs a (channels, height, width) input, got shape {list(shape)}"
-        )
-    return shape  # type: ignore[return-value]
 
 
 @register("conv2d")
 def _build_conv2d(spec: dict[str, Any], shape: Shape, rng: np.random.Generator, dtype: np.dtype) -> tuple[Layer, Shape]:
-    c, h, w = _image_shape(spec, shape)
+    c, h, w = image_shape(spec, shape)
     if "in_channels" in spec and require_int(spec, "in_channels") != c:
         raise EngineError(f"conv2d says in_channels={spec['in_channels']} but its input has {c} channels")
     layer = Conv2D(
@@ -468,28 +314,6 @@ def _build_conv2d(spec: dict[str, Any], shape: Shape, rng: np.random.Generator, 
         weight_values=spec.get("weight"), bias_values=spec.get("bias_values"),
     )
     return layer, layer.output_shape_for((c, h, w))
-
-
-def _pool_builder(cls: type[_Pool2D]) -> Builder:
-    def build(spec: dict[str, Any], shape: Shape, rng: np.random.Generator, dtype: np.dtype) -> tuple[Layer, Shape]:
-        c, h, w = _image_shape(spec, shape)
-        size = require_int(spec, "size")
-        stride = require_int(spec, "stride", default=size)
-        layer = cls(size, stride)
-        return layer, (c, *layer.out_hw(h, w))
-
-    return build
-
-
-register("maxpool2d")(_pool_builder(MaxPool2D))
-register("avgpool2d")(_pool_builder(AvgPool2D))
-
-
-@register("flatten")
-def _build_flatten(
-    spec: dict[str, Any], shape: Shape, rng: np.random.Generator, dtype: np.dtype
-) -> tuple[Layer, Shape]:
-    return Flatten(), (int(np.prod(shape)),)
 
 
 # --- inspection -------------------------------------------------------------------
@@ -528,10 +352,7 @@ def conv_window(
     k = w.shape[2]
     out_h = conv_output_size(h, k, stride, padding)
     out_w = conv_output_size(width, k, stride, padding)
-    for name, value, limit in (("out_row", out_row, out_h), ("out_col", out_col, out_w),
-                               ("out_channel", out_channel, w.shape[0])):
-        if not 0 <= value < limit:
-            raise EngineError(f"{name} must be between 0 and {limit - 1}, got {value}")
+    check_position((("out_row", out_row, out_h), ("out_col", out_col, out_w), ("out_channel", out_channel, w.shape[0])))
     padded = np.pad(image, ((0, 0), (padding, padding), (padding, padding)))
     top, left = out_row * stride, out_col * stride
     window = padded[:, top:top + k, left:left + k]
@@ -546,39 +367,3 @@ def conv_window(
         "window": window.tolist(), "kernel": kernel.tolist(), "products": products.tolist(),
         "channel_sums": channel_sums.tolist(), "bias": float(bias_value), "total": float(total),
     }
-
-
-def pool_window(
-    x: np.ndarray, size: int, stride: int | None, mode: str, out_row: int, out_col: int, channel: int = 0
-) -> dict[str, Any]:
-    """One output of max or average pooling: its window, and the max (with its place) or the mean.
-
-    x: (C, H, W) or (H, W). For max pooling `argmax` is [row, col] inside the
-    window, the first in reading order on ties (the element backward routes to).
-    """
-    img = np.asarray(x)
-    if img.ndim == 2:
-        img = img[None]
-    if img.ndim != 3:
-        raise EngineError(f"image must have shape (channels, height, width) or (height, width), got {list(img.shape)}")
-    if mode not in ("max", "avg"):
-        raise EngineError(f"pooling mode must be 'max' or 'avg', got {mode!r}")
-    stride = size if stride is None else stride
-    out_h = conv_output_size(img.shape[1], size, stride, what="pooling window")
-    out_w = conv_output_size(img.shape[2], size, stride, what="pooling window")
-    for name, value, limit in (("out_row", out_row, out_h), ("out_col", out_col, out_w),
-                               ("channel", channel, img.shape[0])):
-        if not 0 <= value < limit:
-            raise EngineError(f"{name} must be between 0 and {limit - 1}, got {value}")
-    top, left = out_row * stride, out_col * stride
-    window = img[channel, top:top + size, left:left + size]
-    report: dict[str, Any] = {"mode": mode, "out_row": out_row, "out_col": out_col, "channel": channel,
-                              "top": top, "left": left, "size": size, "stride": stride, "window": window.tolist()}
-    if mode == "max":
-        flat_index = int(np.argmax(window))
-        report["argmax"] = [flat_index // size, flat_index % size]
-        report["value"] = float(window.flat[flat_index])
-    else:
-        report["sum"] = float(window.sum())
-        report["value"] = float(window.sum() / window.size)
-    return report

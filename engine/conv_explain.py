@@ -17,9 +17,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .activations import canonical_activation, evaluate
-from .conv import conv2d_forward, conv_output_size, conv_window
+from .conv import conv2d_forward, conv_window
 from .errors import EngineError
 from .images import to_grayscale
+from .sliding import conv_output_size
 
 Mode = Literal["filter", "per_channel"]
 
@@ -102,8 +103,15 @@ def _windows(image: np.ndarray, kernel: np.ndarray, mode: Mode, stride: int, pad
     }
 
 
-def prepare(image: np.ndarray, grayscale: bool) -> np.ndarray:
-    return to_grayscale(image) if grayscale else image
+def _prepare(
+    image: np.ndarray, kernel: np.ndarray, divisor: float, grayscale: bool, activation: str
+) -> tuple[np.ndarray, np.ndarray, Mode, str]:
+    """The image (luminance when `grayscale`), the kernel divided by `divisor`, its mode, the activation."""
+    if divisor == 0:
+        raise EngineError("divisor must not be 0 (the kernel is divided by it)")
+    image = to_grayscale(image) if grayscale else image
+    values, mode = _check_kernel(kernel / divisor, image.shape[0])
+    return image, values, mode, _activation(activation)
 
 
 def apply_kernel(
@@ -126,14 +134,8 @@ def apply_kernel(
     value statistics (how many fall below 0 or above 255, which clipping would
     hide), and with `windows` every position's arithmetic.
     """
-    if divisor == 0:
-        raise EngineError("divisor must not be 0 (the kernel is divided by it)")
-    image = prepare(image, grayscale)
-    values = kernel / divisor
-    values, mode = _check_kernel(values, image.shape[0])
-    k = values.shape[-1]
-    act = _activation(activation)
-    sizes = _check_sizes(image, k, stride, padding)
+    image, values, mode, act = _prepare(image, kernel, divisor, grayscale, activation)
+    sizes = _check_sizes(image, values.shape[-1], stride, padding)
     if mode == "filter":
         z = conv2d_forward(image, values[None], np.array([bias]), stride, padding)[0]
     else:
@@ -185,11 +187,7 @@ def explain_position(
 
     `channel` picks the output map when a k×k kernel filters each channel of a colour image.
     """
-    if divisor == 0:
-        raise EngineError("divisor must not be 0 (the kernel is divided by it)")
-    image = prepare(image, grayscale)
-    values, mode = _check_kernel(kernel / divisor, image.shape[0])
-    act = _activation(activation)
+    image, values, mode, act = _prepare(image, kernel, divisor, grayscale, activation)
     _check_sizes(image, values.shape[-1], stride, padding)
     if mode == "per_channel":
         if not 0 <= channel < image.shape[0]:

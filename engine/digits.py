@@ -34,14 +34,16 @@ MAX_DATA_URL_CHARS = 8 * 1024 * 1024
 PNG_DATA_URL_PREFIX = "data:image/png;base64,"
 
 
+def _check_side(height: int, width: int) -> None:
+    if height > MAX_IMAGE_SIDE or width > MAX_IMAGE_SIDE:
+        raise SizeLimitError(f"image of {height}x{width} pixels is larger than {MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE}")
+
+
 def _check_ink_image(image: np.ndarray) -> np.ndarray:
     image = np.asarray(image)
     if image.ndim != 2:
         raise EngineError(f"a digit image must be 2-D (height, width), got shape {list(image.shape)}")
-    if image.shape[0] > MAX_IMAGE_SIDE or image.shape[1] > MAX_IMAGE_SIDE:
-        raise SizeLimitError(
-            f"image of {image.shape[0]}x{image.shape[1]} pixels is larger than {MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE}"
-        )
+    _check_side(*image.shape)
     if image.size == 0:
         raise EngineError("a digit image needs at least one pixel")
     if not np.issubdtype(image.dtype, np.number) or np.issubdtype(image.dtype, np.complexfloating):
@@ -67,10 +69,7 @@ def ink_from_values(values: object, max_value: float = 1.0, invert: bool = False
         raise EngineError("an image must be rows of numbers, every row the same length") from exc
     if image.ndim != 2:
         raise EngineError(f"an image must be 2-D (rows of numbers), got shape {list(image.shape)}")
-    if image.shape[0] > MAX_IMAGE_SIDE or image.shape[1] > MAX_IMAGE_SIDE:
-        raise SizeLimitError(
-            f"image of {image.shape[0]}x{image.shape[1]} pixels is larger than {MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE}"
-        )
+    _check_side(*image.shape)
     if not np.all(np.isfinite(image)):
         raise EngineError("image values must be finite numbers (found NaN or infinity)")
     if image.size and (image.min() < 0 or image.max() > max_value):
@@ -154,10 +153,7 @@ def decode_png_data_url(data_url: str) -> np.ndarray:
     try:
         with Image.open(io.BytesIO(png), formats=["PNG"]) as img:
             width, height = img.size
-            if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE:
-                raise SizeLimitError(
-                    f"image of {height}x{width} pixels is larger than {MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE}"
-                )
+            _check_side(height, width)
             img.load()
             return _ink_from_image(img)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:

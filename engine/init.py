@@ -73,3 +73,32 @@ def initialise(
     else:
         raise EngineError(f"unknown initialiser '{name}'; use one of: {', '.join(INITIALISERS)}")
     return np.ascontiguousarray(w, dtype=dtype)
+
+
+def weight_and_bias(
+    weight_shape: tuple[int, ...],
+    outputs: int,
+    fan_in: int,
+    fan_out: int,
+    *,
+    init: str,
+    bias: bool,
+    rng: np.random.Generator,
+    dtype: np.dtype,
+    bias_init: float = 0.0,
+    weight_values: object = None,
+    bias_values: object = None,
+) -> dict[str, np.ndarray]:
+    """The `params` of a layer with a weight and one bias per output (dense, convolution).
+
+    Explicit values win over the scheme; the bias starts at `bias_init` (TensorFlow Playground uses 0.1).
+    """
+    params = {"weight": initialise("values" if weight_values is not None else init, weight_shape, fan_in, fan_out,
+                                   rng, dtype, weight_values)}
+    if bias:
+        b = initialise("values" if bias_values is not None else "zeros", (outputs,), fan_in, fan_out, rng, dtype,
+                       bias_values)
+        if bias_values is None and bias_init:
+            b += dtype.type(bias_init)
+        params["bias"] = b
+    return params

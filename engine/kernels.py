@@ -54,11 +54,6 @@ def kernel_entry(name: str) -> dict[str, Any]:
             "numerators": [list(row) for row in numerators], "divisor": divisor, "values": values.tolist()}
 
 
-def named_kernel(name: str) -> np.ndarray:
-    """The kernel's values as a float64 (k, k) array."""
-    return np.asarray(kernel_entry(name)["values"], dtype=np.float64)
-
-
 def gallery() -> list[dict[str, Any]]:
     """Every named kernel, in the gallery's order."""
     return [kernel_entry(name) for name in KERNEL_NAMES]

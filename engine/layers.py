@@ -19,7 +19,7 @@ import numpy as np
 
 from . import activations as act
 from .errors import EngineError
-from .init import initialise
+from .init import weight_and_bias
 
 Shape = tuple[int, ...]
 
@@ -75,17 +75,9 @@ class Dense(Layer):
         self.dtype = np.dtype(dtype)
         self.in_features, self.out_features = in_features, out_features
         self.init, self.bias_init, self.use_bias = init, bias_init, bias
-        w_init = "values" if weight_values is not None else init
-        self.params["weight"] = initialise(
-            w_init, (in_features, out_features), in_features, out_features, rng, self.dtype, weight_values
-        )
-        if bias:
-            if bias_values is not None:
-                b = initialise("values", (out_features,), in_features, out_features, rng, self.dtype, bias_values)
-            else:
-                b = initialise("zeros", (out_features,), in_features, out_features, rng, self.dtype) + self.dtype.type(
-                    bias_init)
-            self.params["bias"] = b
+        self.params = weight_and_bias((in_features, out_features), out_features, in_features, out_features,
+                                      init=init, bias=bias, rng=rng, dtype=self.dtype, bias_init=bias_init,
+                                      weight_values=weight_values, bias_values=bias_values)
         self.zero_grads()
         self.x: np.ndarray | None = None
 

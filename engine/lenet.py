@@ -13,8 +13,6 @@ pooling units), and saving / loading its weights as `.npz` in the same format as
 
 from __future__ import annotations
 
-import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,10 +20,11 @@ from typing import Any
 import numpy as np
 
 from .activations import ACTIVATIONS, softmax
-from .conv import conv_window, pool_window
+from .conv import conv_window
 from .errors import EngineError
 from .network import Sequential, build_sequential
-from .serialize import FORMAT
+from .pool import pool_window
+from .serialize import read_npz, write_npz
 
 INPUT_SHAPE = (1, 28, 28)
 ACTIVATION_CHOICES = ("relu", "tanh")
@@ -134,8 +133,14 @@ class LeNet5:
     def predict(self, images: np.ndarray) -> np.ndarray:
         return self.logits(images).argmax(axis=1)
 
+    def classify(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The predicted digits (N,) and the ten softmax probabilities of each (N, 10)."""
+        probabilities = softmax(self.logits(images))
+        return probabilities.argmax(axis=1), probabilities
+
     def layer_outputs(self, image: np.ndarray) -> dict[str, np.ndarray]:
-        """Every named layer's output for one (28, 28) image, plus 'input' and 'probabilities'."""
+        """Every named layer's output for one (28, 28) image, plus 'input', 'probabilities' and 'digit' (the
+        predicted one, a 0-d array)."""
         x = np.asarray(image)
         if x.shape != (28, 28):
             raise EngineError(f"LeNet-5 reads one 28×28 image, got shape {list(x.shape)}")
@@ -145,6 +150,7 @@ class LeNet5:
         for name in LAYER_NAMES:
             out[name] = trace[OUTPUT_LAYER[name]].output[0]
         out["probabilities"] = softmax(out["logits"])
+        out["digit"] = np.asarray(out["probabilities"].argmax())
         return out
 
     # --- inspection ---------------------------------------------------------------------------
@@ -220,12 +226,9 @@ class LeNet5:
 
     def to_npz(self) -> bytes:
         """`.npz` bytes in `engine.serialize`'s format, with the LeNet settings and `meta` beside the spec."""
-        buf = io.BytesIO()
-        arrays = {f"weight:{k}": v for k, v in self.net.get_state().items()}
-        meta = {"format": FORMAT, "spec": self.spec(), "step": int(self.meta.get("steps", 0)),
-                "lenet": {"activation": self.activation, "pooling": self.pooling, **self.meta}}
-        np.savez(buf, __meta__=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
-        return buf.getvalue()
+        return write_npz(self.net.get_state(), {
+            "spec": self.spec(), "step": int(self.meta.get("steps", 0)),
+            "lenet": {"activation": self.activation, "pooling": self.pooling, **self.meta}})
 
     def save(self, path: str | Path) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -233,12 +236,7 @@ class LeNet5:
 
     @classmethod
     def from_npz(cls, data: bytes, source: str = "weights") -> LeNet5:
-        try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-                meta = json.loads(bytes(npz["__meta__"]).decode())
-                state = {k.removeprefix("weight:"): npz[k] for k in npz.files if k.startswith("weight:")}
-        except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
-            raise EngineError(f"{source}: not a LeNet-5 .npz ({exc})") from exc
+        meta, state = read_npz(data, f"a LeNet-5 .npz ({source})")
         info = dict(meta.get("lenet") or {})
         if not info:
             raise EngineError(f"{source}: a network .npz without LeNet-5 settings")

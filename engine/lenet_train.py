@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .activations import softmax
 from .augment import augment_batch
 from .errors import EngineError
 from .lenet import CLASSES, LeNet5
@@ -218,14 +219,11 @@ def evaluate(model: LeNet5, images: np.ndarray, labels: np.ndarray) -> dict[str,
     """Mean loss, accuracy, the predictions, the probabilities and the confusion matrix."""
     labels = np.asarray(labels, dtype=np.int64)
     logits = model.logits(images)
-    loss = SoftmaxCrossEntropy()
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    probs = np.exp(shifted)
-    probs /= probs.sum(axis=1, keepdims=True)
+    probs = softmax(logits)
     onehot = np.eye(CLASSES, dtype=logits.dtype)[labels]
     predicted = logits.argmax(axis=1)
     return {
-        "loss": loss.value(logits, onehot) if len(labels) else float("nan"),
+        "loss": SoftmaxCrossEntropy().value(logits, onehot) if len(labels) else float("nan"),
         "accuracy": float((predicted == labels).mean()) if len(labels) else float("nan"),
         "predicted": predicted,
         "probabilities": probs,

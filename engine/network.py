@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import conv  # noqa: F401  (registers conv layers)
+from . import conv, pool  # noqa: F401  (register their layer types)
 from .activations import canonical_activation
 from .errors import EngineError
 from .init import param_budget

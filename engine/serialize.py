@@ -28,12 +28,29 @@ def export_json(trainer: Trainer) -> dict[str, Any]:
     }
 
 
-def export_npz(trainer: Trainer) -> bytes:
+def write_npz(state: dict[str, np.ndarray], meta: dict[str, Any]) -> bytes:
+    """Weights as `weight:<layer.name>` arrays and `meta` (JSON: format, spec, …) as bytes; no pickles."""
     buf = io.BytesIO()
-    arrays = {f"weight:{k}": v for k, v in trainer.net.get_state().items()}
-    meta = json.dumps({"format": FORMAT, "spec": trainer.spec, "step": trainer.step_count})
-    np.savez(buf, __meta__=np.frombuffer(meta.encode(), dtype=np.uint8), **arrays)
+    arrays = {f"weight:{k}": v for k, v in state.items()}
+    np.savez(buf, __meta__=np.frombuffer(json.dumps({"format": FORMAT, **meta}).encode(), dtype=np.uint8), **arrays)
     return buf.getvalue()
+
+
+def read_npz(data: bytes, what: str = "a .npz file") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The meta and weights that `write_npz` wrote, loaded with allow_pickle=False."""
+    if not data.startswith(b"PK"):
+        raise EngineError(f"not {what}: a .npz is a zip archive (export one with /export?format=npz)")
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            meta = json.loads(bytes(npz["__meta__"]).decode())
+            state = {k.removeprefix("weight:"): npz[k] for k in npz.files if k.startswith("weight:")}
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+        raise EngineError(f"not {what}: {exc}") from exc
+    return meta, state
+
+
+def export_npz(trainer: Trainer) -> bytes:
+    return write_npz(trainer.net.get_state(), {"spec": trainer.spec, "step": trainer.step_count})
 
 
 def import_json(doc: dict[str, Any], max_params: int | None = None) -> Trainer:
@@ -50,14 +67,7 @@ def import_json(doc: dict[str, Any], max_params: int | None = None) -> Trainer:
 
 
 def import_npz(data: bytes, max_params: int | None = None) -> Trainer:
-    if not data.startswith(b"PK"):
-        raise EngineError("not a .npz file (a .npz is a zip archive); export one with /export?format=npz")
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            meta = json.loads(bytes(npz["__meta__"]).decode())
-            state = {k.removeprefix("weight:"): npz[k] for k in npz.files if k.startswith("weight:")}
-    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
-        raise EngineError(f"not a Glassbox .npz export: {exc}") from exc
+    meta, state = read_npz(data)
     trainer = Trainer(meta["spec"], max_params=max_params)
     trainer.net.set_state(state)
     trainer.step_count = int(meta.get("step", 0))

@@ -20,7 +20,7 @@ from engine.mnist import load_mnist10k
 from ..arrays import encode
 from ..deps import get_store, settings_of
 from ..errors import too_large
-from ..live import LiveHandlers, reject, stream
+from ..live import LiveHandlers, serve
 from ..pages import render
 from ..schemas.common import EncodingParam
 from ..schemas.lenet import (
@@ -36,7 +36,7 @@ from ..schemas.lenet import (
     UnitRequest,
 )
 from ..settings import Settings
-from ..store import Session, SessionNotFound, SessionStore
+from ..store import Session, SessionStore
 
 PAGE = {
     "path": "/lenet",
@@ -185,12 +185,11 @@ def predict(body: PredictRequest, store: Store, settings: Config, encoding: Enc 
                              "input": None, "layers": None, "model": info})
     with guarded.lock:
         outputs = guarded.model.layer_outputs(x)
-    probabilities = outputs["probabilities"]
     # Returned directly: the payload is built to the schema, and skipping FastAPI's re-validation of
     # thousands of numbers keeps a prediction within a few milliseconds.
     return JSONResponse({
-        "empty": False, "message": None, "digit": int(np.argmax(probabilities)),
-        "probabilities": [float(p) for p in probabilities],
+        "empty": False, "message": None, "digit": int(outputs["digit"]),
+        "probabilities": outputs["probabilities"].tolist(),
         "input": encode(outputs["input"][0], encoding),
         "layers": {name: encode(outputs[name], encoding) for name in LAYER_NAMES},
         "model": info,
@@ -289,10 +288,8 @@ def session_state(session: Session, encoding: EncodingParam = "json") -> dict[st
 
 
 def probe_frame(lenet: LeNetSession) -> dict[str, Any]:
-    digits = shared.digits()
-    logits = lenet.training.model.logits(digits.x_test[lenet.probes])
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return {"predicted": logits.argmax(axis=1).tolist(), "probabilities": shifted / shifted.sum(axis=1, keepdims=True)}
+    predicted, probabilities = lenet.training.model.classify(shared.digits().x_test[lenet.probes])
+    return {"predicted": predicted.tolist(), "probabilities": probabilities}
 
 
 @router.post("/api/lenet/sessions", response_model=SessionState, status_code=201,
@@ -312,8 +309,7 @@ def create_session(body: CreateSession, store: Store, encoding: Enc = "json") ->
 
 @router.get("/api/lenet/sessions/{session_id}", response_model=SessionState, summary="A training session's state")
 def get_session(session_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    session = store.get(session_id, KIND)
-    with session.lock:
+    with store.use(session_id, KIND) as session:
         return session_state(session, encoding)
 
 
@@ -327,8 +323,7 @@ def delete_session(session_id: str, store: Store) -> Response:
              summary="Train for some steps or epochs")
 def train_session(session_id: str, body: TrainRequest, store: Store, settings: Config,
                   encoding: Enc = "json") -> dict[str, Any]:
-    session = store.get(session_id, KIND)
-    with session.lock:
+    with store.use(session_id, KIND) as session:
         lenet: LeNetSession = session.obj
         training = lenet.training
         total = body.steps + body.epochs * training.steps_per_epoch
@@ -386,11 +381,4 @@ async def live(websocket: WebSocket, session_id: str) -> None:
     "augment"}. Each frame trains a fifth of an epoch (a "step" with unit "batch" trains one batch), then sends
     the step, epoch, the newest history entries (test accuracy at every epoch's end), conv1's filters and the
     predictions on the session's fixed test digits (base64 arrays)."""
-    store: SessionStore = websocket.app.state.store
-    settings: Settings = websocket.app.state.settings
-    try:
-        session = store.get(session_id, KIND)
-    except SessionNotFound as exc:
-        await reject(websocket, str(exc))
-        return
-    await stream(websocket, session, live_handlers(session), settings.max_frames_per_second)
+    await serve(websocket, KIND, session_id, live_handlers)

@@ -1,45 +1,21 @@
 // Draw engine images on canvases: grayscale 0–255 (clipped, as an image editor shows them) or on the
 // diverging scale (negative orange, positive blue, nothing hidden), and frame one window of pixels.
-import { drawHeatmap } from "./heatmap.js";
+import { drawHeatmap, drawLegend, paintPixels } from "./heatmap.js";
 
-/** Paint a flat row-major array (rows × cols) of 0–255 values as gray pixels, clipping outside 0–255. */
-export function drawGray(canvas, values, rows, cols) {
-  if (canvas.width !== cols || canvas.height !== rows) {
-    canvas.width = cols;
-    canvas.height = rows;
-  }
-  const ctx = canvas.getContext("2d");
-  const image = ctx.createImageData(cols, rows);
-  const px = image.data;
-  for (let i = 0; i < rows * cols; i++) {
-    const v = Math.max(0, Math.min(255, Math.round(values[i])));
-    px[4 * i] = px[4 * i + 1] = px[4 * i + 2] = v;
-    px[4 * i + 3] = 255;
-  }
-  ctx.putImageData(image, 0, 0);
-  canvas.classList.add("pixelated");
+/**
+ * Paint a flat row-major array (rows × cols) as gray pixels: `level(value)` is the gray level 0–255 (by default
+ * the value itself), clipped outside 0–255.
+ */
+export function drawGray(canvas, values, rows, cols, level = (v) => v) {
+  paintPixels(canvas, rows, cols, (i) => {
+    const v = Math.max(0, Math.min(255, Math.round(level(values[i]))));
+    return [v, v, v];
+  });
 }
 
 /** A legend for gray images: a black-to-white bar between "0" and "255", with a label. */
 export function drawGrayLegend(container, label, width = 140) {
-  container.classList.add("legend");
-  const bar = document.createElement("canvas");
-  bar.width = width;
-  bar.height = 10;
-  const ctx = bar.getContext("2d");
-  const ramp = ctx.createLinearGradient(0, 0, width, 0);
-  ramp.addColorStop(0, "#000");
-  ramp.addColorStop(1, "#fff");
-  ctx.fillStyle = ramp;
-  ctx.fillRect(0, 0, width, 10);
-  bar.style.outline = "1px solid var(--border)";
-  const parts = [label, "0", bar, "255"].map((part) => {
-    if (typeof part !== "string") return part;
-    const span = document.createElement("span");
-    span.textContent = part;
-    return span;
-  });
-  container.replaceChildren(...parts);
+  drawLegend(container, { scale: "gray", label, width });
 }
 
 /** Paint values on the diverging scale of ±range (beyond it, full colour); returns the range (for the legend). */

@@ -1,11 +1,13 @@
 // The kernel gallery: named kernels (GET /api/conv/kernels) applied by the engine to a real image, input and
 // feature map side by side; hover a pixel to see its window's arithmetic (POST /api/conv/window).
 import { api, decodeArray } from "./api.js";
+import { rgb, textOn } from "./colors.js";
 import { formatValue, renderSum } from "./conv-arithmetic.js";
 import { createGrid, rangeOf } from "./conv-grid.js";
+import { createDrawPad } from "./draw-pad.js";
 import { drawLegend } from "./heatmap.js";
 import { drawDiverging, drawGray, drawGrayLegend, flatten2d, frameWindow, nest, pixelAt } from "./image-canvas.js";
-import { createDigitPad, decodePhoto } from "./image-source.js";
+import { decodePhoto } from "./image-source.js";
 
 const DIGIT_SIZE = 48;
 const SIZES = [3, 5, 7];
@@ -34,7 +36,8 @@ export function initKernelGallery(root, { onError }) {
     output: null, stats: null, outPadding: 0, request: 0, hover: null, hoverBusy: false, hoverNext: null, limit: 256,
   };
   let editorGrid = null;
-  const pad = createDigitPad(els.pad, { onStroke: () => useDigit() });
+  // The filter runs at the end of every stroke (as in Harley's LeNet demo, no "Go" button).
+  const pad = createDrawPad(els.pad, { onChange: ({ final }) => { if (final) useDigit(); } });
 
   // --- kernel ------------------------------------------------------------------------------------
 
@@ -279,8 +282,8 @@ export function initKernelGallery(root, { onError }) {
       for (let c = 0; c < k; c++) {
         const cell = grid.cell(r, c);
         const g = Math.max(0, Math.min(255, Math.round(w.window[0][r][c])));
-        cell.style.background = `rgb(${g}, ${g}, ${g})`;
-        cell.style.color = g > 140 ? "#1d2430" : "#fff";
+        cell.style.background = rgb([g, g, g]);
+        cell.style.color = textOn([g, g, g]);
         if (w.top + r < 0 || w.left + c < 0 || w.top + r >= state.rows || w.left + c >= state.cols) {
           cell.classList.add("pad");
         }
@@ -331,7 +334,7 @@ export function initKernelGallery(root, { onError }) {
         panel.hidden = panel.dataset.sourcePanel !== button.dataset.source;
       }
       if (button.dataset.source === "sample") useSample(els.sample.value).catch(onError);
-      if (button.dataset.source === "draw" && pad.inked) useDigit();
+      if (button.dataset.source === "draw" && !pad.isEmpty()) useDigit();
     });
   }
   for (const size of SIZES) {

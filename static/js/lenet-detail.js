@@ -2,6 +2,8 @@
 // the bias, the activation. Every number comes from the engine's unit-detail response (POST /api/lenet/unit).
 import { diverging, rgb, symmetricRange, textOn } from "./colors.js";
 import { drawHeatmap, formatNumber } from "./heatmap.js";
+import { pixelAt } from "./image-canvas.js";
+import { h } from "./lenet-dom.js";
 
 const ACTIVATION = { relu: "ReLU", tanh: "tanh", softmax: "softmax" };
 const LAYER_WORDS = {
@@ -9,13 +11,6 @@ const LAYER_WORDS = {
   pool1: "a 2×2 window of its conv1 map", pool2: "a 2×2 window of its conv2 map",
   fc1: "all 400 pool2 outputs", fc2: "all 120 fc1 outputs", logits: "all 84 fc2 outputs",
 };
-
-function h(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function fmt(v) {
   return formatNumber(v, 3);
@@ -53,11 +48,8 @@ function miniMap(values, rows, cols, { caption, size = 50, range } = {}) {
   canvas.style.height = `${(size * rows) / cols}px`;
   drawHeatmap(canvas, values, rows, cols, { range });
   canvas.addEventListener("pointermove", (event) => {
-    const rect = canvas.getBoundingClientRect();
-    const r = Math.floor(((event.clientY - rect.top) / rect.height) * rows);
-    const c = Math.floor(((event.clientX - rect.left) / rect.width) * cols);
-    const v = values[r * cols + c];
-    canvas.title = v === undefined ? "" : `[${r}, ${c}] = ${fmt(v)}`;
+    const at = pixelAt(event, canvas, rows, cols);
+    canvas.title = at ? `[${at[0]}, ${at[1]}] = ${fmt(values[at[0] * cols + at[1]])}` : "";
   });
   figure.append(canvas, h("figcaption", "", caption));
   return figure;

@@ -1,13 +1,7 @@
 // The learned filters as small images, the confusion matrix and the mistakes on the test digits.
 import { rgb, sequential, symmetricRange, textOn } from "./colors.js";
 import { drawHeatmap, formatNumber } from "./heatmap.js";
-
-function h(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
+import { h, paintDigit } from "./lenet-dom.js";
 
 function kernelCanvas(values, range, label) {
   const canvas = h("canvas", "kernel");
@@ -102,17 +96,7 @@ export function renderMistakes(container, mistakes, { onPick = () => {} } = {}) 
     button.type = "button";
     button.title = `test digit #${m.index}: a ${m.label}, read as ${m.predicted} (${(m.confidence * 100).toFixed(1)}%)`;
     const canvas = h("canvas", "mistake-img");
-    const img = m.image.data;
-    canvas.width = 28;
-    canvas.height = 28;
-    const ctx = canvas.getContext("2d");
-    const data = ctx.createImageData(28, 28);
-    for (let i = 0; i < 784; i++) {
-      const v = Math.round(20 + 235 * img[i]);
-      data.data[4 * i] = data.data[4 * i + 1] = data.data[4 * i + 2] = v;
-      data.data[4 * i + 3] = 255;
-    }
-    ctx.putImageData(data, 0, 0);
+    paintDigit(canvas, m.image.data);
     const caption = h("span", "mistake-caption");
     caption.append(h("b", "", String(m.label)), h("span", "muted", "→"), h("b", "said", String(m.predicted)));
     button.append(canvas, caption);

@@ -4,8 +4,8 @@
 // Hovering a unit reports it (row/col from the pointer); `highlight` draws what the engine said it reads.
 import { rgb, diverging, symmetricRange } from "./colors.js";
 import { drawHeatmap, formatNumber } from "./heatmap.js";
+import { svg } from "./svg.js";
 
-const SVG_NS = "http://www.w3.org/2000/svg";
 export const SPATIAL = ["conv1", "pool1", "conv2", "pool2"];
 const BODY = 376; // column height at scale 1
 
@@ -28,13 +28,6 @@ const COLUMNS = [
 const SIDE = { input: 28, conv1: 28, pool1: 14, conv2: 10, pool2: 5 };
 const FIXED = COLUMNS.reduce((sum, c) => sum + c.width, 0);
 const MIN_GAP = 18;
-
-function svg(name, attrs, parent) {
-  const node = document.createElementNS(SVG_NS, name);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  parent.append(node);
-  return node;
-}
 
 /**
  * Build the view in `container`.
@@ -97,7 +90,8 @@ export function createNetworkView(container, { onHover = () => {}, onSelect = ()
     }
     els[col.layer] = entry;
   }
-  const overlay = svg("svg", { class: "net-overlay", "aria-hidden": "true" }, container);
+  const overlay = svg("svg", { class: "net-overlay", "aria-hidden": "true" });
+  container.append(overlay);
   let scale = 1;
   let data = null;
   let hovered = null;
@@ -307,14 +301,14 @@ export function createNetworkView(container, { onHover = () => {}, onSelect = ()
         const tx = target.x;
         const ty = target.y + target.h / 2;
         for (const sy of [s.y, s.y + s.h]) {
-          svg("line", { x1: s.x + s.w, y1: sy, x2: tx, y2: ty, class: "net-link" }, overlay);
+          overlay.append(svg("line", { x1: s.x + s.w, y1: sy, x2: tx, y2: ty, class: "net-link" }));
         }
       }
-      svg("rect", { x: s.x, y: s.y, width: s.w, height: s.h, class: s.whole ? "net-field whole" : "net-field" },
-        overlay);
+      overlay.append(svg("rect", { x: s.x, y: s.y, width: s.w, height: s.h,
+        class: s.whole ? "net-field whole" : "net-field" }));
     }
-    svg("rect", { x: target.x - 1, y: target.y - 1, width: target.w + 2, height: target.h + 2, class: "net-unit" },
-      overlay);
+    overlay.append(svg("rect", { x: target.x - 1, y: target.y - 1, width: target.w + 2, height: target.h + 2,
+      class: "net-unit" }));
   }
 
   /** Show what the engine says `unit` reads (its unit-detail response). */

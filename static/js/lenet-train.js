@@ -4,28 +4,9 @@
 import { api, decodeArrays } from "./api.js";
 import { symmetricRange } from "./colors.js";
 import { drawHeatmap, formatNumber } from "./heatmap.js";
+import { h, paintDigit } from "./lenet-dom.js";
 import { drawPlot, extent } from "./plot.js";
 import { connectSocket } from "./socket.js";
-
-function h(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function paintDigit(canvas, values) {
-  canvas.width = 28;
-  canvas.height = 28;
-  const ctx = canvas.getContext("2d");
-  const img = ctx.createImageData(28, 28);
-  for (let i = 0; i < 784; i++) {
-    const v = Math.round(20 + 235 * values[i]);
-    img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = v;
-    img.data[4 * i + 3] = 255;
-  }
-  ctx.putImageData(img, 0, 0);
-}
 
 /**
  * els: {activation, pooling, lr, augment, start, pause, use, status, accuracy, lossChart, accChart, filters,

@@ -1,8 +1,9 @@
 // The LeNet page: draw (or pick a test digit), read every layer, inspect any unit, see the filters and the
 // mistakes, train a LeNet from scratch. Everything shown comes from /api/lenet.
 import { api, decodeArrays } from "./api.js";
+import { createDrawPad } from "./draw-pad.js";
 import { drawLegend } from "./heatmap.js";
-import { createDrawPad } from "./lenet-draw.js";
+import { nest } from "./image-canvas.js";
 import { renderDetailHint, renderUnitDetail } from "./lenet-detail.js";
 import { markFilter, renderConfusion, renderFilters, renderMistakes } from "./lenet-evaluation.js";
 import { createNetworkView, formatPercent } from "./lenet-network.js";
@@ -49,7 +50,7 @@ async function predict() {
   try {
     const body = state.source.kind === "drawing"
       ? { png: pad.toDataURL() }
-      : { image: rows(state.source.image, 28), preprocess: false };
+      : { image: nest(state.source.image, 28, 28), preprocess: false };
     if (state.session) body.session = state.session;
     const answer = decodeArrays(await api("/api/lenet/predict", { method: "POST", body,
       query: { encoding: "base64" } }));
@@ -67,12 +68,6 @@ async function predict() {
     inFlight = false;
     if (again) predict();
   }
-}
-
-function rows(values, side) {
-  const out = [];
-  for (let r = 0; r < side; r++) out.push(Array.from(values.subarray(r * side, (r + 1) * side)));
-  return out;
 }
 
 function showPrediction(answer) {
@@ -168,7 +163,7 @@ async function inspect(unit, pinned = false) {
       const { unit: u, pinned: p } = detailWanted;
       detailWanted = null;
       if (!state.prediction) break;
-      const body = { image: rows(state.prediction.input.data, 28), ...u };
+      const body = { image: nest(state.prediction.input.data, 28, 28), ...u };
       if (state.session) body.session = state.session;
       const detail = await api("/api/lenet/unit", { method: "POST", body });
       // Only the newest request draws: a pinned unit stays unless this is it.
@@ -214,12 +209,7 @@ addEventListener("keydown", (event) => {
   }
 });
 
-drawLegend(els.legend, { range: 1, width: 140, label: "each layer scaled to its largest |value|" });
-{
-  const spans = els.legend.querySelectorAll("span");
-  spans[1].textContent = "−max";
-  spans[2].textContent = "+max";
-}
+drawLegend(els.legend, { range: 1, width: 140, label: "each layer scaled to its largest |value|", ends: ["−max", "+max"] });
 
 // --- models: the shipped one or a training session's ------------------------------------------------------
 

@@ -1,7 +1,7 @@
 // Unit tests for the shared ES modules; results land in window.__results for pytest to read.
 import { ApiError, decodeArray, decodeArrays, errorMessage } from "/static/js/api.js";
 import { diverging, sequential, symmetricRange, textOn } from "/static/js/colors.js";
-import { drawHeatmap, formatNumber } from "/static/js/heatmap.js";
+import { drawHeatmap, drawLegend, formatNumber } from "/static/js/heatmap.js";
 import { extent, niceTicks, pathData, scaleLinear } from "/static/js/plot.js";
 import { reconnectDelay } from "/static/js/socket.js";
 import { num, symbol } from "/static/js/mathml.js";
@@ -95,6 +95,18 @@ test("drawHeatmap paints pixels with the scale", () => {
   const px = canvas.getContext("2d").getImageData(0, 0, 2, 2).data;
   assertEqual(Array.from(px.slice(0, 4)), [0xf5, 0x93, 0x22, 255], "top-left −1");
   assertEqual(Array.from(px.slice(8, 12)), [0x08, 0x77, 0xbd, 255], "bottom-left +1");
+});
+
+test("drawLegend labels its ends, gray and custom", () => {
+  const box = document.createElement("div");
+  drawLegend(box, { range: 2.5, label: "z" });
+  assertEqual(Array.from(box.querySelectorAll("span"), (s) => s.textContent), ["z", "−2.5", "2.5"]);
+  drawLegend(box, { scale: "gray" });
+  assertEqual(Array.from(box.querySelectorAll("span"), (s) => s.textContent), ["0", "255"]);
+  const bar = box.querySelector("canvas").getContext("2d");
+  assertEqual(Array.from(bar.getImageData(0, 0, 1, 1).data), [0, 0, 0, 255], "gray starts black");
+  drawLegend(box, { ends: ["−max", "+max"] });
+  assertEqual(Array.from(box.querySelectorAll("span"), (s) => s.textContent), ["−max", "+max"]);
 });
 
 test("plot: round ticks, scales, extents", () => {

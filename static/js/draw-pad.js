@@ -1,6 +1,7 @@
-// The drawing pad: pointer events (mouse, touch, pen), round strokes, a throttled "changed" callback while
-// drawing and an immediate one at every stroke's end. Ink is opaque white on a transparent canvas, so the PNG
-// the server reads carries the ink in its alpha channel whatever the page's colours.
+// The drawing pad of the LeNet page and of the convolution page's kernel gallery: pointer events (mouse, touch,
+// pen), round strokes, a throttled "changed" callback while drawing and an immediate one at every stroke's end.
+// Ink is opaque white on a transparent canvas, so the PNG the server reads carries the ink in its alpha channel
+// whatever the page's colours.
 
 /** Stroke width as a fraction of the canvas side: MNIST's strokes are about 1/10–1/14 of the digit's box. */
 export const STROKE_FRACTION = 1 / 12;
@@ -10,7 +11,7 @@ export const STROKE_FRACTION = 1 / 12;
  * options.onChange({final}) — called at most every `interval` ms while drawing (final: false) and at every
  *   stroke end (final: true);
  * options.onStart() — called when a new stroke starts (before any ink).
- * Returns {clear(), isEmpty(), toDataURL(), showImage(values, side)}.
+ * Returns {clear(), isEmpty(), toDataURL(side), pixels(side), showImage(values, side)}.
  */
 export function createDrawPad(canvas, { onChange = () => {}, onStart = () => {}, interval = 100 } = {}) {
   const ctx = canvas.getContext("2d");
@@ -95,6 +96,18 @@ export function createDrawPad(canvas, { onChange = () => {}, onStart = () => {},
   canvas.addEventListener("pointerup", end);
   canvas.addEventListener("pointercancel", end);
 
+  /** A side×side copy of the drawing, downscaled with smoothing (each pixel averages the ink it covers). */
+  function scaled(side) {
+    const small = document.createElement("canvas");
+    small.width = side;
+    small.height = side;
+    const sctx = small.getContext("2d");
+    sctx.imageSmoothingEnabled = true;
+    sctx.imageSmoothingQuality = "high";
+    sctx.drawImage(canvas, 0, 0, side, side);
+    return small;
+  }
+
   return {
     clear() {
       ctx.clearRect(0, 0, canvas.width, canvas.height);
@@ -106,15 +119,12 @@ export function createDrawPad(canvas, { onChange = () => {}, onStart = () => {},
     /** The drawing as a PNG data URL, at `side` pixels (default: half the pad's): the server crops and scales
      *  it to 20 pixels anyway, and a quarter of the pixels is a quarter of the PNG work on both ends. */
     toDataURL(side = Math.round(canvas.width / 2)) {
-      if (side === canvas.width) return canvas.toDataURL("image/png");
-      const small = document.createElement("canvas");
-      small.width = side;
-      small.height = side;
-      const sctx = small.getContext("2d");
-      sctx.imageSmoothingEnabled = true;
-      sctx.imageSmoothingQuality = "high";
-      sctx.drawImage(canvas, 0, 0, side, side);
-      return small.toDataURL("image/png");
+      return side === canvas.width ? canvas.toDataURL("image/png") : scaled(side).toDataURL("image/png");
+    },
+    /** The drawing at side×side as rows of ink levels 0–255 (white ink on black, as nested lists). */
+    pixels(side) {
+      const { data } = scaled(side).getContext("2d").getImageData(0, 0, side, side);
+      return Array.from({ length: side }, (_, r) => Array.from({ length: side }, (_, c) => data[4 * (r * side + c) + 3]));
     },
     /** Show a side×side image (values 0..1, ink high) on the pad, pixel for pixel, scaled up. */
     showImage(values, side) {
