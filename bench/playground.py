@@ -24,11 +24,11 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _common import print_table, time_per_call  # noqa: E402
 
 from app.arrays import encode  # noqa: E402
-from engine import playground as pg  # noqa: E402
+from engine.features import FEATURES  # noqa: E402
+from engine.playground import trainer_from_config  # noqa: E402
 from engine.playground_frame import maps_for, playground_frame  # noqa: E402
-from engine.trainer import Trainer, dataset_from_config  # noqa: E402
 
-ALL_FEATURES = ["x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2"]
+ALL_FEATURES = list(FEATURES)
 # (name, configuration, target frames/s, TensorFlow Playground's own maths in frames/s on our machines
 # (shared/anchors.md: one epoch + every neuron on a 100 × 100 grid, without drawing))
 CASES = [
@@ -39,14 +39,9 @@ CASES = [
 ]
 
 
-def session(config: dict) -> Trainer:
-    c = pg.normalize_config(config)
-    return Trainer(pg.spec_from_config(c), dataset_from_config(pg.data_config(c)))
-
-
 def measure(config: dict) -> tuple[float, float, float, int]:
     """Seconds per epoch, per maps-and-gradients, per whole encoded frame; and the frame's size in bytes."""
-    trainer = session(config)
+    trainer = trainer_from_config(config)
     maps = maps_for(trainer)
     size = 0
 

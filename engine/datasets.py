@@ -33,10 +33,6 @@ class Dataset:
     # page can show (and a link reproduce) where they came from.
     source: dict[str, Any] = field(default_factory=dict)
 
-    def with_points(self, x_train: np.ndarray, y_train: np.ndarray) -> Dataset:
-        return Dataset(self.name, self.task, x_train, y_train, self.x_test, self.y_test, self.num_classes,
-                       self.input_dim, dict(self.source))
-
 
 def _circle(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     radius = 5.0

@@ -21,7 +21,6 @@ FEATURES: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
     "sinx1": ("sin x₁", lambda x: np.sin(x[:, 0])),
     "sinx2": ("sin x₂", lambda x: np.sin(x[:, 1])),
 }
-LINEAR_FEATURES = ("x1", "x2")
 # Features of x1 alone: the ones 1-D data (curve fitting) can use.
 ONE_D_FEATURES = ("x1", "x1sq", "sinx1")
 

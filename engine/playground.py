@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .activations import canonical_activation
-from .datasets import CURVES, DATASETS, grid
+from .datasets import CURVE_FORMULAS, CURVES, DATASETS, Dataset, grid, make_dataset
 from .errors import EngineError
 from .features import FEATURES, ONE_D_FEATURES, check_features
 from .neuron_maps import NeuronMaps, dense_outputs, quantize
@@ -73,6 +75,15 @@ def is_curve(dataset: str) -> bool:
     return dataset in CURVES
 
 
+def input_dim_of(dataset: str) -> int:
+    return 1 if is_curve(dataset) else 2
+
+
+def kind_of(input_dim: int) -> str:
+    """How the page draws data of this dimension: "curve" (a line plot) or "plane" (a heatmap)."""
+    return "curve" if input_dim == 1 else "plane"
+
+
 def normalize_config(config: dict[str, Any]) -> dict[str, Any]:
     """Fill defaults and check every field, with messages that say what to fix."""
     unknown = set(config) - set(DEFAULT_CONFIG)
@@ -80,9 +91,8 @@ def normalize_config(config: dict[str, Any]) -> dict[str, Any]:
         raise EngineError(f"unknown Playground settings {sorted(unknown)}; known: {sorted(DEFAULT_CONFIG)}")
     out = {**DEFAULT_CONFIG, **{k: v for k, v in config.items() if v is not None or k == "activations"}}
     task = task_of(out["dataset"])
-    input_dim = 1 if is_curve(out["dataset"]) else 2
     features = list(out["features"])
-    check_features(features, input_dim)
+    check_features(features, input_dim_of(out["dataset"]))
     out["features"] = [name for name in FEATURES if name in features]  # the page's order, always
     hidden = out["hidden"]
     if not isinstance(hidden, list) or len(hidden) > MAX_HIDDEN_LAYERS:
@@ -161,8 +171,23 @@ def data_config(config: dict[str, Any]) -> dict[str, Any]:
             "seed": config["data_seed"]}
 
 
-def same_data(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return data_config(a) == data_config(b)
+def trainer_from_config(config: dict[str, Any], data: Dataset | None = None,
+                        max_params: int | None = None) -> Trainer:
+    """A fresh network for a configuration, on `data` or else on the data set the configuration names."""
+    config = normalize_config(config)
+    return Trainer(spec_from_config(config), data if data is not None else dataset_from_config(data_config(config)),
+                   max_params)
+
+
+def reusable_data(data: Dataset | None, config: dict[str, Any]) -> Dataset | None:
+    """The points a network rebuilt for `config` keeps: `data` (with any hand edits) when it is the same
+    generated set, or uploaded points, and of the kind and task the configuration's data set has; else None."""
+    if data is None:
+        return None
+    source = data.source
+    same = source.get("name") == "custom" or all(source.get(k) == v for k, v in data_config(config).items())
+    fits = data.input_dim == input_dim_of(config["dataset"]) and data.task == task_of(config["dataset"])
+    return data if same and fits else None
 
 
 def config_from_trainer(trainer: Trainer) -> dict[str, Any]:
@@ -266,7 +291,7 @@ def train_gallery_preset(name: str, epochs: int | None = None) -> dict[str, Any]
     if name not in GALLERY:
         raise EngineError(f"no gallery preset '{name}'; use one of: {', '.join(GALLERY)}")
     config = GALLERY[name]
-    trainer = Trainer(spec_from_config(config), dataset_from_config(data_config(config)))
+    trainer = trainer_from_config(config)
     trainer.train(epochs=GALLERY_EPOCHS[config["dataset"]] if epochs is None else epochs)
     maps = NeuronMaps(config["features"], 2, trainer.net.dtype)
     points = maps.features_of(grid(GALLERY_RESOLUTION))
@@ -274,3 +299,33 @@ def train_gallery_preset(name: str, epochs: int | None = None) -> dict[str, Any]
     last = trainer.history[-1]
     return {"epochs": trainer.epoch, "train_loss": last["train_loss"], "test_loss": last["test_loss"],
             "test_accuracy": last["test_accuracy"], "output": quantize(out, -1.0, 1.0)}
+
+
+# --- what the page's pickers show ----------------------------------------------------------------------
+
+
+def catalog() -> dict[str, Any]:
+    """Each data set with a small noise-free preview, each input feature over the plane (and along x for the
+    1-D ones), the allowed values of every setting, the defaults and the gallery. Arrays stay NumPy."""
+    datasets = []
+    for name, (_, task, _) in DATASETS.items():
+        curve = is_curve(name)
+        preview = make_dataset(name, seed=0, train_ratio=0.9, num_samples=120 if curve else 240)
+        x = np.concatenate([preview.x_train, preview.x_test])
+        y = np.concatenate([preview.y_train, preview.y_test]).astype(np.float64)
+        datasets.append({"name": name, "title": TITLES[name], "task": task, "kind": kind_of(preview.input_dim),
+                         "formula": CURVE_FORMULAS.get(name), "preview": {"x": x, "y": y}})
+    plane = NeuronMaps(list(FEATURES), 2, np.dtype(np.float32)).feature_maps()
+    line = NeuronMaps(list(ONE_D_FEATURES), 1, np.dtype(np.float32))
+    curves = dict(zip(ONE_D_FEATURES, line.feature_maps(), strict=True))
+    features = [{"name": name, "label": label, "map": plane[i], "curve": curves.get(name)}
+                for i, (name, (label, _)) in enumerate(FEATURES.items())]
+    choices = {"learning_rates": LEARNING_RATES, "reg_rates": REG_RATES, "activations": HIDDEN_ACTIVATIONS,
+               "losses": LOSSES, "optimizers": OPTIMIZERS, "regularizations": REGULARIZATIONS,
+               "max_hidden_layers": MAX_HIDDEN_LAYERS, "max_neurons": MAX_NEURONS, "max_batch_size": MAX_BATCH_SIZE,
+               "one_d_features": ONE_D_FEATURES}
+    gallery = [{"name": name, "title": f"{TITLES[c['dataset']]}, {c['hidden'][0]} neurons",
+                "description": f"One hidden layer of {c['hidden'][0]} tanh neurons", "config": c}
+               for name, c in GALLERY.items()]
+    return {"datasets": datasets, "features": features, "axis": line.axis, "choices": choices,
+            "defaults": DEFAULT_CONFIG, "gallery": gallery}

@@ -182,14 +182,9 @@ class Trainer:
             return np.eye(classes)[labels.astype(np.int64)]  # squared error against one-hot rows
         return labels
 
-    def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
-        """The next mini-batch in epoch order; `epoch` counts completed passes."""
-        assert self.data is not None
-        idx = self._next_indices()
-        return self.data.x_train[idx], self.data.y_train[idx]
-
     def _next_indices(self) -> slice | np.ndarray:
-        """Advance the epoch cursor by one batch; a slice (no copy) unless the data are shuffled."""
+        """Advance the epoch cursor by one batch (`epoch` counts completed passes); a slice (no copy) unless the
+        data are shuffled."""
         if self.data is None or len(self.data.x_train) == 0:
             raise EngineError("this session has no training data; give a batch ('inputs', 'targets') or a data set")
         n = len(self.data.x_train)
@@ -263,15 +258,10 @@ class Trainer:
         for layer in layers:
             out = layer.forward(out)
         value = self.loss.value(out, target)
-        dtype = self.net.dtype
         if self.loss.fuses_with is not None and layers[-1].type == self.loss.fuses_with and len(layers) > 1:
-            d = self.loss.grad_pre_activation(out, target).astype(dtype, copy=False)
-            start = len(layers) - 2
+            self.net.backward(self.loss.grad_pre_activation(out, target), start=len(layers) - 2)
         else:
-            d = self.loss.grad(out, target).astype(dtype, copy=False)
-            start = len(layers) - 1
-        for i in range(start, -1, -1):
-            d = layers[i].backward(d)
+            self.net.backward(self.loss.grad(out, target))
         return value
 
     def training_gradients(self) -> tuple[float, dict[str, np.ndarray]]:

@@ -15,8 +15,7 @@ from engine.trainer import Trainer, dataset_from_config
 
 
 def playground(**config) -> Trainer:
-    c = pg.normalize_config(config)
-    return Trainer(pg.spec_from_config(c), dataset_from_config(pg.data_config(c)))
+    return pg.trainer_from_config(config)
 
 
 # --- trainer hot path -------------------------------------------------------------------------------------
@@ -279,3 +278,15 @@ def test_data_fit_check_names_the_rebuild():
         pg.check_data_fits(t, "multiclass", 2)
     with pytest.raises(EngineError, match="1-D data"):
         pg.check_data_fits(t, "regression", 1)
+
+
+def test_a_rebuild_keeps_the_same_or_uploaded_points_of_the_right_kind():
+    config = pg.normalize_config({"dataset": "circle", "noise": 0.1})
+    edited = add_point(pg.trainer_from_config(config).data, [1.0, 1.0], 1)
+    assert pg.reusable_data(edited, {**config, "hidden": [3]}) is edited  # same data fields, edits and all
+    assert pg.reusable_data(edited, {**config, "noise": 0.2}) is None
+    assert pg.reusable_data(None, config) is None
+    uploaded = parse_points_csv("1,1,1\n-1,-1,0\n2,2,1\n", task="binary", input_dim=2)
+    assert pg.reusable_data(uploaded, {**config, "dataset": "xor"}) is uploaded
+    assert pg.reusable_data(uploaded, pg.normalize_config({"dataset": "plane"})) is None  # regression
+    assert pg.reusable_data(uploaded, pg.normalize_config({"dataset": "sin", "features": ["x1"]})) is None  # 1-D
