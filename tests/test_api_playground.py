@@ -11,7 +11,7 @@ import pytest
 from websockets.sync.client import connect
 
 from app.arrays import decode_array
-from app.routers.playground import merge_frames
+from app.routers.playground_live import merge_frames
 
 
 def create(client, **config):
