@@ -1,13 +1,9 @@
 // 1-D curve fitting drawn as a line plot: the data points, the network's curve and every hidden neuron's
 // curve over x ∈ [−6, 6]. Also the small curve thumbnails of the network view.
-import { CLASS_COLORS } from "./value-maps.js";
+import { cssColor, fitCanvas } from "./plot-canvas.js";
+import { POSITIVE, rgb } from "./colors.js";
 
 const EXTENT = 6;
-
-function css(name, fallback) {
-  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  return v || fallback;
-}
 
 /** A thumbnail: each of `curves` (arrays along `axis`) on [−range, range], with the zero line. */
 export function drawCurve(canvas, axis, curves, { range = 1, colors = null } = {}) {
@@ -15,7 +11,7 @@ export function drawCurve(canvas, axis, curves, { range = 1, colors = null } = {
   const w = canvas.width;
   const h = canvas.height;
   ctx.clearRect(0, 0, w, h);
-  ctx.fillStyle = css("--value-zero", "#e8eaeb");
+  ctx.fillStyle = cssColor("var(--value-zero)", "#e8eaeb");
   ctx.fillRect(0, 0, w, h);
   ctx.strokeStyle = "rgba(0,0,0,0.18)";
   ctx.lineWidth = 1;
@@ -24,7 +20,7 @@ export function drawCurve(canvas, axis, curves, { range = 1, colors = null } = {
   ctx.lineTo(w, h / 2);
   ctx.stroke();
   curves.forEach((values, k) => {
-    ctx.strokeStyle = colors ? colors[k] : "#0877bd";
+    ctx.strokeStyle = colors ? colors[k] : rgb(POSITIVE);
     ctx.lineWidth = Math.max(1.5, w / 30);
     ctx.beginPath();
     for (let i = 0; i < values.length; i++) {
@@ -54,23 +50,14 @@ export class CurvePlot {
   }
 
   draw(frame, data, options = {}) {
-    const canvas = this.canvas;
-    const ratio = window.devicePixelRatio || 1;
-    const rect = canvas.getBoundingClientRect();
-    const w = Math.max(1, Math.round(rect.width * ratio));
-    const h = Math.max(1, Math.round(rect.height * ratio));
-    if (canvas.width !== w || canvas.height !== h) {
-      canvas.width = w;
-      canvas.height = h;
-    }
-    const ctx = canvas.getContext("2d");
+    const { ctx, width: w, height: h, ratio } = fitCanvas(this.canvas);
     const Y = this.yRange;
     const sx = (x) => ((x + EXTENT) / (2 * EXTENT)) * w;
     const sy = (y) => h / 2 - (Math.max(-Y * 1.2, Math.min(Y * 1.2, y)) / Y) * (h / 2);
-    ctx.fillStyle = css("--surface", "#fff");
+    ctx.fillStyle = cssColor("var(--surface)", "#fff");
     ctx.fillRect(0, 0, w, h);
     // grid
-    ctx.strokeStyle = css("--border", "#d9dde3");
+    ctx.strokeStyle = cssColor("var(--border)", "#d9dde3");
     ctx.lineWidth = ratio;
     ctx.beginPath();
     for (let x = -EXTENT; x <= EXTENT; x += 2) { ctx.moveTo(sx(x), 0); ctx.lineTo(sx(x), h); }
@@ -112,13 +99,13 @@ export class CurvePlot {
       ctx.stroke();
     };
     if (data) {
-      const blue = `rgb(${CLASS_COLORS[1].join(",")})`;
+      const blue = rgb(POSITIVE);
       for (let i = 0; i < data.train.y.data.length; i++) dot(data.train.x.data[i], data.train.y.data[i], blue, "#fff");
       if (options.showTestData) {
         for (let i = 0; i < data.test.y.data.length; i++) dot(data.test.x.data[i], data.test.y.data[i], "#fff", blue);
       }
     }
     // the network's curve on top
-    line(frame.output.data, css("--text", "#1d2430"), 3);
+    line(frame.output.data, cssColor("var(--text)"), 3);
   }
 }

@@ -1,6 +1,6 @@
 // The data set picker: one thumbnail per data set, drawn from the server's preview points, in groups.
-import { diverging, rgb } from "./colors.js";
-import { CLASS_COLORS } from "./value-maps.js";
+import { rgb } from "./colors.js";
+import { pointColor } from "./value-maps.js";
 
 // Short captions for the small thumbnails (the full title is the tooltip).
 const SHORT = { xor: "XOR", gauss: "Gauss", spiral3: "3-class", multigauss: "Bumps", xsinx: "x sin x" };
@@ -22,11 +22,7 @@ function drawPreview(canvas, dataset) {
   const dim = x.length / n;
   const sx = (v) => ((v + 6) / 12) * size;
   for (let i = 0; i < n; i++) {
-    let color;
-    if (dataset.task === "multiclass") color = CLASS_COLORS[Math.round(y[i])];
-    else if (dataset.task === "binary") color = CLASS_COLORS[y[i] > 0.5 ? 1 : 0];
-    else color = diverging(y[i], 1);
-    ctx.fillStyle = rgb(color);
+    ctx.fillStyle = rgb(pointColor(dataset.task, y[i]));
     const px = sx(x[dim * i]);
     const py = dim === 2 ? size - sx(x[dim * i + 1]) : size / 2 - (y[i] / 2) * (size / 2);
     ctx.beginPath();

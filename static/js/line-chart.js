@@ -1,15 +1,14 @@
 // Training curves: train and test loss (and accuracy) against training steps, with a hover read-out.
+// A canvas sparkline redrawn every frame, without the axes of plot.js's SVG plots (which it shares the scales of).
+import { cssColor, fitCanvas } from "./plot-canvas.js";
 import { formatNumber } from "./heatmap.js";
-
-function css(name, fallback) {
-  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  return v || fallback;
-}
+import { scaleLinear } from "./plot.js";
 
 /**
- * A chart of `series` ({key, label, color, dash}) over history entries (objects with `step`, `epoch` and
- * the series' keys). Long histories are thinned to about one entry per pixel column for drawing; the
- * read-out always names a real entry.
+ * A chart of `series` ({key, label, color, dash, unit}) over history entries (objects with `step`, `epoch` and
+ * the series' keys). Colours may be CSS custom properties ("var(--text)"), read at each draw so that they
+ * follow the theme. Long histories are thinned to about one entry per pixel column for drawing; the read-out
+ * always names a real entry.
  */
 export class LineChart {
   constructor(container, { series, height = 90, label = "" }) {
@@ -57,19 +56,11 @@ export class LineChart {
   }
 
   draw() {
-    const canvas = this.canvas;
-    const ratio = window.devicePixelRatio || 1;
-    const width = Math.max(1, Math.round(canvas.getBoundingClientRect().width * ratio));
-    const height = Math.round(this.height * ratio);
-    if (canvas.width !== width || canvas.height !== height) {
-      canvas.width = width;
-      canvas.height = height;
-    }
-    const ctx = canvas.getContext("2d");
+    const { ctx, width, height, ratio } = fitCanvas(this.canvas, this.height);
     ctx.clearRect(0, 0, width, height);
     const entries = this.entries;
     const pad = 4 * ratio;
-    ctx.strokeStyle = css("--border", "#d9dde3");
+    ctx.strokeStyle = cssColor("var(--border)", "#d9dde3");
     ctx.lineWidth = ratio;
     ctx.beginPath();
     ctx.moveTo(0, height - pad);
@@ -85,11 +76,11 @@ export class LineChart {
     max = max || 1;
     const first = entries[0].step;
     const span = Math.max(1, entries[entries.length - 1].step - first);
-    const sx = (step) => pad + ((step - first) / span) * (width - 2 * pad);
-    const sy = (v) => height - pad - (v / max) * (height - 2 * pad);
+    const sx = scaleLinear([first, first + span], [pad, width - pad]);
+    const sy = scaleLinear([0, max], [height - pad, pad]);
     const stride = Math.max(1, Math.floor(entries.length / width));
     for (const s of this.series) {
-      ctx.strokeStyle = s.color;
+      ctx.strokeStyle = cssColor(s.color);
       ctx.lineWidth = 1.6 * ratio;
       ctx.setLineDash(s.dash ? s.dash.map((d) => d * ratio) : []);
       ctx.beginPath();
@@ -108,7 +99,7 @@ export class LineChart {
     const index = this.hoverIndex === null ? entries.length - 1 : Math.min(this.hoverIndex, entries.length - 1);
     const e = entries[index];
     if (this.hoverIndex !== null) {
-      ctx.strokeStyle = css("--text-muted", "#5b6573");
+      ctx.strokeStyle = cssColor("var(--text-muted)", "#5b6573");
       ctx.lineWidth = ratio;
       ctx.beginPath();
       ctx.moveTo(sx(e.step), 0);

@@ -1,7 +1,8 @@
 // The large 2-D view: a heatmap over [−6, 6]² (the output, or the neuron under the mouse) with the training
 // points on top, and the test points when asked.
-import { diverging, rgb } from "./colors.js";
-import { CLASS_COLORS, paintBytes, paintClasses, paintValues } from "./value-maps.js";
+import { fitCanvas } from "./plot-canvas.js";
+import { rgb } from "./colors.js";
+import { paintBytes, paintClasses, paintValues, pointColor } from "./value-maps.js";
 
 const EXTENT = 6;
 
@@ -30,24 +31,10 @@ export class PlanePlot {
 
   /** data: decoded {task, train: {x, y}, test: {x, y}}. */
   drawPoints(data, { showTestData = false } = {}) {
-    const canvas = this.points;
-    const ratio = window.devicePixelRatio || 1;
-    const rect = canvas.getBoundingClientRect();
-    const w = Math.max(1, Math.round(rect.width * ratio));
-    const h = Math.max(1, Math.round(rect.height * ratio));
-    if (canvas.width !== w || canvas.height !== h) {
-      canvas.width = w;
-      canvas.height = h;
-    }
-    const ctx = canvas.getContext("2d");
+    const { ctx, width: w, height: h, ratio } = fitCanvas(this.points);
     ctx.clearRect(0, 0, w, h);
     if (!data) return;
     const radius = Math.max(2.5, w / 110);
-    const color = (label) => {
-      if (data.task === "regression") return rgb(diverging(label, 1));
-      if (data.task === "multiclass") return rgb(CLASS_COLORS[Math.round(label)] || CLASS_COLORS[0]);
-      return rgb(label > 0.5 ? CLASS_COLORS[1] : CLASS_COLORS[0]);
-    };
     const draw = (set, stroke) => {
       const xs = set.x.data;
       for (let i = 0; i < set.y.data.length; i++) {
@@ -55,7 +42,7 @@ export class PlanePlot {
         const y = (1 - (xs[2 * i + 1] + EXTENT) / (2 * EXTENT)) * h;
         ctx.beginPath();
         ctx.arc(x, y, radius, 0, Math.PI * 2);
-        ctx.fillStyle = color(set.y.data[i]);
+        ctx.fillStyle = rgb(pointColor(data.task, set.y.data[i]));
         ctx.fill();
         ctx.lineWidth = Math.max(1, ratio);
         ctx.strokeStyle = stroke;

@@ -5,6 +5,13 @@ import { diverging, NEGATIVE, POSITIVE, ZERO } from "./colors.js";
 /** Class colours: orange, blue (as TensorFlow Playground's −1 / +1) and a third for the three-class spiral. */
 export const CLASS_COLORS = [NEGATIVE, POSITIVE, [0x2e, 0x9e, 0x5b]];
 
+/** A data point's colour as [r, g, b]: its class's, or its value's on the diverging scale (regression). */
+export function pointColor(task, label) {
+  if (task === "regression") return diverging(label, 1);
+  if (task === "multiclass") return CLASS_COLORS[Math.round(label)] || CLASS_COLORS[0];
+  return CLASS_COLORS[label > 0.5 ? 1 : 0];
+}
+
 const tables = new Map();
 
 /**
