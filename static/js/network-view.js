@@ -1,11 +1,10 @@
 // The network as a graph: feature nodes, hidden and output neurons with their maps, links coloured by the
 // sign of their weight (or gradient) and as wide as its size, a bias square per neuron.
-import { diverging, rgb } from "./colors.js";
+import { diverging, rgb, symmetricRange } from "./colors.js";
 import { drawCurve } from "./curve-plot.js";
-import { featureLabel } from "./playground-state.js";
+import { ACTIVATION_LABELS, featureLabel } from "./playground-state.js";
+import { svg } from "./svg.js";
 import { paintBytes, paintProbability, paintValues } from "./value-maps.js";
-
-const SVG = "http://www.w3.org/2000/svg";
 const THUMB = 25; // server thumbnails are 25 × 25
 const HEADER = 84; // room above the columns for the +/− buttons and activation menus
 const MAX_WEIGHT_WIDTH = 5; // |w| at which a link reaches full width, as TensorFlow Playground
@@ -21,11 +20,14 @@ function el(tag, attrs = {}, parent = null) {
   return node;
 }
 
-function svg(tag, attrs = {}, parent = null) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (parent) parent.append(node);
-  return node;
+/**
+ * A weight's or a bias's value in a frame, or its gradient ∂L/∂w with `gradient`.
+ * info: {kind: "weight"|"bias", layer (dense layer from 1), from (input index, weights), to (neuron index)}.
+ */
+export function paramValue(frame, { kind, layer, from, to }, gradient = false) {
+  if (kind === "bias") return (gradient ? frame.bias_grads : frame.biases)[layer - 1].data[to];
+  const matrix = (gradient ? frame.weight_grads : frame.weights)[layer - 1];
+  return matrix.data[from * matrix.shape[1] + to];
 }
 
 export class NetworkView {
@@ -68,7 +70,7 @@ export class NetworkView {
       size, columns, x: columns.map((_, c) => left + c * spacing + (full - sizes[c]) / 2),
       y: (c, i) => HEADER + (tallest - columns[c] * steps[c]) / 2 + i * steps[c] + (steps[c] - sizes[c]) / 2,
     };
-    this.svg = svg("svg", { class: "pg-links", width, height, "aria-hidden": "true" }, box);
+    this.svg = box.appendChild(svg("svg", { class: "pg-links", width, height, "aria-hidden": "true" }));
     this.links = [];
     this.nodes = [];
     this.biases = [];
@@ -98,9 +100,9 @@ export class NetworkView {
           const y2 = this.geometry.y(layer, to) + size(layer) / 2;
           const mid = (x1 + x2) / 2;
           const d = `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`;
-          const path = svg("path", { d, class: "pg-link" }, this.svg);
+          const path = this.svg.appendChild(svg("path", { d, class: "pg-link" }));
           // The wide transparent twin takes the mouse (a 1 px curve is hard to hit).
-          const hit = svg("path", { d, class: "pg-link-hit", "data-testid": `link-${layer}-${input}-${to}` }, this.svg);
+          const hit = this.svg.appendChild(svg("path", { d, class: "pg-link-hit", "data-testid": `link-${layer}-${input}-${to}` }));
           const info = { kind: "weight", layer, from: input, to };
           hit.addEventListener("mouseenter", (e) => { path.classList.add("hover"); this.handlers.hoverParam(info, e); });
           hit.addEventListener("mousemove", (e) => this.handlers.hoverParam(info, e));
@@ -125,8 +127,8 @@ export class NetworkView {
       node.title = on ? `${featureLabel(f.name)} is fed in; click to leave it out` : `Click to feed in ${featureLabel(f.name)}`;
       el("span", { class: "pg-node-label", text: featureLabel(f.name) }, node);
       const canvas = node.querySelector("canvas");
-      if (kind === "curve") drawCurve(canvas, this.structure.axis, [f.curve.data], { range: maxAbs(f.curve.data) });
-      else paintValues(canvas, f.map.data, THUMB, maxAbs(f.map.data));
+      if (kind === "curve") drawCurve(canvas, this.structure.axis, [f.curve.data], { range: symmetricRange(f.curve.data) });
+      else paintValues(canvas, f.map.data, THUMB, symmetricRange(f.map.data));
       const toggle = () => this.handlers.toggleFeature(f.name);
       node.addEventListener("click", toggle);
       node.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggle(); } });
@@ -148,7 +150,7 @@ export class NetworkView {
         bias.addEventListener("click", (e) => { e.stopPropagation(); this.handlers.clickParam(info, e); });
         if (layer === last && outputs === 3) node.title = `Probability of class ${i}`;
         this.nodes.push({ layer, index: i, canvas: node.querySelector("canvas"), node });
-        this.biases.push({ el: bias, layer, to: i });
+        this.biases.push({ el: bias, ...info });
       }
     }
   }
@@ -187,9 +189,7 @@ export class NetworkView {
       el("span", { class: "pg-layer-units", text: `${columns[layer]} neuron${columns[layer] > 1 ? "s" : ""}` }, head);
       const select = el("select", { class: "pg-layer-act", "data-testid": `layer-activation-${layer}`,
                                     "aria-label": `Activation of layer ${layer}` }, head);
-      for (const [act, label] of [["relu", "ReLU"], ["tanh", "Tanh"], ["sigmoid", "Sigmoid"], ["linear", "Linear"]]) {
-        el("option", { value: act, text: label }, select);
-      }
+      for (const [act, label] of Object.entries(ACTIVATION_LABELS)) el("option", { value: act, text: label }, select);
       select.value = activations[layer - 1];
       select.addEventListener("change", () => this.handlers.setLayerActivation(layer, select.value));
     }
@@ -229,17 +229,14 @@ export class NetworkView {
       scale = scale || 1;
     }
     for (const link of this.links) {
-      const source = grads ? frame.weight_grads[link.layer - 1] : frame.weights[link.layer - 1];
-      const out = source.shape[1];
-      const v = source.data[link.from * out + link.to];
+      const v = paramValue(frame, link, grads);
       // Gradients span orders of magnitude: width by the square root of |g| / max |g| keeps small ones visible.
       const t = grads ? Math.sqrt(Math.abs(v) / scale) : Math.min(1, Math.abs(v) / scale);
       link.path.style.stroke = rgb(diverging(Math.sign(v) * Math.max(0.35, t), 1));
       link.path.style.strokeWidth = `${(1 + 9 * t).toFixed(2)}`;
     }
     for (const b of this.biases) {
-      const source = grads ? frame.bias_grads[b.layer - 1] : frame.biases[b.layer - 1];
-      const v = source.data[b.to];
+      const v = paramValue(frame, b, grads);
       b.el.style.background = rgb(diverging(grads ? Math.sign(v) * Math.min(1, Math.abs(v) / scale) : v, 1));
     }
   }
@@ -251,10 +248,4 @@ export class NetworkView {
         n.layer === 0 ? this.inputIndex(this.structure.features[n.index].name) === target.index : n.index === target.index));
     }
   }
-}
-
-function maxAbs(values) {
-  let m = 0;
-  for (const v of values) m = Math.max(m, Math.abs(v));
-  return m || 1;
 }

@@ -1,4 +1,8 @@
 // A tooltip that follows the mouse, and a small form to type a new value for a weight or a bias.
+import { formatNumber } from "./heatmap.js";
+
+const TITLES = { weight: "Weight", bias: "Bias" };
+const SYMBOLS = { weight: "w", bias: "b" };
 
 export class ParamPopover {
   constructor(tooltip, editor) {
@@ -35,6 +39,18 @@ export class ParamPopover {
 
   hideTooltip() {
     this.tooltip.hidden = true;
+  }
+
+  /** The tooltip for a parameter p: {name: "weight"|"bias", value, grad, what (the neurons it joins)}. */
+  showParam(p, event) {
+    this.showTooltip(`${TITLES[p.name]} is ${formatNumber(p.value, 4)} · ∂L/∂${SYMBOLS[p.name]} = ` +
+                     `${formatNumber(p.grad, 3)}  (${p.what}; click to edit)`, event);
+  }
+
+  /** The editor for parameter p (as for showParam); `onSubmit(number)` applies a typed value. */
+  editParam(p, event, onSubmit) {
+    this.openEditor({ title: `${TITLES[p.name]}: ${p.what}`, value: Number(p.value.toPrecision(6)),
+                      help: `∂L/∂${SYMBOLS[p.name]} = ${formatNumber(p.grad, 4)} (training loss)` }, event, onSubmit);
   }
 
   /** Open the editor at the mouse with `value`; `onSubmit(number)` runs when the person presses Enter. */

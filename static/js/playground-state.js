@@ -144,6 +144,20 @@ export function featureLabel(name) {
   return FEATURE_LABELS[name] || name;
 }
 
+/** The hidden layers' activations as the page names them. */
+export const ACTIVATION_LABELS = { relu: "ReLU", tanh: "Tanh", sigmoid: "Sigmoid", linear: "Linear" };
+
+/**
+ * What a neuron is called on the page. Layers count dense layers: 0 the input `features`, then the hidden
+ * layers, the last one the output; `layout` is the neurons per layer.
+ */
+export function neuronName(layer, index, layout, features) {
+  const last = layout.length - 1;
+  if (layer === 0) return `input ${featureLabel(features[index])}`;
+  if (layer === last) return layout[last] === 3 ? `output: probability of class ${index}` : "output";
+  return `neuron ${index + 1} of hidden layer ${layer}`;
+}
+
 /** The epoch counter as TensorFlow Playground shows it: six digits, a thousands separator. */
 export function formatEpoch(epoch) {
   const s = String(Math.max(0, Math.floor(epoch))).padStart(6, "0");

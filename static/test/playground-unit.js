@@ -1,8 +1,15 @@
 // Unit tests for the Playground's pure modules; results land in window.__results for pytest to read.
+import { paramValue } from "/static/js/network-view.js";
 import {
-  formatEdits, formatEpoch, modelCaption, parseEdits, parseHash, roundCoord, toHash,
+  dataChanged, dataSpec, lowerRate, withDataset, withFeatureToggled, withLayerActivation, withLayerAdded,
+  withLayerRemoved, withNeurons,
+} from "/static/js/playground-config.js";
+import { editAt } from "/static/js/playground-points.js";
+import {
+  formatEdits, formatEpoch, modelCaption, neuronName, parseEdits, parseHash, roundCoord, toHash,
 } from "/static/js/playground-state.js";
-import { colorTable, toByte } from "/static/js/value-maps.js";
+import { colorTable, pointColor, toByte } from "/static/js/value-maps.js";
+import { assertEqual, run, test } from "/static/test/harness.js";
 
 const DEFAULTS = {
   dataset: "circle", noise: 0, train_ratio: 0.5, data_seed: 0, features: ["x1", "x2"], hidden: [4, 2],
@@ -10,14 +17,6 @@ const DEFAULTS = {
   regularization: "none", reg_rate: 0, seed: 0,
 };
 const VIEW = { showTestData: false, discretize: false, showGradients: false };
-
-const tests = [];
-const test = (name, fn) => tests.push({ name, fn });
-function assertEqual(actual, expected, what = "") {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${what} expected ${e}, got ${a}`);
-}
 
 test("an empty hash gives the defaults", () => {
   const { config, view, edits } = parseHash("", DEFAULTS);
@@ -86,21 +85,67 @@ test("map colours: the bytes' middle is grey, the ends orange and blue; discreti
   assertEqual([toByte(-1, -1, 1), toByte(0.001, -1, 1), toByte(-0.001, -1, 1), toByte(5, -1, 1)], [0, 128, 127, 255]);
 });
 
-const results = [];
-for (const { name, fn } of tests) {
-  try {
-    await fn();
-    results.push({ name, ok: true });
-  } catch (err) {
-    results.push({ name, ok: false, error: String(err.message || err) });
-  }
-}
-const list = document.getElementById("results");
-for (const r of results) {
-  const li = document.createElement("li");
-  li.textContent = `${r.ok ? "✓" : "✗"} ${r.name}${r.ok ? "" : ` — ${r.error}`}`;
-  list.append(li);
-}
-const failed = results.filter((r) => !r.ok).length;
-document.querySelector("[data-testid=js-summary]").textContent = `${results.length - failed} passed, ${failed} failed`;
-window.__results = results;
+test("point colours: classes, and values on the diverging scale", () => {
+  assertEqual([pointColor("binary", 0), pointColor("binary", 1)], [[0xf5, 0x93, 0x22], [0x08, 0x77, 0xbd]]);
+  assertEqual(pointColor("multiclass", 2), [0x2e, 0x9e, 0x5b]);
+  assertEqual([pointColor("regression", -1), pointColor("regression", 0)], [[0xf5, 0x93, 0x22], [0xe8, 0xea, 0xeb]]);
+});
+
+const CATALOG = {
+  datasets: [{ name: "circle", kind: "plane", task: "binary" }, { name: "plane", kind: "plane", task: "regression" },
+             { name: "sin", kind: "curve", task: "regression" }],
+  choices: { one_d_features: ["x1", "x1sq", "sinx1"] },
+  defaults: DEFAULTS,
+};
+
+test("config changes: data sets keep the features they can and the loss they may", () => {
+  const oneD = withDataset({ ...DEFAULTS, features: ["x1", "x2", "sinx1"], loss: "cross_entropy" }, "sin", CATALOG);
+  assertEqual([oneD.dataset, oneD.features, oneD.loss], ["sin", ["x1", "sinx1"], "mse"]);
+  assertEqual(withDataset({ ...DEFAULTS, features: ["x2"] }, "sin", CATALOG).features, ["x1"]);
+  const back = withDataset({ ...DEFAULTS, dataset: "sin", features: ["sinx1"] }, "circle", CATALOG);
+  assertEqual(back.features, ["x1", "x2"]);
+  assertEqual(withDataset({ ...DEFAULTS, features: ["x1x2"] }, "plane", CATALOG).features, ["x1x2"]);
+  assertEqual([dataChanged(DEFAULTS, { ...DEFAULTS, hidden: [3] }), dataChanged(DEFAULTS, { ...DEFAULTS, noise: 0.1 })],
+              [false, true]);
+  assertEqual(dataSpec(DEFAULTS, 7), { name: "circle", noise: 0, train_ratio: 0.5, seed: 7 });
+});
+
+test("config changes: features, neurons, layers and per-layer activations", () => {
+  assertEqual(withFeatureToggled(DEFAULTS, "x1sq").features, ["x1", "x2", "x1sq"]);
+  assertEqual(withFeatureToggled({ ...DEFAULTS, features: ["x1"] }, "x1"), null);
+  assertEqual(withNeurons(DEFAULTS, 1, 1, 8).hidden, [5, 2]);
+  assertEqual(withNeurons({ ...DEFAULTS, hidden: [8, 1] }, 1, 1, 8).hidden, [8, 1]);
+  assertEqual(withNeurons({ ...DEFAULTS, hidden: [8, 1] }, 2, -1, 8).hidden, [8, 1]);
+  const relu = withLayerActivation(DEFAULTS, 2, "relu");
+  assertEqual(relu.activations, ["tanh", "relu"]);
+  assertEqual(withLayerActivation(relu, 2, "tanh").activations, null);
+  assertEqual([withLayerAdded(relu, 6).hidden, withLayerAdded(relu, 6).activations], [[4, 2, 2], ["tanh", "relu", "tanh"]]);
+  assertEqual(withLayerAdded({ ...DEFAULTS, hidden: [1, 1] }, 2), null);
+  assertEqual([withLayerRemoved(relu).hidden, withLayerRemoved(relu).activations], [[4], null]);
+  assertEqual(withLayerRemoved({ ...DEFAULTS, hidden: [] }), null);
+  assertEqual([lowerRate([0.01, 0.03, 0.1], 0.1), lowerRate([0.01, 0.03, 0.1], 0.01)], [0.03, 0.01]);
+});
+
+test("a click on the plot: add, remove (shift), nothing outside", () => {
+  assertEqual(editAt("plane", 1.234, -2.5, { pointClass: 0 }), { op: "add", point: [1.23, -2.5], label: 0, split: "train" });
+  assertEqual(editAt("plane", 1, 2, { shift: true }), { op: "remove", at: [1, 2] });
+  assertEqual(editAt("curve", 0.5, 1.5), { op: "add", point: [0.5], label: 1.5, split: "train" });
+  assertEqual(editAt("curve", 0.5, 1.5, { shift: true }), { op: "remove", at: [0.5] });
+  assertEqual([editAt("plane", 6.5, 0), editAt("plane", 0, -7), editAt("curve", 0, 9) !== null], [null, null, true]);
+});
+
+test("names of neurons and values of parameters in a frame", () => {
+  const layout = [2, 4, 3];
+  assertEqual(neuronName(0, 1, layout, ["x1", "x1sq"]), "input x₁²");
+  assertEqual(neuronName(1, 0, layout, []), "neuron 1 of hidden layer 1");
+  assertEqual(neuronName(2, 2, layout, []), "output: probability of class 2");
+  assertEqual(neuronName(1, 0, [2, 1], []), "output");
+  const frame = { weights: [{ shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }], weight_grads: [{ shape: [2, 3], data: [0, 0, 0, 0, -5, 0] }],
+                  biases: [{ data: [7, 8, 9] }], bias_grads: [{ data: [0, 0.5, 0] }] };
+  assertEqual(paramValue(frame, { kind: "weight", layer: 1, from: 1, to: 1 }), 5);
+  assertEqual(paramValue(frame, { kind: "weight", layer: 1, from: 1, to: 1 }, true), -5);
+  assertEqual([paramValue(frame, { kind: "bias", layer: 1, to: 1 }), paramValue(frame, { kind: "bias", layer: 1, to: 1 }, true)],
+              [8, 0.5]);
+});
+
+await run();
