@@ -6,8 +6,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from engine.errors import EngineError, SizeLimitError
-from engine.trainer import DivergedError
+from engine.core.errors import EngineError, SizeLimitError
+from engine.dense.trainer import DivergedError
 
 from .store import SessionNotFound
 

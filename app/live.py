@@ -29,7 +29,7 @@ from typing import Any
 from fastapi import WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
-from engine.errors import EngineError
+from engine.core.errors import EngineError
 
 from .store import Session, SessionNotFound, SessionStore
 

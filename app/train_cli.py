@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import EngineError
-from engine.lenet import ACTIVATION_CHOICES, POOLING_CHOICES, LeNet5
-from engine.lenet_train import LeNetTraining
-from engine.mnist import load_idx, load_mnist10k
+from engine.core.errors import EngineError
+from engine.lenet.mnist import load_idx, load_mnist10k
+from engine.lenet.model import ACTIVATION_CHOICES, POOLING_CHOICES, LeNet5
+from engine.lenet.training import LeNetTraining
 
 from .cli import command
 

@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from _common import interleaved_median_times, print_table, try_import_torch  # noqa: E402
 
-from engine.transformer_trainer import TransformerTrainer  # noqa: E402
+from engine.transformer.trainer import TransformerTrainer  # noqa: E402
 
 BATCH = 64
 

@@ -47,8 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import interleaved_median_times, print_table  # noqa: E402
 
-from engine.conv import Conv2D  # noqa: E402
-from engine.pool import AvgPool2D, MaxPool2D  # noqa: E402
+from engine.cnn.conv import Conv2D  # noqa: E402
+from engine.cnn.pool import AvgPool2D, MaxPool2D  # noqa: E402
 
 try:
     import torch

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from _common import print_table, time_per_call, try_import_torch  # noqa: E402
 
-from engine.trainer import Trainer  # noqa: E402
+from engine.dense.trainer import Trainer  # noqa: E402
 
 CASES = [
     ("2-8-8-1 tanh, batch 10", [2, 8, 8, 1], "tanh", 10, "mse"),

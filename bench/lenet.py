@@ -54,10 +54,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import interleaved_median_times, print_table  # noqa: E402
 
-from engine.lenet import LeNet5  # noqa: E402
-from engine.losses import SoftmaxCrossEntropy, loss_and_backward  # noqa: E402
-from engine.mnist import load_mnist10k  # noqa: E402
-from engine.optim import Adam  # noqa: E402
+from engine.core.losses import SoftmaxCrossEntropy, loss_and_backward  # noqa: E402
+from engine.core.optim import Adam  # noqa: E402
+from engine.lenet.mnist import load_mnist10k  # noqa: E402
+from engine.lenet.model import LeNet5  # noqa: E402
 
 try:
     import torch

@@ -24,9 +24,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _common import print_table, time_per_call  # noqa: E402
 
 from app.arrays import encode  # noqa: E402
-from engine.features import FEATURES  # noqa: E402
-from engine.playground import trainer_from_config  # noqa: E402
-from engine.playground_frame import maps_for, playground_frame  # noqa: E402
+from engine.dense.features import FEATURES  # noqa: E402
+from engine.playground.config import trainer_from_config  # noqa: E402
+from engine.playground.frame import maps_for, playground_frame  # noqa: E402
 
 ALL_FEATURES = list(FEATURES)
 # (name, configuration, target frames/s, TensorFlow Playground's own maths in frames/s on our machines

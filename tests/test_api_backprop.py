@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.trainer import Trainer
+from engine.dense.trainer import Trainer
 
 from .conftest import make_client
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from app.arrays import decode_array
-from engine.conv_explain import apply_kernel
-from engine.images import sample_image, to_grayscale
+from engine.cnn.explain import apply_kernel
+from engine.cnn.images import sample_image, to_grayscale
 
 from .conftest import make_client
 

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from app.arrays import decode_array
-from engine.lenet import LeNet5
-from engine.mnist import load_mnist10k
+from engine.lenet.mnist import load_mnist10k
+from engine.lenet.model import LeNet5
 from tests.conftest import make_client
 
 LAYER_SHAPES = {"conv1": [6, 28, 28], "pool1": [6, 14, 14], "conv2": [16, 10, 10], "pool2": [16, 5, 5],

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from app.arrays import decode_array
-from engine.trainer import Trainer, dataset_from_config
+from engine.dense.trainer import Trainer, dataset_from_config
 
 from .conftest import make_client
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.attention import (
+from engine.core.errors import EngineError
+from engine.core.gradcheck import check_layer, numerical_gradient, relative_error
+from engine.dense.trainer import DivergedError
+from engine.transformer.layers import (
     Embedding,
     FeedForward,
     LayerNorm,
@@ -15,12 +18,9 @@ from engine.attention import (
     causal_mask,
     sinusoid_table,
 )
-from engine.errors import EngineError
-from engine.gradcheck import check_layer, numerical_gradient, relative_error
-from engine.tasks import PRESETS, Brackets, Induction, Reverse, Sort, make_task
-from engine.trainer import DivergedError
-from engine.transformer import Transformer, TransformerConfig
-from engine.transformer_trainer import TransformerTrainer, warmup_scale
+from engine.transformer.model import Transformer, TransformerConfig
+from engine.transformer.tasks import PRESETS, Brackets, Induction, Reverse, Sort, make_task
+from engine.transformer.trainer import TransformerTrainer, warmup_scale
 
 TOL = 1e-6
 F64 = np.float64

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.conv import Conv2D, conv2d_forward, conv_window
-from engine.errors import EngineError
-from engine.gradcheck import check_layer, check_network
-from engine.losses import get_loss, loss_and_backward
-from engine.network import build_sequential
-from engine.pool import AvgPool2D, Flatten, MaxPool2D, pool_window
-from engine.sliding import conv_output_size
+from engine.cnn.conv import Conv2D, conv2d_forward, conv_window
+from engine.cnn.geometry import conv_output_size
+from engine.cnn.pool import AvgPool2D, Flatten, MaxPool2D, pool_window
+from engine.core.errors import EngineError
+from engine.core.gradcheck import check_layer, check_network
+from engine.core.losses import get_loss, loss_and_backward
+from engine.core.network import build_sequential
 
 CLASSIC_IMAGE = np.array(
     [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]], dtype=np.float64

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from engine import activations as act
-from engine.errors import EngineError
-from engine.gradcheck import check_layer, check_network
-from engine.layers import Dense, Linear, ReLU, Sigmoid, Softmax, Tanh
-from engine.losses import get_loss, loss_and_backward
-from engine.network import build_sequential
+from engine.core import activations as act
+from engine.core.errors import EngineError
+from engine.core.gradcheck import check_layer, check_network
+from engine.core.layers import Dense, Linear, ReLU, Sigmoid, Softmax, Tanh
+from engine.core.losses import get_loss, loss_and_backward
+from engine.core.network import build_sequential
 
 TOL = 1e-6
 
@@ -101,7 +101,7 @@ def test_float32_stays_float32_with_float64_scalars():
     assert all(t.output.dtype == np.float32 for t in net.trace)
     loss_and_backward(net, get_loss("cross_entropy"), np.array([0, 1, 0, 1, 1]))
     assert all(g.dtype == np.float32 for layer in net.layers for g in layer.grads.values())
-    from engine.optim import make_optimizer
+    from engine.core.optim import make_optimizer
 
     for cfg in ({"type": "sgd", "learning_rate": np.float64(0.1)}, {"type": "momentum", "learning_rate": 0.1},
                 {"type": "adam", "learning_rate": 0.01, "regularization": "l2", "reg_rate": np.float64(0.01)}):
@@ -154,7 +154,7 @@ def test_bad_specs_raise_clear_errors():
 
 
 def test_parameter_budget_stops_huge_networks_before_allocating():
-    from engine.errors import SizeLimitError
+    from engine.core.errors import SizeLimitError
 
     with pytest.raises(SizeLimitError, match="more than 1,000 parameters"):
         build_sequential(100, [{"type": "dense", "units": 100_000}], max_params=1000)

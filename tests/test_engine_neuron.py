@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from engine import neuron
-from engine.errors import EngineError
-from engine.losses import get_loss
+from engine.core.errors import EngineError
+from engine.core.losses import get_loss
+from engine.dense import neuron
 
 
 @pytest.mark.parametrize("name", ["mse", "bce"])

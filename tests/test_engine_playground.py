@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 
-from engine import playground as pg
-from engine import serialize
-from engine.datasets import grid, make_dataset
-from engine.errors import EngineError, SizeLimitError
-from engine.neuron_maps import COARSE, CURVE_POINTS, FINE, NeuronMaps, quantize
-from engine.playground_frame import maps_for, playground_frame
-from engine.points import add_point, parse_points_csv, remove_point
-from engine.presets import get_preset
-from engine.trainer import Trainer, dataset_from_config
+from engine.core import serialize
+from engine.core.errors import EngineError, SizeLimitError
+from engine.dense.datasets import grid, make_dataset
+from engine.dense.neuron_maps import COARSE, CURVE_POINTS, FINE, NeuronMaps, quantize
+from engine.dense.points import add_point, parse_points_csv, remove_point
+from engine.dense.presets import get_preset
+from engine.dense.trainer import Trainer, dataset_from_config
+from engine.playground import config as pg
+from engine.playground.frame import maps_for, playground_frame
 
 
 def playground(**config) -> Trainer:

@@ -5,13 +5,13 @@ import json
 import numpy as np
 import pytest
 
-from engine import serialize
-from engine.datasets import DATASETS, grid, make_dataset
-from engine.errors import EngineError
-from engine.features import apply_features
-from engine.optim import make_optimizer
-from engine.presets import get_preset
-from engine.trainer import DivergedError, Trainer, dataset_from_config
+from engine.core import serialize
+from engine.core.errors import EngineError
+from engine.core.optim import make_optimizer
+from engine.dense.datasets import DATASETS, grid, make_dataset
+from engine.dense.features import apply_features
+from engine.dense.presets import get_preset
+from engine.dense.trainer import DivergedError, Trainer, dataset_from_config
 
 # The tutorial's numbers, computed by hand here (not by the engine).
 I1, I2 = 2.0, 3.0

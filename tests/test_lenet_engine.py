@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 from app.cli import main
-from engine.errors import EngineError
-from engine.lenet import DEFAULT_WEIGHTS, LeNet5, lenet5_spec, receptive_field
-from engine.lenet_train import DigitArrays, LeNetTraining, confusion_matrix, evaluate, probe_indices
-from engine.mnist import MnistSplit, load_mnist10k
-from engine.serialize import import_npz
-from engine.trainer import Trainer
+from engine.core.errors import EngineError
+from engine.core.serialize import import_npz
+from engine.dense.trainer import Trainer
+from engine.lenet.mnist import MnistSplit, load_mnist10k
+from engine.lenet.model import DEFAULT_WEIGHTS, LeNet5, lenet5_spec, receptive_field
+from engine.lenet.training import DigitArrays, LeNetTraining, confusion_matrix, evaluate, probe_indices
 
 SHAPES = {"input": (1, 28, 28), "conv1": (6, 28, 28), "pool1": (6, 14, 14), "conv2": (16, 10, 10),
           "pool2": (16, 5, 5), "fc1": (120,), "fc2": (84,), "logits": (10,)}

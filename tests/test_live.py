@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from app.live import LatestFrame, LiveHandlers, stream
 from app.store import Session
-from engine.errors import EngineError
+from engine.core.errors import EngineError
 
 
 def make_app(max_fps: float = 1000.0):

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from engine.augment import affine_warp, augment_batch
-from engine.digits import decode_png_data_url, preprocess_digit
-from engine.errors import EngineError, SizeLimitError
-from engine.mnist import load_idx, load_mnist10k, read_idx, to_float_images
+from engine.core.errors import EngineError, SizeLimitError
+from engine.lenet.augment import affine_warp, augment_batch
+from engine.lenet.digits import decode_png_data_url, preprocess_digit
+from engine.lenet.mnist import load_idx, load_mnist10k, read_idx, to_float_images
 
 TRAIN_PER_DIGIT = [801, 927, 791, 832, 780, 663, 814, 870, 744, 778]
 ROWS = np.arange(28)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from engine.tasks import DEFAULT_PRESET, list_presets
+from engine.transformer.tasks import DEFAULT_PRESET, list_presets
 
 from ..pages import render
 

@@ -8,11 +8,11 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from engine.conv_examples import examples
-from engine.conv_explain import apply_kernel, explain_position, size_report, window_numbers
-from engine.images import as_array, as_image, sample_image, sample_list
-from engine.kernels import gallery
-from engine.param_count import dense_vs_conv
+from engine.cnn.examples import examples
+from engine.cnn.explain import apply_kernel, explain_position, size_report, window_numbers
+from engine.cnn.images import as_array, as_image, sample_image, sample_list
+from engine.cnn.kernels import gallery
+from engine.cnn.param_count import dense_vs_conv
 
 from ..arrays import encode
 from ..deps import settings_of

@@ -11,11 +11,11 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query, Request, Response, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from engine.digits import decode_png_data_url, ink_from_values, preprocess_digit
-from engine.errors import EngineError
-from engine.lenet import LAYER_NAMES, OUTPUT_SHAPES, LeNet5
-from engine.lenet_train import DigitArrays, LeNetTraining, evaluate, probe_indices
-from engine.mnist import load_mnist10k
+from engine.core.errors import EngineError
+from engine.lenet.digits import decode_png_data_url, ink_from_values, preprocess_digit
+from engine.lenet.mnist import load_mnist10k
+from engine.lenet.model import LAYER_NAMES, OUTPUT_SHAPES, LeNet5
+from engine.lenet.training import DigitArrays, LeNetTraining, evaluate, probe_indices
 
 from ..arrays import encode
 from ..deps import get_store, settings_of

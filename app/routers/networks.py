@@ -9,12 +9,12 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from engine import serialize
-from engine.errors import EngineError
-from engine.presets import get_preset, list_presets
-from engine.respec import reconfigure
-from engine.trainer import Trainer, dataset_from_config
-from engine.walk import Walk, dense_labels, move, start_walk
+from engine.core import serialize
+from engine.core.errors import EngineError
+from engine.dense.presets import get_preset, list_presets
+from engine.dense.reconfigure import reconfigure
+from engine.dense.trainer import Trainer, dataset_from_config
+from engine.dense.walk import Walk, dense_labels, move, start_walk
 
 from ..arrays import encode
 from ..deps import get_store, settings_of

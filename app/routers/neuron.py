@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from engine import neuron
-from engine.activations import canonical_activation
-from engine.losses import get_loss
+from engine.core.activations import canonical_activation
+from engine.core.losses import get_loss
+from engine.dense import neuron
 
 from ..arrays import encode
 from ..deps import settings_of

@@ -14,10 +14,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from engine import playground as pg
-from engine.datasets import Dataset
-from engine.errors import EngineError
-from engine.trainer import Trainer
+from engine.core.errors import EngineError
+from engine.dense.datasets import Dataset
+from engine.dense.trainer import Trainer
+from engine.playground import config as pg
 
 from ..arrays import encode
 from ..deps import get_store, settings_of

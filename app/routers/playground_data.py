@@ -12,11 +12,11 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from engine import playground as pg
-from engine.datasets import Dataset
-from engine.errors import EngineError, SizeLimitError
-from engine.points import MAX_CSV_BYTES, add_point, parse_points_csv, remove_point
-from engine.trainer import Trainer, dataset_from_config
+from engine.core.errors import EngineError, SizeLimitError
+from engine.dense.datasets import Dataset
+from engine.dense.points import MAX_CSV_BYTES, add_point, parse_points_csv, remove_point
+from engine.dense.trainer import Trainer, dataset_from_config
+from engine.playground import config as pg
 
 from ..arrays import encode
 from ..deps import get_store, settings_of

@@ -11,9 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, WebSocket
 from pydantic import ValidationError
 
-from engine.errors import EngineError
-from engine.playground_frame import maps_for, playground_frame
-from engine.trainer import Trainer
+from engine.core.errors import EngineError
+from engine.dense.trainer import Trainer
+from engine.playground.frame import maps_for, playground_frame
 
 from ..arrays import encode
 from ..deps import get_store

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, Depends, Query, Response, WebSocket
 
-from engine.errors import EngineError
-from engine.tasks import PRESETS, list_presets
-from engine.transformer_trainer import Prediction, TransformerTrainer
+from engine.core.errors import EngineError
+from engine.transformer.tasks import PRESETS, list_presets
+from engine.transformer.trainer import Prediction, TransformerTrainer
 
 from ..arrays import encode
 from ..deps import get_store, settings_of

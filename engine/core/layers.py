@@ -1,0 +1,237 @@
+"""Layers in the CS231n / ConvNetJS style.
+
+Every layer has `params` and `grads` dicts under the same names,
+`forward(x)` that caches what backward needs, and `backward(dout)` that
+returns the gradient with respect to its input and fills `grads`.
+
+Layers are built from JSON-able specs through a registry so that new layer
+families (convolution, attention) plug in without touching the network code:
+`@register("dense")` a builder `(spec, input_shape, rng, dtype) -> (layer,
+output_shape)`, where shapes exclude the batch axis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from engine.core import activations as act
+from engine.core.errors import EngineError
+from engine.core.init import weight_and_bias
+
+Shape = tuple[int, ...]
+
+
+class Layer:
+    """Base class: no parameters, identity shapes."""
+
+    type: str = "layer"
+
+    def __init__(self) -> None:
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def spec(self) -> dict[str, Any]:
+        """The JSON-able description that rebuilds this layer (without weights)."""
+        return {"type": self.type}
+
+    def zero_grads(self) -> None:
+        for name, p in self.params.items():
+            self.grads[name] = np.zeros_like(p)
+
+    @property
+    def num_params(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+
+class Dense(Layer):
+    """Fully connected: z = x @ weight + bias, weight of shape (in, out)."""
+
+    type = "dense"
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        bias: bool = True,
+        init: str = "xavier",
+        bias_init: float = 0.0,
+        rng: np.random.Generator | None = None,
+        dtype: np.dtype | type = np.float32,
+        weight_values: object = None,
+        bias_values: object = None,
+    ) -> None:
+        super().__init__()
+        rng = rng if rng is not None else np.random.default_rng(0)
+        self.dtype = np.dtype(dtype)
+        self.in_features, self.out_features = in_features, out_features
+        self.init, self.bias_init, self.use_bias = init, bias_init, bias
+        self.params = weight_and_bias((in_features, out_features), out_features, in_features, out_features,
+                                      init=init, bias=bias, rng=rng, dtype=self.dtype, bias_init=bias_init,
+                                      weight_values=weight_values, bias_values=bias_values)
+        self.zero_grads()
+        self.x: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        z = x @ self.params["weight"]
+        if self.use_bias:
+            z += self.params["bias"]
+        return z
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        assert self.x is not None, "forward must run before backward"
+        self.grads["weight"] = np.ascontiguousarray(self.x.T @ dout)
+        if self.use_bias:
+            self.grads["bias"] = dout.sum(axis=0)
+        return np.ascontiguousarray(dout @ self.params["weight"].T)
+
+    def spec(self) -> dict[str, Any]:
+        return {"type": "dense", "units": self.out_features, "bias": self.use_bias, "init": self.init,
+                "bias_init": self.bias_init}
+
+
+class Activation(Layer):
+    """An element-wise function g applied to z; backward multiplies by g'(z)."""
+
+    name = "linear"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fn, self.prime = act.ACTIVATIONS[self.name]
+        self.z: np.ndarray | None = None
+
+    @property
+    def type(self) -> str:  # type: ignore[override]
+        return self.name
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.z = x
+        return self.fn(x)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        assert self.z is not None, "forward must run before backward"
+        return dout * self.prime(self.z)
+
+
+class Linear(Activation):
+    name = "linear"
+
+
+class ReLU(Activation):
+    name = "relu"
+
+
+class Tanh(Activation):
+    name = "tanh"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.z = x
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        # g'(z) = 1 − tanh²(z), from the output kept by forward (the same numbers as tanh_prime, one tanh fewer).
+        return dout * (1 - self.out * self.out)
+
+
+class Sigmoid(Activation):
+    name = "sigmoid"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.z = x
+        self.out = act.sigmoid(x)
+        return self.out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout * self.out * (1 - self.out)
+
+
+class Step(Activation):
+    name = "step"
+
+
+class Softmax(Layer):
+    """Numerically stable softmax over the last axis."""
+
+    type = "softmax"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.out = act.softmax(x)
+        return self.out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        # Jacobian-vector product: s * (dout - sum(dout * s)).
+        s = self.out
+        return s * (dout - (dout * s).sum(axis=-1, keepdims=True))
+
+
+ACTIVATION_LAYERS: dict[str, type[Layer]] = {
+    "linear": Linear, "relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "step": Step, "softmax": Softmax,
+}
+
+
+def activation_layer(name: str) -> Layer:
+    return ACTIVATION_LAYERS[act.canonical_activation(name)]()
+
+
+# --- registry -----------------------------------------------------------------
+
+Builder = Callable[[dict[str, Any], Shape, np.random.Generator, np.dtype], tuple[Layer, Shape]]
+LAYER_BUILDERS: dict[str, Builder] = {}
+
+
+def register(type_name: str) -> Callable[[Builder], Builder]:
+    def deco(fn: Builder) -> Builder:
+        LAYER_BUILDERS[type_name] = fn
+        return fn
+
+    return deco
+
+
+def require_int(spec: dict[str, Any], key: str, low: int = 1, default: int | None = None) -> int:
+    value = spec.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise EngineError(f"layer '{spec.get('type')}' needs '{key}' as a whole number >= {low}, got {value!r}")
+    return int(value)
+
+
+@register("dense")
+def _build_dense(spec: dict[str, Any], shape: Shape, rng: np.random.Generator, dtype: np.dtype) -> tuple[Layer, Shape]:
+    if len(shape) != 1:
+        raise EngineError(f"dense layer needs a flat input, got shape {list(shape)}; add a 'flatten' layer first")
+    units = require_int(spec, "units")
+    layer = Dense(
+        shape[0], units, bias=bool(spec.get("bias", True)), init=spec.get("init", "xavier"),
+        bias_init=float(spec.get("bias_init", 0.0)), rng=rng, dtype=dtype,
+        weight_values=spec.get("weight"), bias_values=spec.get("bias_values"),
+    )
+    return layer, (units,)
+
+
+def _activation_builder(name: str) -> Builder:
+    def build(spec: dict[str, Any], shape: Shape, rng: np.random.Generator, dtype: np.dtype) -> tuple[Layer, Shape]:
+        return activation_layer(name), shape
+
+    return build
+
+
+for _name in ACTIVATION_LAYERS:
+    register(_name)(_activation_builder(_name))
+
+
+def build_layer(spec: dict[str, Any], shape: Shape, rng: np.random.Generator, dtype: np.dtype) -> tuple[Layer, Shape]:
+    kind = str(spec.get("type", "")).lower()
+    if kind not in LAYER_BUILDERS:
+        known = ", ".join(sorted(LAYER_BUILDERS))
+        raise EngineError(f"unknown layer type '{spec.get('type')}'; use one of: {known}")
+    return LAYER_BUILDERS[kind](spec, shape, rng, dtype)

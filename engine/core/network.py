@@ -1,0 +1,174 @@
+"""Sequential networks built from JSON specs, with a full trace of every pass."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from engine.cnn import conv, pool  # noqa: F401  (register their layer types)
+from engine.core.activations import canonical_activation
+from engine.core.errors import EngineError
+from engine.core.init import param_budget
+from engine.core.layers import Layer, Shape, build_layer
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+@dataclass
+class TraceEntry:
+    """What one layer saw and produced in the last pass.
+
+    For a dense layer `output` is the pre-activation z; for the activation
+    layer after it, `input` is that z and `output` the activation a.
+    `grad_output` is dL/d(output), filled by backward.
+    """
+
+    index: int
+    type: str
+    input: np.ndarray
+    output: np.ndarray
+    grad_output: np.ndarray | None = None
+    grad_input: np.ndarray | None = None
+
+
+@dataclass
+class Sequential:
+    layers: list[Layer]
+    input_shape: Shape
+    dtype: np.dtype = field(default_factory=lambda: np.dtype(np.float32))
+    trace: list[TraceEntry] = field(default_factory=list)
+
+    def forward(self, x: np.ndarray, keep_trace: bool = True) -> np.ndarray:
+        x = self.check_input(x)
+        trace = []
+        for i, layer in enumerate(self.layers):
+            out = layer.forward(x)
+            if keep_trace:
+                trace.append(TraceEntry(i, layer.type, x, out))
+            x = out
+        self.trace = trace
+        return x
+
+    def check_input(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim == len(self.input_shape):
+            x = x[None]
+        if tuple(x.shape[1:]) != tuple(self.input_shape):
+            raise EngineError(
+                f"input has shape {list(x.shape)}; this network takes (batch, {', '.join(map(str, self.input_shape))})"
+            )
+        if not np.all(np.isfinite(x)):
+            raise EngineError("input contains NaN or infinite numbers")
+        # Cast explicitly so a float64 batch never silently up-casts a float32 network.
+        return np.ascontiguousarray(x, dtype=self.dtype)
+
+    def backward(self, dout: np.ndarray, start: int | None = None) -> np.ndarray:
+        """Backpropagate dL/d(output of layer `start`) (default: the last layer)."""
+        start = len(self.layers) - 1 if start is None else start
+        dout = np.ascontiguousarray(dout, dtype=self.dtype)
+        for i in range(start, -1, -1):
+            if self.trace:
+                self.trace[i].grad_output = dout
+            dout = self.layers[i].backward(dout)
+            if self.trace:
+                self.trace[i].grad_input = dout
+        for i in range(start + 1, len(self.layers)):
+            if self.trace:
+                self.trace[i].grad_output = None
+                self.trace[i].grad_input = None
+        return dout
+
+    # --- parameters -----------------------------------------------------------
+
+    def named_params(self) -> list[tuple[int, str, np.ndarray]]:
+        return [(i, name, p) for i, layer in enumerate(self.layers) for name, p in layer.params.items()]
+
+    @property
+    def num_params(self) -> int:
+        return sum(layer.num_params for layer in self.layers)
+
+    def param_arrays(self) -> dict[str, np.ndarray]:
+        """Parameters keyed 'layer.name' (e.g. '0.weight'), the live arrays."""
+        return {f"{i}.{name}": p for i, name, p in self.named_params()}
+
+    def grad_arrays(self) -> dict[str, np.ndarray]:
+        """Gradients of the last backward, keyed like `param_arrays`."""
+        return {f"{i}.{name}": self.layers[i].grads[name] for i, name, _ in self.named_params()}
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """Parameters keyed 'layer.name', copied."""
+        return {key: p.copy() for key, p in self.param_arrays().items()}
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        expected = self.param_arrays()
+        missing = sorted(set(expected) - set(state))
+        extra = sorted(set(state) - set(expected))
+        if missing or extra:
+            raise EngineError(f"weights do not match the network: missing {missing}, unexpected {extra}")
+        for key, p in expected.items():
+            value = np.asarray(state[key])
+            if value.shape != p.shape:
+                raise EngineError(f"weight '{key}' has shape {list(value.shape)}, expected {list(p.shape)}")
+            if not np.all(np.isfinite(value)):
+                raise EngineError(f"weight '{key}' contains NaN or infinite numbers")
+            p[...] = value.astype(self.dtype)
+
+    def layer_specs(self) -> list[dict[str, Any]]:
+        return [layer.spec() for layer in self.layers]
+
+    def output_shapes(self) -> list[Shape]:
+        shapes = []
+        shape = self.input_shape
+        for layer in self.layers:
+            shape = getattr(layer, "output_shape", None) or shape
+            shapes.append(shape)
+        return shapes
+
+    def clone(self) -> Sequential:
+        return copy.deepcopy(self)
+
+
+def expand_layer_specs(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Turn the shorthand {"type": "dense", "units": 4, "activation": "tanh"} into two layers."""
+    out = []
+    for spec in layers:
+        if not isinstance(spec, dict):
+            raise EngineError(f"each layer must be an object with a 'type', got {spec!r}")
+        spec = dict(spec)
+        activation = spec.pop("activation", None)
+        out.append(spec)
+        if activation is not None:
+            out.append({"type": canonical_activation(str(activation))})
+    return out
+
+
+def build_sequential(
+    input_shape: Shape | int,
+    layers: list[dict[str, Any]],
+    *,
+    seed: int = 0,
+    dtype: str = "float32",
+    max_params: int | None = None,
+) -> Sequential:
+    """Build a network; `layers` may use the dense+activation shorthand."""
+    if dtype not in DTYPES:
+        raise EngineError(f"dtype must be one of {list(DTYPES)}, got '{dtype}'")
+    shape: Shape = (input_shape,) if isinstance(input_shape, int) else tuple(int(s) for s in input_shape)
+    if not shape or any(s < 1 for s in shape):
+        raise EngineError(f"input shape must be positive sizes, got {list(shape)}")
+    np_dtype = np.dtype(DTYPES[dtype])
+    rng = np.random.default_rng(seed)
+    built: list[Layer] = []
+    in_shape = shape
+    with param_budget(max_params):
+        for spec in expand_layer_specs(layers):
+            layer, out_shape = build_layer(spec, in_shape, rng, np_dtype)
+            layer.input_shape, layer.output_shape = in_shape, out_shape  # type: ignore[attr-defined]
+            built.append(layer)
+            in_shape = out_shape
+    if not built:
+        raise EngineError("a network needs at least one layer")
+    return Sequential(built, shape, np_dtype)

@@ -1,0 +1,151 @@
+"""Optimisers over a network's (layer, name) parameters, with L1/L2 regularisation.
+
+Regularisation applies to weights only (not biases), as TensorFlow Playground
+and most textbooks do: L2 adds rate·w to the gradient, L1 adds rate·sign(w).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.core.errors import EngineError
+
+REGULARIZATIONS = ("none", "l1", "l2")
+StateKey = tuple[int, str]
+
+
+class Optimizer:
+    name = "sgd"
+
+    def __init__(self, learning_rate: float = 0.01, regularization: str = "none", reg_rate: float = 0.0,
+                 clip_norm: float | None = None) -> None:
+        if not np.isfinite(learning_rate) or learning_rate <= 0:
+            raise EngineError(f"learning rate must be a positive number, got {learning_rate}")
+        if regularization not in REGULARIZATIONS:
+            raise EngineError(f"regularization must be one of {list(REGULARIZATIONS)}, got '{regularization}'")
+        if not np.isfinite(reg_rate) or reg_rate < 0:
+            raise EngineError(f"regularization rate must be >= 0, got {reg_rate}")
+        self.learning_rate = float(learning_rate)
+        self.regularization = regularization
+        self.reg_rate = float(reg_rate)
+        self.clip_norm = clip_norm
+        # Per parameter, keyed (layer index, parameter name): the optimiser's slots (velocity, moments).
+        self.state: dict[StateKey, dict[str, np.ndarray]] = {}
+        self.t = 0
+
+    def regularized_grad(self, name: str, p: np.ndarray, g: np.ndarray) -> np.ndarray:
+        if self.regularization == "none" or self.reg_rate == 0 or name.endswith("bias"):
+            return g
+        rate = p.dtype.type(self.reg_rate)
+        return g + rate * (np.sign(p) if self.regularization == "l1" else p)
+
+    def penalty(self, params: list[tuple[str, np.ndarray]]) -> float:
+        """The regularisation term added to the objective (reported separately)."""
+        if self.regularization == "none":
+            return 0.0
+        weights = [p for name, p in params if not name.endswith("bias")]
+        if self.regularization == "l1":
+            return self.reg_rate * float(sum(np.abs(p).sum() for p in weights))
+        return 0.5 * self.reg_rate * float(sum((p * p).sum() for p in weights))
+
+    def step(self, layers: list[Any], lr_scale: float = 1.0) -> None:
+        """Update every parameter in place from the layers' grads."""
+        self.t += 1
+        lr = self.learning_rate * lr_scale
+        items = [((i, name), p, self.regularized_grad(name, p, layer.grads[name]))
+                 for i, layer in enumerate(layers) for name, p in layer.params.items()]
+        if self.clip_norm is not None:
+            total = float(np.sqrt(sum(float((g.astype(np.float64) ** 2).sum()) for _, _, g in items)))
+            if total > self.clip_norm:
+                items = [(key, p, g * g.dtype.type(self.clip_norm / (total + 1e-12))) for key, p, g in items]
+        for key, p, g in items:
+            self.update(key, p, g, lr)
+
+    def snapshot(self) -> tuple[dict[StateKey, dict[str, np.ndarray]], int]:
+        """A copy of the moment estimates and step count, for undoing a step."""
+        return {key: {slot: a.copy() for slot, a in slots.items()} for key, slots in self.state.items()}, self.t
+
+    def restore(self, snapshot: tuple[dict[StateKey, dict[str, np.ndarray]], int]) -> None:
+        state, self.t = snapshot
+        self.state = {key: {slot: a.copy() for slot, a in slots.items()} for key, slots in state.items()}
+
+    def update(self, key: StateKey, p: np.ndarray, g: np.ndarray, lr: float) -> None:
+        p -= p.dtype.type(lr) * g
+
+    def config(self) -> dict[str, Any]:
+        return {"type": self.name, "learning_rate": self.learning_rate,
+                "regularization": self.regularization, "reg_rate": self.reg_rate}
+
+
+class SGD(Optimizer):
+    name = "sgd"
+
+
+class Momentum(Optimizer):
+    """Heavy-ball momentum: v ← μv − αg; w ← w + v."""
+
+    name = "momentum"
+
+    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.9, **kw: Any) -> None:
+        super().__init__(learning_rate, **kw)
+        if not 0 <= momentum < 1:
+            raise EngineError(f"momentum must be in [0, 1), got {momentum}")
+        self.momentum = float(momentum)
+
+    def update(self, key: StateKey, p: np.ndarray, g: np.ndarray, lr: float) -> None:
+        v = self.state.setdefault(key, {}).setdefault("v", np.zeros_like(p))
+        v *= p.dtype.type(self.momentum)
+        v -= p.dtype.type(lr) * g
+        p += v
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "momentum": self.momentum}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015) with bias correction."""
+
+    name = "adam"
+
+    def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, **kw: Any) -> None:
+        super().__init__(learning_rate, **kw)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+
+    def update(self, key: StateKey, p: np.ndarray, g: np.ndarray, lr: float) -> None:
+        s = self.state.setdefault(key, {})
+        m = s.setdefault("m", np.zeros_like(p))
+        v = s.setdefault("v", np.zeros_like(p))
+        t = p.dtype.type
+        m *= t(self.beta1)
+        m += t(1 - self.beta1) * g
+        v *= t(self.beta2)
+        v += t(1 - self.beta2) * (g * g)
+        m_hat_scale = 1 / (1 - self.beta1**self.t)
+        v_hat_scale = 1 / (1 - self.beta2**self.t)
+        p -= t(lr * m_hat_scale) * m / (np.sqrt(v * t(v_hat_scale)) + t(self.eps))
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+
+
+def make_optimizer(config: dict[str, Any]) -> Optimizer:
+    config = dict(config)
+    kind = str(config.pop("type", "sgd")).lower()
+    if kind not in OPTIMIZERS:
+        raise EngineError(f"unknown optimizer '{kind}'; use one of: {', '.join(OPTIMIZERS)}")
+    allowed = {"learning_rate", "regularization", "reg_rate", "clip_norm", "momentum", "beta1", "beta2", "eps"}
+    unknown = set(config) - allowed
+    if unknown:
+        raise EngineError(f"unknown optimizer settings {sorted(unknown)}; known: {sorted(allowed)}")
+    if kind != "momentum":
+        config.pop("momentum", None)
+    if kind != "adam":
+        for k in ("beta1", "beta2", "eps"):
+            config.pop(k, None)
+    return OPTIMIZERS[kind](**config)

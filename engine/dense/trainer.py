@@ -1,0 +1,413 @@
+"""A training session: network + loss + optimiser + data + metrics history.
+
+This is what an API session holds. It knows how to turn a data set's labels
+into the targets its loss needs, batches the data, records metrics, and
+stops cleanly when the loss diverges (keeping the last finite parameters).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine.core.errors import EngineError
+from engine.core.losses import Loss, get_loss, loss_and_backward
+from engine.core.network import Sequential, build_sequential
+from engine.core.optim import Optimizer, make_optimizer
+from engine.dense.datasets import Dataset, explicit_dataset, make_dataset
+from engine.dense.features import apply_features, check_features
+
+
+class DivergedError(EngineError):
+    """The network diverged; it must be reset (or the learning rate lowered) before training on."""
+
+
+class Checkpoint:
+    """The last finite parameters and optimiser state, copied into buffers reused from step to step.
+
+    Saving before every step is what lets a diverged session keep its last finite parameters; reusing the
+    buffers (np.copyto, no dict or deepcopy) keeps that guarantee cheap enough for 25 steps a frame.
+    """
+
+    def __init__(self) -> None:
+        self.params: dict[tuple[int, str], np.ndarray] = {}
+        self.opt_state: dict[str, dict[str, np.ndarray]] = {}
+        self.opt_t = 0
+
+    def save(self, params: list[tuple[int, str, np.ndarray]], optimizer: Optimizer) -> None:
+        for i, name, p in params:
+            _copy_into(self.params, (i, name), p)
+        saved: dict[str, dict[str, np.ndarray]] = {}
+        for key, slots in optimizer.state.items():
+            old = self.opt_state.get(key, {})
+            saved[key] = {}
+            for slot, arr in slots.items():
+                _copy_into(old, slot, arr)
+                saved[key][slot] = old[slot]
+        self.opt_state = saved
+        self.opt_t = optimizer.t
+
+    def restore(self, net: Sequential, optimizer: Optimizer) -> None:
+        for i, name, p in net.named_params():
+            np.copyto(p, self.params[(i, name)])
+        optimizer.state = {key: {slot: arr.copy() for slot, arr in slots.items()}
+                           for key, slots in self.opt_state.items()}
+        optimizer.t = self.opt_t
+
+
+def _copy_into(buffers: dict, key: Any, value: np.ndarray) -> None:
+    buf = buffers.get(key)
+    if buf is None or buf.shape != value.shape or buf.dtype != value.dtype:
+        buffers[key] = value.copy()
+    else:
+        np.copyto(buf, value)
+
+
+def all_finite(arrays: list[np.ndarray]) -> bool:
+    """True when no array holds NaN or ±inf."""
+    return all(np.isfinite(a).all() for a in arrays)
+
+
+DEFAULT_SPEC: dict[str, Any] = {
+    "input_shape": None,
+    "features": None,
+    "layers": [],
+    "loss": "mse",
+    "optimizer": {"type": "sgd", "learning_rate": 0.03},
+    "batch_size": 10,
+    "seed": 0,
+    "dtype": "float32",
+    "shuffle": False,
+}
+
+
+def normalize_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """Fill defaults and check the top-level keys of a network spec."""
+    unknown = set(spec) - set(DEFAULT_SPEC) - {"name", "data"}
+    if unknown:
+        raise EngineError(f"unknown spec fields {sorted(unknown)}; known: {sorted(DEFAULT_SPEC)}")
+    out = copy.deepcopy(DEFAULT_SPEC)
+    out.update(copy.deepcopy({k: v for k, v in spec.items() if k != "data"}))
+    if not isinstance(out["layers"], list) or not out["layers"]:
+        raise EngineError("a network needs at least one layer in 'layers'")
+    if out["features"] is not None:
+        check_features(out["features"], 2)
+        out["input_shape"] = [len(out["features"])]
+    if out["input_shape"] is None:
+        raise EngineError("give 'input_shape' (e.g. [2]) or 'features' (e.g. ['x1', 'x2'])")
+    if isinstance(out["input_shape"], int):
+        out["input_shape"] = [out["input_shape"]]
+    bs = out["batch_size"]
+    if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1:
+        raise EngineError(f"batch_size must be a whole number >= 1, got {bs!r}")
+    return out
+
+
+@dataclass
+class StepResult:
+    loss: float
+    step: int
+    diverged: bool
+
+
+class Trainer:
+    def __init__(self, spec: dict[str, Any], data: Dataset | None = None, max_params: int | None = None) -> None:
+        self.spec = normalize_spec(spec)
+        self.max_params = max_params
+        self.net: Sequential = build_sequential(
+            tuple(self.spec["input_shape"]), self.spec["layers"], seed=int(self.spec["seed"]),
+            dtype=self.spec["dtype"], max_params=max_params,
+        )
+        self.loss: Loss = get_loss(self.spec["loss"])
+        self.optimizer: Optimizer = make_optimizer(self.spec["optimizer"])
+        self.rng = np.random.default_rng(int(self.spec["seed"]) + 1)
+        self.data: Dataset | None = None
+        self.cursor = 0
+        self.order: np.ndarray | None = None
+        self.step_count = 0
+        self.epoch = 0
+        self.history: list[dict[str, Any]] = []
+        self.diverged = False
+        self.diverged_message = ""
+        self.walk: Any = None
+        self.checkpoint = Checkpoint()
+        # Network inputs and loss targets of the whole training set, computed once per data set.
+        self._prepared: tuple[Dataset, np.ndarray, np.ndarray] | None = None
+        if data is not None:
+            self.set_data(data)
+
+    # --- data -----------------------------------------------------------------
+
+    @property
+    def features(self) -> list[str] | None:
+        return self.spec["features"]
+
+    def set_data(self, data: Dataset) -> None:
+        if self.features is not None:
+            check_features(self.features, data.input_dim)
+        elif data.x_train.shape[1:] != tuple(self.spec["input_shape"]):
+            raise EngineError(
+                f"data points have shape {list(data.x_train.shape[1:])}, the network takes {self.spec['input_shape']}"
+            )
+        self.data = data
+        self.cursor = 0
+        self.order = None
+        self._prepared = None
+
+    def inputs(self, x: np.ndarray) -> np.ndarray:
+        """Raw points → the network's input (feature columns when features are set)."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.features is not None:
+            if x.ndim != 2 or x.shape[1] not in (1, 2):
+                raise EngineError(f"points must be rows of 1 or 2 numbers, got shape {list(x.shape)}")
+            if not np.all(np.isfinite(x)):
+                raise EngineError("inputs contain NaN or infinite numbers")
+            if x.shape[1] == 1:
+                x = np.concatenate([x, np.zeros_like(x)], axis=1)
+            return apply_features(x, self.features)
+        return x
+
+    def targets(self, labels: np.ndarray) -> np.ndarray:
+        """A data set's labels → what the loss compares the output with."""
+        labels = np.asarray(labels)
+        task = self.data.task if self.data is not None else None
+        if task == "binary" and self.loss.name == "mse" and self.net.layers[-1].type != "sigmoid":
+            return np.where(labels > 0.5, 1.0, -1.0)  # tanh / linear outputs learn ±1
+        if task == "multiclass" and self.loss.name == "mse" and labels.ndim == 1:
+            classes = max(self.data.num_classes, int(labels.max(initial=0)) + 1)  # type: ignore[union-attr]
+            return np.eye(classes)[labels.astype(np.int64)]  # squared error against one-hot rows
+        return labels
+
+    def _next_indices(self) -> slice | np.ndarray:
+        """Advance the epoch cursor by one batch (`epoch` counts completed passes); a slice (no copy) unless the
+        data are shuffled."""
+        if self.data is None or len(self.data.x_train) == 0:
+            raise EngineError("this session has no training data; give a batch ('inputs', 'targets') or a data set")
+        n = len(self.data.x_train)
+        if self.order is None or len(self.order) != n or self.cursor >= n:
+            self.order = self.rng.permutation(n) if self.spec["shuffle"] else np.arange(n)
+            self.cursor = 0
+        start = self.cursor
+        stop = min(n, start + int(self.spec["batch_size"]))
+        self.cursor = stop
+        if stop >= n:
+            self.epoch += 1
+        return slice(start, stop) if not self.spec["shuffle"] else self.order[start:stop]
+
+    def prepared_training_set(self) -> tuple[np.ndarray, np.ndarray]:
+        """The training set as the network sees it: feature columns in its dtype, and loss targets."""
+        assert self.data is not None
+        if self._prepared is None or self._prepared[0] is not self.data:
+            x = self.net.check_input(self.inputs(self.data.x_train))
+            n_out = self.net.output_shapes()[-1]
+            target = self.loss.prepare_target(self.targets(self.data.y_train), (len(x), *n_out), self.net.dtype)
+            self._prepared = (self.data, x, np.ascontiguousarray(target))
+        return self._prepared[1], self._prepared[2]
+
+    # --- passes ---------------------------------------------------------------
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return self.net.forward(self.inputs(x))
+
+    def backward(self, x: np.ndarray, labels: np.ndarray) -> float:
+        """Forward and backward on a batch without updating: fills grads and the trace."""
+        self.forward(x)
+        value, _ = loss_and_backward(self.net, self.loss, self.targets(labels))
+        return value
+
+    def step(self, x: np.ndarray | None = None, labels: np.ndarray | None = None) -> StepResult:
+        """One optimiser step on the given batch, or on the next mini-batch of the data."""
+        if self.diverged:
+            raise DivergedError(f"{self.diverged_message} Reset the network or lower the learning rate.")
+        self.walk = None
+        if x is not None and labels is None:
+            raise EngineError("give 'targets' together with 'inputs'")
+        params = self.net.named_params()
+        self.checkpoint.save(params, self.optimizer)
+        # Overflow on the way to divergence is expected and handled below, not worth a warning.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if x is None:
+                inputs, target = self.prepared_training_set()
+                idx = self._next_indices()
+                value = self._forward_backward(inputs[idx], target[idx])
+            else:
+                value = self.backward(x, labels)
+            self.optimizer.step(self.net.layers)
+        self.step_count += 1
+        if not (math.isfinite(value) and all_finite([p for _, _, p in params])):
+            self.checkpoint.restore(self.net, self.optimizer)
+            self.diverged = True
+            self.diverged_message = (
+                f"The loss became {'NaN' if np.isnan(value) else 'infinite or too large'} at step "
+                f"{self.step_count}; the parameters were kept from the last finite step."
+            )
+        return StepResult(float(value), self.step_count, self.diverged)
+
+    def _forward_backward(self, x: np.ndarray, target: np.ndarray) -> float:
+        """The training hot path on prepared inputs and targets: no input checks, no trace.
+
+        Same arithmetic as `backward` (loss_and_backward), so a step gives the same numbers either way.
+        """
+        layers = self.net.layers
+        self.net.trace = []  # the trace of an earlier pass no longer matches the parameters
+        out = x
+        for layer in layers:
+            out = layer.forward(out)
+        value = self.loss.value(out, target)
+        if self.loss.fuses_with is not None and layers[-1].type == self.loss.fuses_with and len(layers) > 1:
+            self.net.backward(self.loss.grad_pre_activation(out, target), start=len(layers) - 2)
+        else:
+            self.net.backward(self.loss.grad(out, target))
+        return value
+
+    def training_gradients(self) -> tuple[float, dict[str, np.ndarray]]:
+        """Loss and gradient of the training objective (mean loss over the whole training set, plus the
+        regularisation term) at the current parameters, without updating them. Keys 'layer.name'."""
+        inputs, target = self.prepared_training_set()
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = self._forward_backward(inputs, target)
+        grads = {}
+        for i, layer in enumerate(self.net.layers):
+            for name, p in layer.params.items():
+                grads[f"{i}.{name}"] = self.optimizer.regularized_grad(name, p, layer.grads[name])
+        return value, grads
+
+    def train(self, steps: int = 0, epochs: int = 0) -> list[dict[str, Any]]:
+        """Run `steps` mini-batch steps, then `epochs` full epochs; record metrics at each epoch end."""
+        if self.data is None:
+            raise EngineError("this session has no training data to train on")
+        start = len(self.history)
+        for _ in range(steps):
+            self.step()
+            if self.diverged:
+                break
+            if self.cursor >= len(self.data.x_train):
+                self.record()
+        for _ in range(epochs):
+            if self.diverged:
+                break
+            self.train_epoch()
+            self.record()
+        if not self.diverged:
+            self.record()
+        return self.history[start:]
+
+    def train_epoch(self) -> None:
+        """Steps until the end of the current epoch: one Playground frame."""
+        if self.data is None:
+            raise EngineError("this session has no training data to train on")
+        self.step()
+        while not self.diverged and self.cursor < len(self.data.x_train):
+            self.step()
+
+    def update_hyperparameters(self, *, learning_rate: float | None = None, batch_size: int | None = None,
+                               optimizer: str | None = None, regularization: str | None = None,
+                               reg_rate: float | None = None, momentum: float | None = None) -> None:
+        """Change training settings while keeping the weights (TensorFlow Playground resets the network for
+        everything but the learning rate; only the weights need a reset, so here nothing else does).
+
+        A new optimiser type starts with fresh moments. A diverged network whose learning rate is lowered
+        may train on: its parameters are the last finite ones.
+        """
+        config = dict(self.spec["optimizer"])
+        if optimizer is not None:
+            config["type"] = optimizer
+        for key, value in (("learning_rate", learning_rate), ("regularization", regularization),
+                           ("reg_rate", reg_rate), ("momentum", momentum)):
+            if value is not None:
+                config[key] = value
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+                                       or batch_size < 1):
+            raise EngineError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+        fresh = make_optimizer(config)  # validates everything before anything changes
+        if config.get("type", "sgd") == self.optimizer.name:
+            fresh.state, fresh.t = self.optimizer.state, self.optimizer.t
+        lowered = learning_rate is not None and learning_rate < self.optimizer.learning_rate
+        self.optimizer = fresh
+        self.spec["optimizer"] = config
+        if batch_size is not None:
+            self.spec["batch_size"] = batch_size
+        if self.diverged and lowered:
+            self.diverged, self.diverged_message = False, ""
+
+    def set_param(self, layer: int, name: str, index: list[int], value: float) -> float:
+        """Set one weight or bias; returns the value as stored (in the network's dtype)."""
+        layers = self.net.layers
+        if not 0 <= layer < len(layers):
+            raise EngineError(f"layer must be between 0 and {len(layers) - 1}, got {layer}")
+        params = layers[layer].params
+        if name not in params:
+            have = ", ".join(params) or "no parameters"
+            raise EngineError(f"layer {layer} ({layers[layer].type}) has {have}; there is no '{name}'")
+        p = params[name]
+        if len(index) != p.ndim or any(not 0 <= i < n for i, n in zip(index, p.shape, strict=False)):
+            raise EngineError(f"index {index} is outside '{name}' of shape {list(p.shape)}")
+        if not np.isfinite(value):
+            raise EngineError("the value must be a finite number")
+        p[tuple(index)] = value
+        self.walk = None
+        return float(p[tuple(index)])
+
+    # --- metrics --------------------------------------------------------------
+
+    def evaluate(self, x: np.ndarray, labels: np.ndarray) -> dict[str, float | None]:
+        if len(x) == 0:
+            return {"loss": None, "accuracy": None}
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging network's loss may overflow
+            out = self.net.forward(self.inputs(x), keep_trace=False)
+            target = self.loss.prepare_target(self.targets(labels), out.shape, self.net.dtype)
+            loss = self.loss.value(out, target)
+        return {"loss": loss if np.isfinite(loss) else None, "accuracy": self.accuracy(out, labels)}
+
+    def accuracy(self, out: np.ndarray, labels: np.ndarray) -> float | None:
+        task = self.data.task if self.data is not None else None
+        if task == "multiclass" or (task is None and out.shape[-1] > 1 and np.asarray(labels).ndim == 1):
+            return float((out.argmax(axis=1) == np.asarray(labels)).mean())
+        if task == "binary":
+            threshold = 0.5 if self.net.layers[-1].type == "sigmoid" else 0.0
+            return float(((out[:, 0] > threshold) == (np.asarray(labels) > 0.5)).mean())
+        return None
+
+    def metrics(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"step": self.step_count, "epoch": self.epoch}
+        if self.data is None:
+            return entry
+        train = self.evaluate(self.data.x_train, self.data.y_train)
+        test = self.evaluate(self.data.x_test, self.data.y_test)
+        entry.update(train_loss=train["loss"], test_loss=test["loss"],
+                     train_accuracy=train["accuracy"], test_accuracy=test["accuracy"])
+        return entry
+
+    def record(self) -> dict[str, Any]:
+        entry = self.metrics()
+        if self.history and self.history[-1]["step"] == entry["step"]:
+            self.history[-1] = entry
+        else:
+            self.history.append(entry)
+        return entry
+
+    def reset(self) -> None:
+        """Fresh weights from the spec's seed; the data stay."""
+        data = self.data
+        self.__init__(self.spec, None, self.max_params)  # type: ignore[misc]
+        if data is not None:
+            self.set_data(data)
+
+
+def dataset_from_config(config: dict[str, Any] | None, task_hint: str = "regression") -> Dataset | None:
+    """A named toy set {"name", "noise", "train_ratio", "seed"} or explicit {"X", "y", ...}."""
+    if config is None:
+        return None
+    if config.get("name"):
+        return make_dataset(config["name"], noise=float(config.get("noise", 0.0)),
+                            train_ratio=float(config.get("train_ratio", 0.5)), seed=int(config.get("seed", 0)),
+                            num_samples=config.get("num_samples"))
+    if "X" in config:
+        return explicit_dataset(config["X"], config.get("y", []), task=config.get("task", task_hint),
+                                x_test=config.get("X_test"), y_test=config.get("y_test"),
+                                num_classes=int(config.get("num_classes", 0)))
+    raise EngineError("data needs either a 'name' (a toy data set) or 'X' and 'y'")

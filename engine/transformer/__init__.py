@@ -1,0 +1,1 @@
+"""Transformers: attention layers, the models, toy sequence tasks and the trainer."""
