@@ -2,7 +2,7 @@
 
 `?encoding=base64` turns every array in a response into
 {"dtype": "float32", "shape": [...], "data": "<base64>"}, which the pages
-decode into typed arrays (static/js/api.js) — 40× faster than long lists.
+decode into typed arrays (static/js/lib/api.js) — 40× faster than long lists.
 """
 
 from __future__ import annotations

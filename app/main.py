@@ -36,6 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPIOffline:
         if hasattr(module, "router"):
             app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
+    if settings.test_assets_dir is not None:
+        app.mount("/test-assets", StaticFiles(directory=str(settings.test_assets_dir)), name="test-assets")
     return app
 
 

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
 
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
+    test_assets_dir: Path | None = Field(
+        None, description="The in-browser unit tests' folder (tests/js), served at /test-assets; only the test "
+                          "suite sets it, the production app serves no test pages")
 
 
 @lru_cache

@@ -47,7 +47,7 @@ def free_port() -> int:
 def live_server() -> Iterator[str]:
     """The real server (uvicorn) as a subprocess on a free port; yields its base URL."""
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GLASSBOX_TEST_ASSETS_DIR": str(ROOT / "tests" / "js")}
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "server.log", "w")  # a file, not a pipe: a full pipe would block the server
     proc = subprocess.Popen(

@@ -355,5 +355,5 @@ def test_page_renders(client):
     r = client.get("/convolution")
     assert r.status_code == 200
     assert 'data-testid="conv-input-grid"' in r.text
-    assert "/static/js/convolution.js" in r.text
+    assert "/static/js/convolution/page.js" in r.text
     assert 'href="/convolution"' in client.get("/").text

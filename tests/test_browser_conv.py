@@ -254,7 +254,7 @@ def test_parameter_calculator_defaults_and_edits(page):
 def test_arithmetic_formatting(page):
     open_page(page, "?still")
     result = page.evaluate("""async () => {
-        const m = await import('/static/js/conv-arithmetic.js');
+        const m = await import('/static/js/convolution/arithmetic.js');
         return [m.formatValue(4), m.formatValue(-2), m.formatValue(1 / 9), m.formatValue(123.456),
                 m.formatValue(-0), m.termStrings([[1, -2]], [[3, 0.5]]).join(' + ')];
     }""")

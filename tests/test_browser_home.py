@@ -29,7 +29,7 @@ def test_docs_render_offline(page):
 
 
 def test_js_unit_tests_pass(page):
-    page.goto("/static/test/unit.html")
+    page.goto("/test-assets/unit.html")
     page.wait_for_function("window.__results !== undefined")
     results = page.evaluate("window.__results")
     assert len(results) >= 8

@@ -241,7 +241,7 @@ def test_three_classes_curves_and_the_gallery(page):
 
 
 def test_playground_js_unit_tests_pass(page):
-    page.goto("/static/test/playground-unit.html")
+    page.goto("/test-assets/playground-unit.html")
     page.wait_for_function("window.__results !== undefined")
     results = page.evaluate("window.__results")
     assert len(results) >= 7

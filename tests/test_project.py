@@ -30,3 +30,10 @@ def test_cli_help_lists_serve():
     out = subprocess.run([sys.executable, "-m", "app", "serve", "--help"], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0
     assert "--host" in out.stdout and "--port" in out.stdout
+
+
+def test_production_app_serves_no_test_pages(client) -> None:
+    """The in-browser unit tests live in tests/js and are mounted only when the test suite asks for them."""
+    assert client.get("/static/test/unit.html").status_code == 404
+    assert client.get("/test-assets/unit.html").status_code == 404
+    assert client.get("/static/js/lib/api.js").status_code == 200

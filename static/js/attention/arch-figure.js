@@ -1,7 +1,7 @@
 // The architecture drawn as the figure of "Attention is all you need": stacks of blocks from the embeddings at the
 // bottom to the output probabilities at the top, built from the session's model configuration. Blocks are
 // clickable; the page decides what each shows.
-import { svg } from "../svg.js";
+import { svg } from "../lib/svg.js";
 
 const COLORS = {
   embedding: "#f9d5d3", positional: "#ffffff", attention: "#fcdcb0", "add-norm": "#f2f0bf",

@@ -1,7 +1,7 @@
 // Head view (after BertViz): query tokens on the left, key tokens on the right, a line from each query to each
 // key with opacity by weight, one colour per head. Click a head's colour to hide it; hover a token to see only
 // its lines.
-import { svg } from "../svg.js";
+import { svg } from "../lib/svg.js";
 import { HEAD_COLORS, headMatrix } from "./maps.js";
 
 export class HeadView {

@@ -1,7 +1,7 @@
 // Matrix view: one head's attention weights as a heatmap with the tokens on both axes.
 // The drawing is a self-contained SVG (inline colours), so that it exports as it looks.
-import { rgb, sequential, textOn } from "../colors.js";
-import { svg } from "../svg.js";
+import { rgb, sequential, textOn } from "../lib/colors.js";
+import { svg } from "../lib/svg.js";
 import { headMatrix, layerTitle } from "./maps.js";
 
 const INK = "#1d2430";

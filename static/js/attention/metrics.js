@@ -1,5 +1,5 @@
 // The training read-outs (step, accuracies, losses) and the learning curves, from the metric history.
-import { drawPlot } from "../plot.js";
+import { drawPlot } from "../lib/plot.js";
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 const pct = (v) => (v === null || v === undefined ? "—" : `${(100 * v).toFixed(1)} %`);

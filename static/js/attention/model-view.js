@@ -1,5 +1,5 @@
 // Model view: every attention layer × head as a small heatmap, grouped by stack; click one to select it.
-import { drawHeatmap } from "../heatmap.js";
+import { drawHeatmap } from "../lib/heatmap.js";
 import { headMatrix, headTestId } from "./maps.js";
 
 const GROUPS = [

@@ -1,7 +1,7 @@
 // The Attention page: a transformer session, trained live over /ws/transformers/{id}, drawn five ways.
-import { api, decodeArrays, showError } from "../api.js";
-import { downloadPng, downloadSvg } from "../export.js";
-import { connectSocket } from "../socket.js";
+import { api, decodeArrays, showError } from "../lib/api.js";
+import { downloadPng, downloadSvg } from "../lib/export.js";
+import { connectSocket } from "../lib/socket.js";
 import { drawArchitecture } from "./arch-figure.js";
 import { ATTENTION_OF_BLOCK, attentionNote, blockNote } from "./block-notes.js";
 import { HeadView } from "./head-view.js";

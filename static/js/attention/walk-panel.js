@@ -1,6 +1,6 @@
 // The "Inside one head" panel: its layer/head/query pickers, the full trace it shows (fetched again when
 // training moved on or the sequence changed), and the stage it is at.
-import { api, decodeArrays } from "../api.js";
+import { api, decodeArrays } from "../lib/api.js";
 import { layerTitle } from "./maps.js";
 import { renderWalk, STAGES } from "./qk-walk.js";
 

@@ -1,0 +1,213 @@
+// One unit's arithmetic, as CNN Explainer shows it: the window it reads, the filter, the products summed,
+// the bias, the activation. Every number comes from the engine's unit-detail response (POST /api/lenet/unit).
+import { diverging, rgb, symmetricRange, textOn } from "../lib/colors.js";
+import { drawHeatmap, formatNumber } from "../lib/heatmap.js";
+import { pixelAt } from "../lib/image-canvas.js";
+import { h } from "./dom.js";
+
+const ACTIVATION = { relu: "ReLU", tanh: "tanh", softmax: "softmax" };
+const LAYER_WORDS = {
+  conv1: "a 5×5 window of the input", conv2: "a 5×5 window of all six pool1 maps",
+  pool1: "a 2×2 window of its conv1 map", pool2: "a 2×2 window of its conv2 map",
+  fc1: "all 400 pool2 outputs", fc2: "all 120 fc1 outputs", logits: "all 84 fc2 outputs",
+};
+
+function fmt(v) {
+  return formatNumber(v, 3);
+}
+
+/** A k×k grid of numbers with coloured cells. `mark` = [row, col] to outline. */
+function numberGrid(matrix, { range, caption, mark = null, grey = false } = {}) {
+  const figure = h("figure", "ud-fig");
+  const grid = h("div", "ud-grid");
+  grid.style.gridTemplateColumns = `repeat(${matrix[0].length}, auto)`;
+  const r = range ?? symmetricRange(matrix.flat());
+  matrix.forEach((row, i) => row.forEach((v, j) => {
+    const cell = h("span", "ud-cell", fmt(v));
+    const color = grey ? greyLevel(v) : diverging(v, r);
+    cell.style.background = rgb(color);
+    cell.style.color = textOn(color);
+    if (mark && mark[0] === i && mark[1] === j) cell.classList.add("is-mark");
+    grid.append(cell);
+  }));
+  figure.append(grid, h("figcaption", "", caption));
+  return figure;
+}
+
+function greyLevel(v) {
+  // The network's input as it looks on the pad: ink light on dark.
+  const level = Math.round(30 + 225 * Math.max(0, Math.min(1, v)));
+  return [level, level, level];
+}
+
+/** A small heat map (no numbers; each cell's number in its tooltip through the grid's title). */
+function miniMap(values, rows, cols, { caption, size = 50, range } = {}) {
+  const figure = h("figure", "ud-fig ud-mini");
+  const canvas = h("canvas");
+  canvas.style.width = `${size}px`;
+  canvas.style.height = `${(size * rows) / cols}px`;
+  drawHeatmap(canvas, values, rows, cols, { range });
+  canvas.addEventListener("pointermove", (event) => {
+    const at = pixelAt(event, canvas, rows, cols);
+    canvas.title = at ? `[${at[0]}, ${at[1]}] = ${fmt(values[at[0] * cols + at[1]])}` : "";
+  });
+  figure.append(canvas, h("figcaption", "", caption));
+  return figure;
+}
+
+function op(symbol) {
+  return h("span", "ud-op", symbol);
+}
+
+function equation(lines) {
+  const box = h("div", "ud-sum");
+  for (const [label, value, strong] of lines) {
+    const line = h("div", strong ? "ud-line is-result" : "ud-line");
+    line.append(h("span", "ud-label", label), h("span", "ud-value", value));
+    box.append(line);
+  }
+  return box;
+}
+
+function activationLine(detail) {
+  const name = ACTIVATION[detail.activation] || detail.activation;
+  return [`${name}(z)`, `= ${fmt(detail.activation_value)}`, true];
+}
+
+function header(detail) {
+  const head = h("div", "ud-head");
+  const where = detail.row !== undefined && detail.row !== null ? ` · row ${detail.row}, col ${detail.col}` : "";
+  const what = detail.layer === "logits" ? `output ${detail.index} (digit ${detail.index})`
+    : `${detail.layer} ${detail.kind === "dense" ? "unit" : "map"} ${detail.index}${where}`;
+  head.append(h("strong", "", what), h("span", "muted", ` reads ${LAYER_WORDS[detail.layer]}`));
+  const value = h("span", "ud-output", `the network's value: ${fmt(detail.value)}`);
+  value.title = "the number the network computed (float32); the arithmetic below runs in float64";
+  head.append(value);
+  return head;
+}
+
+function renderConv(detail) {
+  const body = h("div", "ud-body");
+  const channels = detail.window.length;
+  const windowRange = symmetricRange(detail.window.flat(2));
+  const kernelRange = symmetricRange(detail.kernel.flat(2));
+  const productRange = symmetricRange(detail.products.flat(2));
+  if (channels === 1) {
+    body.append(
+      numberGrid(detail.window[0], { caption: detail.padding && (detail.top < 0 || detail.left < 0)
+        ? "input window (zeros: padding)" : "input window", grey: true }),
+      op("×"),
+      numberGrid(detail.kernel[0], { caption: `filter ${detail.index}`, range: kernelRange }),
+      op("="),
+      numberGrid(detail.products[0], { caption: "products", range: productRange }),
+      op("→"),
+      equation([
+        ["Σ products", `= ${fmt(detail.sum)}`],
+        ["+ bias", `${fmt(detail.bias)}`],
+        ["z", `= ${fmt(detail.z)}`],
+        activationLine(detail),
+      ]),
+    );
+    return body;
+  }
+  const cards = h("div", "ud-channels");
+  for (let c = 0; c < channels; c++) {
+    const card = h("div", "ud-channel");
+    card.append(
+      h("div", "ud-channel-title", `pool1 map ${c}`),
+      h("div", "ud-channel-row"),
+    );
+    const row = card.lastChild;
+    row.append(
+      miniMap(detail.window[c].flat(), 5, 5, { caption: "window", range: windowRange, size: 40 }),
+      op("×"),
+      miniMap(detail.kernel[c].flat(), 5, 5, { caption: "kernel", range: kernelRange, size: 40 }),
+      op("="),
+      miniMap(detail.products[c].flat(), 5, 5, { caption: "products", range: productRange, size: 40 }),
+    );
+    card.append(h("div", "ud-channel-sum", `Σ = ${fmt(detail.channel_sums[c])}`));
+    cards.append(card);
+  }
+  const terms = detail.channel_sums.map((s) => (s < 0 ? `(${fmt(s)})` : fmt(s))).join(" + ");
+  body.classList.add("ud-body-conv2");
+  body.append(cards, equation([
+    ["Σ channels", `${terms} = ${fmt(detail.sum)}`],
+    ["+ bias", fmt(detail.bias)],
+    ["z", `= ${fmt(detail.z)}`],
+    activationLine(detail),
+  ]));
+  return body;
+}
+
+function renderPool(detail) {
+  const body = h("div", "ud-body");
+  const flat = detail.window.flat();
+  const name = detail.mode === "max" ? "max" : "mean";
+  body.append(
+    numberGrid(detail.window, { caption: `window of ${detail.previous} map ${detail.index}`,
+      mark: detail.mode === "max" ? detail.argmax : null }),
+    op("→"),
+    equation([[`${name}(${flat.map(fmt).join(", ")})`, `= ${fmt(detail.pooled)}`, true]]),
+  );
+  return body;
+}
+
+function renderDense(detail) {
+  const body = h("div", "ud-body");
+  const n = detail.products.length;
+  const cols = n === 400 ? 20 : n === 120 ? 12 : 12;
+  const rows = Math.ceil(n / cols);
+  const padded = (values) => {
+    const out = new Float32Array(rows * cols);
+    out.set(values);
+    return out;
+  };
+  const order = detail.products.map((p, i) => [Math.abs(p), i]).sort((a, b) => b[0] - a[0]).slice(0, 6);
+  const list = h("ol", "ud-terms");
+  for (const [, i] of order) {
+    const item = h("li");
+    item.append(h("span", "ud-label", `input ${i}`),
+      h("span", "ud-value", `${fmt(detail.inputs[i])} × ${fmt(detail.weights[i])} = ${fmt(detail.products[i])}`));
+    list.append(item);
+  }
+  const terms = h("div", "ud-terms-box");
+  terms.append(h("div", "ud-channel-title", `largest of the ${n} terms`), list);
+  const lines = [
+    [`Σ ${n} products`, `= ${fmt(detail.sum)}`],
+    ["+ bias", fmt(detail.bias)],
+    ["z", `= ${fmt(detail.z)}`],
+  ];
+  if (detail.layer === "logits") {
+    lines[2][2] = true;
+    lines.push(["softmax", `e^z / Σⱼ e^zⱼ = ${(detail.probability * 100).toFixed(2)}%`, true]);
+  } else {
+    lines.push(activationLine(detail));
+  }
+  body.append(
+    miniMap(padded(detail.inputs), rows, cols, { caption: `inputs (${detail.previous})`, size: 96 }),
+    op("×"),
+    miniMap(padded(detail.weights), rows, cols, { caption: "weights", size: 96 }),
+    op("="),
+    miniMap(padded(detail.products), rows, cols, { caption: "products", size: 96 }),
+    terms,
+    op("→"),
+    equation(lines),
+  );
+  return body;
+}
+
+/** Render `detail` into `container`; `pinned` says whether the unit was clicked (stays when the mouse leaves). */
+export function renderUnitDetail(container, detail, { pinned = false } = {}) {
+  container.replaceChildren();
+  container.classList.toggle("is-pinned", pinned);
+  const head = header(detail);
+  if (pinned) head.append(h("span", "ud-pin", "pinned — click the unit again or press Esc to release"));
+  const body = detail.kind === "conv" ? renderConv(detail) : detail.kind === "pool" ? renderPool(detail)
+    : renderDense(detail);
+  container.append(head, body);
+}
+
+export function renderDetailHint(container, text) {
+  container.classList.remove("is-pinned");
+  container.replaceChildren(h("p", "ud-hint muted", text));
+}

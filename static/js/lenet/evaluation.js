@@ -1,0 +1,106 @@
+// The learned filters as small images, the confusion matrix and the mistakes on the test digits.
+import { rgb, sequential, symmetricRange, textOn } from "../lib/colors.js";
+import { drawHeatmap, formatNumber } from "../lib/heatmap.js";
+import { h, paintDigit } from "./dom.js";
+
+function kernelCanvas(values, range, label) {
+  const canvas = h("canvas", "kernel");
+  drawHeatmap(canvas, values, 5, 5, { range });
+  canvas.title = label;
+  return canvas;
+}
+
+/**
+ * conv1's six 5×5 filters in `conv1El` (one per map) and conv2's 16×6 in `conv2El` (a column per conv2 map,
+ * a row per pool1 map it reads). `filters` is the decoded GET /api/lenet/filters.
+ */
+export function renderFilters(conv1El, conv2El, filters) {
+  const w1 = filters.conv1.weight.data;
+  const b1 = filters.conv1.bias.data;
+  const range1 = symmetricRange(w1);
+  conv1El.replaceChildren();
+  for (let o = 0; o < 6; o++) {
+    const item = h("figure", "filter");
+    item.dataset.index = o;
+    item.append(kernelCanvas(w1.subarray(o * 25, o * 25 + 25), range1, `conv1 filter ${o}, bias ${formatNumber(b1[o])}`),
+      h("figcaption", "", String(o)));
+    conv1El.append(item);
+  }
+  const w2 = filters.conv2.weight.data;
+  const range2 = symmetricRange(w2);
+  conv2El.replaceChildren();
+  for (let o = 0; o < 16; o++) {
+    const column = h("figure", "filter filter-column");
+    column.dataset.index = o;
+    for (let c = 0; c < 6; c++) {
+      const start = (o * 6 + c) * 25;
+      column.append(kernelCanvas(w2.subarray(start, start + 25), range2, `conv2 filter ${o}, channel ${c}`));
+    }
+    column.append(h("figcaption", "", String(o)));
+    conv2El.append(column);
+  }
+  return { range1, range2 };
+}
+
+/** Outline the filter that produced `unit` (conv1 / conv2 maps); clears others. */
+export function markFilter(conv1El, conv2El, unit) {
+  for (const [el, layer] of [[conv1El, "conv1"], [conv2El, "conv2"]]) {
+    for (const f of el.querySelectorAll(".filter")) {
+      f.classList.toggle("is-active", !!unit && unit.layer === layer && Number(f.dataset.index) === unit.index);
+    }
+  }
+}
+
+/** The 10×10 confusion matrix as a table; onCell(trueDigit, predicted) when a cell is clicked. */
+export function renderConfusion(container, confusion, { onCell = () => {}, selected = null } = {}) {
+  const table = h("table", "confusion");
+  const head = h("tr");
+  head.append(h("th", "corner", "true╲said"));
+  for (let p = 0; p < 10; p++) head.append(h("th", "", String(p)));
+  table.append(head);
+  const rowTotals = confusion.map((row) => row.reduce((a, b) => a + b, 0));
+  confusion.forEach((row, t) => {
+    const tr = h("tr");
+    tr.append(h("th", "", String(t)));
+    row.forEach((count, p) => {
+      const td = h("td", t === p ? "diag" : count ? "off" : "zero", count ? String(count) : "·");
+      const share = rowTotals[t] ? count / rowTotals[t] : 0;
+      if (t === p) {
+        const color = sequential(share);
+        td.style.background = rgb(color);
+        td.style.color = textOn(color);
+      } else if (count) {
+        td.style.setProperty("--share", String(Math.min(1, 0.25 + share * 8)));
+        td.tabIndex = 0;
+        td.addEventListener("click", () => onCell(t, p));
+        td.addEventListener("keydown", (e) => { if (e.key === "Enter") onCell(t, p); });
+      }
+      if (selected && selected[0] === t && selected[1] === p) td.classList.add("is-selected");
+      td.title = `${count} test ${t}s read as ${p}`;
+      tr.append(td);
+    });
+    table.append(tr);
+  });
+  container.replaceChildren(table);
+}
+
+/** Thumbnails of test digits read wrong; onPick(mistake) when one is clicked. */
+export function renderMistakes(container, mistakes, { onPick = () => {} } = {}) {
+  container.replaceChildren();
+  if (!mistakes.length) {
+    container.append(h("p", "muted small", "None here."));
+    return;
+  }
+  for (const m of mistakes) {
+    const button = h("button", "mistake");
+    button.type = "button";
+    button.title = `test digit #${m.index}: a ${m.label}, read as ${m.predicted} (${(m.confidence * 100).toFixed(1)}%)`;
+    const canvas = h("canvas", "mistake-img");
+    paintDigit(canvas, m.image.data);
+    const caption = h("span", "mistake-caption");
+    caption.append(h("b", "", String(m.label)), h("span", "muted", "→"), h("b", "said", String(m.predicted)));
+    button.append(canvas, caption);
+    button.addEventListener("click", () => onPick(m));
+    container.append(button);
+  }
+}

@@ -1,0 +1,39 @@
+// The universal-approximation gallery: one card per preset, each painted with the output the server trained
+// for it; a click opens the preset on the page.
+import { api, ApiError, decodeArrays } from "../lib/api.js";
+import { formatNumber } from "../lib/heatmap.js";
+import { paintBytes } from "./value-maps.js";
+
+const SIZE = 50; // the server paints each card's output on a 50 × 50 grid
+
+/** Build the cards of `items` (the catalogue's gallery) in `grid`; `onOpen(config)` runs on a click. */
+export async function buildGallery(grid, items, onOpen) {
+  const cards = items.map((item) => {
+    const card = document.createElement("button");
+    card.className = "pg-gallery-card";
+    card.setAttribute("data-testid", `gallery-${item.name}`);
+    const canvas = document.createElement("canvas");
+    canvas.width = SIZE;
+    canvas.height = SIZE;
+    const title = document.createElement("strong");
+    title.textContent = item.title;
+    const note = document.createElement("span");
+    note.className = "tiny muted";
+    note.textContent = "training…";
+    card.append(canvas, title, note);
+    card.addEventListener("click", () => onOpen(item.config));
+    grid.append(card);
+    return { item, canvas, note };
+  });
+  // One at a time: the server trains each preset on first request.
+  for (const { item, canvas, note } of cards) {
+    try {
+      const r = decodeArrays(await api(`/api/playground/gallery/${item.name}`));
+      paintBytes(canvas, r.output.data, SIZE);
+      note.textContent = `${r.epochs} epochs · test loss ${formatNumber(r.test_loss, 3)} · ` +
+        `${(100 * r.test_accuracy).toFixed(0)} % right`;
+    } catch (err) {
+      note.textContent = err instanceof ApiError ? err.message : "could not train";
+    }
+  }
+}
