@@ -1,4 +1,4 @@
-"""The FastAPI application: routers discovered from app/routers, static files, offline docs."""
+"""The FastAPI application: routers discovered from app/api, static files, offline docs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi_offline import FastAPIOffline
 
 import engine
 
-from . import routers
+from . import api
 from .errors import install_error_handlers
 from .settings import Settings, get_settings
 from .store import SessionStore
@@ -31,8 +31,8 @@ def create_app(settings: Settings | None = None) -> FastAPIOffline:
     app.state.settings = settings
     app.state.store = SessionStore(settings.max_sessions, settings.session_idle_seconds)
     install_error_handlers(app)
-    for info in sorted(pkgutil.iter_modules(routers.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{routers.__name__}.{info.name}")
+    for info in sorted(pkgutil.iter_modules(api.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{api.__name__}.{info.name}")
         if hasattr(module, "router"):
             app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")

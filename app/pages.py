@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 import engine
 
-from . import routers
+from . import api
 from .settings import get_settings
 
 templates = Jinja2Templates(directory=str(get_settings().templates_dir))
@@ -21,8 +21,8 @@ templates = Jinja2Templates(directory=str(get_settings().templates_dir))
 def discovered_pages() -> list[dict[str, Any]]:
     """Every router module's PAGE, in reading order: the navigation bar and the home page list these."""
     pages = []
-    for info in pkgutil.iter_modules(routers.__path__):
-        module = importlib.import_module(f"{routers.__name__}.{info.name}")
+    for info in pkgutil.iter_modules(api.__path__):
+        module = importlib.import_module(f"{api.__name__}.{info.name}")
         page = getattr(module, "PAGE", None)
         if page:
             pages.append(page)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from websockets.sync.client import connect
 
+from app.api.playground_live import merge_frames
 from app.arrays import decode_array
-from app.routers.playground_live import merge_frames
 
 
 def create(client, **config):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Query, Request, Response, WebSocket
+from fastapi import APIRouter, Query, Request, Response, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from engine.core.errors import EngineError
@@ -18,7 +18,6 @@ from engine.lenet.model import LAYER_NAMES, OUTPUT_SHAPES, LeNet5
 from engine.lenet.training import DigitArrays, LeNetTraining, evaluate, probe_indices
 
 from ..arrays import encode
-from ..deps import get_store, settings_of
 from ..errors import too_large
 from ..live import LiveHandlers, serve
 from ..pages import render
@@ -37,6 +36,7 @@ from ..schemas.lenet import (
 )
 from ..settings import Settings
 from ..store import Session, SessionStore
+from .deps import Config, Enc, Store
 
 PAGE = {
     "path": "/lenet",
@@ -54,9 +54,6 @@ LIVE_EPOCH_LIMIT = 100  # a tab left open stops here instead of using a shared C
 HISTORY_TAIL = 30
 MAX_SAMPLES = 50
 
-Store = Annotated[SessionStore, Depends(get_store)]
-Config = Annotated[Settings, Depends(settings_of)]
-Enc = Annotated[EncodingParam, Query(description="json: nested lists; base64: {dtype, shape, data} per array")]
 SessionParam = Annotated[str | None, Query(description="A training session's id, to use its model")]
 
 

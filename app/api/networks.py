@@ -6,7 +6,7 @@ import json
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from engine.core import serialize
@@ -17,7 +17,6 @@ from engine.dense.trainer import Trainer, dataset_from_config
 from engine.dense.walk import Walk, dense_labels, move, start_walk
 
 from ..arrays import encode
-from ..deps import get_store, settings_of
 from ..errors import too_large
 from ..schemas.common import EncodingParam
 from ..schemas.networks import (
@@ -39,14 +38,12 @@ from ..schemas.networks import (
     WalkState,
 )
 from ..settings import Settings
-from ..store import Session, SessionStore
+from ..store import Session
+from .deps import Config, Enc, Store
 
 router = APIRouter(prefix="/api", tags=["networks"])
 KIND = "network"
 
-Store = Annotated[SessionStore, Depends(get_store)]
-Config = Annotated[Settings, Depends(settings_of)]
-Enc = Annotated[EncodingParam, Query(description="json: nested lists; base64: {dtype, shape, data} per array")]
 
 
 def check_limits(trainer: Trainer, settings: Settings) -> None:

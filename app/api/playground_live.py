@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, WebSocket
+from fastapi import APIRouter, Query, WebSocket
 from pydantic import ValidationError
 
 from engine.core.errors import EngineError
@@ -16,16 +16,15 @@ from engine.dense.trainer import Trainer
 from engine.playground.frame import maps_for, playground_frame
 
 from ..arrays import encode
-from ..deps import get_store
 from ..live import LiveHandlers, serve
 from ..schemas.playground import Frame, Hyperparameters
 from ..settings import Settings
 from ..store import Session, SessionStore
+from .deps import Store
 from .networks import KIND
 from .playground import apply_hyperparameters, revision
 
 router = APIRouter(tags=["playground"])
-Store = Annotated[SessionStore, Depends(get_store)]
 
 
 def frame_of(session: Session, focus: tuple[int, int] | None = None) -> dict[str, Any]:

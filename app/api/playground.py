@@ -11,7 +11,7 @@ import threading
 from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import HTMLResponse
 
 from engine.core.errors import EngineError
@@ -20,10 +20,8 @@ from engine.dense.trainer import Trainer
 from engine.playground import config as pg
 
 from ..arrays import encode
-from ..deps import get_store, settings_of
 from ..errors import too_large
 from ..pages import render
-from ..schemas.common import EncodingParam
 from ..schemas.playground import (
     Catalog,
     GalleryResult,
@@ -33,7 +31,8 @@ from ..schemas.playground import (
     PlaygroundState,
 )
 from ..settings import Settings
-from ..store import Session, SessionNotFound, SessionStore
+from ..store import Session, SessionNotFound
+from .deps import Config, Enc, Store
 from .networks import KIND, check_limits
 
 PAGE = {"path": "/playground", "title": "Playground", "order": 2,
@@ -41,9 +40,6 @@ PAGE = {"path": "/playground", "title": "Playground", "order": 2,
                  "loss curves, editable weights — TensorFlow Playground, computed by the NumPy engine."}
 
 router = APIRouter(tags=["playground"])
-Store = Annotated[SessionStore, Depends(get_store)]
-Config = Annotated[Settings, Depends(settings_of)]
-Enc = Annotated[EncodingParam, Query(description="json: nested lists; base64: {dtype, shape, data} per array")]
 
 
 @router.get("/playground", response_class=HTMLResponse, include_in_schema=False)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from engine.core.activations import canonical_activation
@@ -12,10 +12,8 @@ from engine.core.losses import get_loss
 from engine.dense import neuron
 
 from ..arrays import encode
-from ..deps import settings_of
 from ..errors import too_large
 from ..pages import render
-from ..schemas.common import EncodingParam
 from ..schemas.neuron import (
     ActivationRequest,
     ActivationResult,
@@ -27,6 +25,7 @@ from ..schemas.neuron import (
     PlaneResult,
 )
 from ..settings import Settings
+from .deps import Config, Enc
 
 PAGE = {
     "path": "/neuron",
@@ -38,8 +37,6 @@ PAGE = {
 }
 
 router = APIRouter()
-Config = Annotated[Settings, Depends(settings_of)]
-Enc = Annotated[EncodingParam, Query(description="json: nested lists; base64: {dtype, shape, data} per array")]
 
 
 def check_count(what: str, count: int, settings: Settings) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from engine.core.errors import EngineError, SizeLimitError
@@ -19,20 +19,16 @@ from engine.dense.trainer import Trainer, dataset_from_config
 from engine.playground import config as pg
 
 from ..arrays import encode
-from ..deps import get_store, settings_of
 from ..errors import too_large
-from ..schemas.common import EncodingParam
 from ..schemas.networks import DataSpec
 from ..schemas.playground import DataPoints, NewPoint, PointEdit
 from ..settings import Settings
-from ..store import Session, SessionStore
+from ..store import Session
+from .deps import Config, Enc, Store
 from .networks import KIND
 from .playground import bump, require_data, revision
 
 router = APIRouter(tags=["playground"])
-Store = Annotated[SessionStore, Depends(get_store)]
-Config = Annotated[Settings, Depends(settings_of)]
-Enc = Annotated[EncodingParam, Query(description="json: nested lists; base64: {dtype, shape, data} per array")]
 
 
 def replace_data(session: Session, data: Dataset, settings: Settings) -> None:

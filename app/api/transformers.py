@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Query, Response, WebSocket
+from fastapi import APIRouter, Response, WebSocket
 
 from engine.core.errors import EngineError
 from engine.transformer.tasks import PRESETS, list_presets
 from engine.transformer.trainer import Prediction, TransformerTrainer
 
 from ..arrays import encode
-from ..deps import get_store, settings_of
 from ..errors import too_large
 from ..live import LiveHandlers, serve
 from ..schemas.common import EncodingParam
@@ -25,15 +24,13 @@ from ..schemas.transformers import (
     TransformerState,
 )
 from ..settings import Settings
-from ..store import Session, SessionStore
+from ..store import Session
+from .deps import Config, Enc, Store
 
 router = APIRouter(tags=["transformers"])
 KIND = "transformer"
 HISTORY_TAIL = 50  # history entries in every live frame: enough to bridge frames dropped for a slow client
 
-Store = Annotated[SessionStore, Depends(get_store)]
-Config = Annotated[Settings, Depends(settings_of)]
-Enc = Annotated[EncodingParam, Query(description="json: nested lists; base64: {dtype, shape, data} per array")]
 
 
 def build(body: CreateTransformer, settings: Settings) -> TransformerTrainer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from engine.cnn.examples import examples
@@ -15,10 +15,8 @@ from engine.cnn.kernels import gallery
 from engine.cnn.param_count import dense_vs_conv
 
 from ..arrays import encode
-from ..deps import settings_of
 from ..errors import too_large
 from ..pages import render
-from ..schemas.common import EncodingParam
 from ..schemas.conv import (
     ApplyRequest,
     ApplyResult,
@@ -34,14 +32,13 @@ from ..schemas.conv import (
     WindowResult,
 )
 from ..settings import Settings
+from .deps import Config, Enc
 
 PAGE = {"path": "/convolution", "title": "Convolution", "order": 4,
         "blurb": "Slide a kernel over an image and watch the feature map fill in, cell by cell, with the arithmetic "
                  "of every window; try edge, blur and sharpen kernels on a real image."}
 
 router = APIRouter(tags=["convolution"])
-Config = Annotated[Settings, Depends(settings_of)]
-Enc = Annotated[EncodingParam, Query(description="json: nested lists; base64: {dtype, shape, data} per array")]
 
 
 def checked_arrays(body: ConvolutionInput, settings: Settings) -> tuple[np.ndarray, np.ndarray]:

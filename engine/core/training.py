@@ -1,0 +1,251 @@
+"""The one training protocol every trainer implements.
+
+Every trainer (dense networks, LeNet, transformers, autoencoders, Q-networks, language models) is a
+`Trainer` in the sense of `TrainerProtocol`:
+
+- `step()` runs one optimiser step and returns a `StepResult`;
+- `train(steps)` runs several and returns the `MetricsRecord`s it added to `history`;
+- `configure(**settings)` changes hyper-parameters while training (the learning rate at least), validating
+  everything before anything changes;
+- `state()` / `load_state(state)` capture and restore everything needed to resume exactly: parameters,
+  optimiser slots and step count, the data and its order, the random generator, the history — as plain arrays
+  and JSON (`TrainerState`), which the durable session store writes as `.npz` bytes with `allow_pickle=False`;
+- `reset()` starts again from fresh weights with the same settings.
+
+Divergence has one rule (`DivergenceGuard`): a chunk of training whose loss or parameters stop being finite is
+rolled back to the last finite parameters and optimiser state, the trainer is marked diverged, and one
+`DivergedError` is raised (the API answers 409). A diverged trainer refuses to step until `reset()`: the weights
+it kept are those that led to the divergence, so lowering the learning rate alone would only diverge again
+(tried: it did), and the message says so.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import time
+import zipfile
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from engine.core.errors import EngineError
+
+META_MEMBER = "__meta__"
+
+
+class DivergedError(EngineError):
+    """Training diverged: the loss or the parameters stopped being finite. The last finite parameters were kept;
+    the trainer must be reset before it trains on."""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One optimiser step: its mini-batch loss, the trainer's step count after it, and the epoch (completed
+    passes over the training data, with the fraction of the current one) where epochs apply."""
+
+    loss: float
+    step: int
+    epoch: float | None = None
+
+
+@dataclass
+class MetricsRecord:
+    """One entry of a trainer's history: the same fields for every trainer (None where a field does not apply).
+
+    `train_loss` is the training objective at this point (the mean loss over the steps since the last record, or
+    over the whole training set where the trainer evaluates it), `test_loss` / `test_accuracy` on held-out data.
+    `extra` holds what only one kind of trainer measures (e.g. a transformer's sequence accuracy), by name.
+    """
+
+    step: int
+    epoch: float | None = None
+    train_loss: float | None = None
+    test_loss: float | None = None
+    train_accuracy: float | None = None
+    test_accuracy: float | None = None
+    learning_rate: float | None = None
+    time: float = field(default_factory=time.time)
+    extra: dict[str, float | None] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key, value in out.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                out[key] = None  # JSON has no NaN; a diverging metric is reported as missing
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MetricsRecord:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def append_record(history: list[dict[str, Any]], record: MetricsRecord) -> dict[str, Any]:
+    """Add a record to a history (as a dict); a second record at the same step replaces the first."""
+    entry = record.as_dict()
+    if history and history[-1]["step"] == entry["step"]:
+        history[-1] = entry
+    else:
+        history.append(entry)
+    return entry
+
+
+@dataclass
+class TrainerState:
+    """Everything a trainer needs to resume exactly: named arrays and JSON metadata.
+
+    Array names are paths such as 'params/0.weight' or 'optimizer/0.weight/m'; `meta` holds settings, counters,
+    the random generator's state and the history. Stored as one `.npz` (the metadata as a JSON string member),
+    read back with `allow_pickle=False`.
+    """
+
+    kind: str
+    arrays: dict[str, np.ndarray]
+    meta: dict[str, Any]
+
+    def to_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        meta = json.dumps({"kind": self.kind, "meta": self.meta})
+        np.savez(buf, **{META_MEMBER: np.array(meta)}, **self.arrays)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TrainerState:
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+                if META_MEMBER not in npz.files:
+                    raise EngineError("a trainer state needs its metadata member; this file has none")
+                header = json.loads(str(npz[META_MEMBER]))
+                arrays = {name: npz[name] for name in npz.files if name != META_MEMBER}
+        except (ValueError, OSError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+            raise EngineError(f"not a trainer state ({type(exc).__name__})") from None
+        if not isinstance(header, dict) or not isinstance(header.get("meta"), dict):
+            raise EngineError("a trainer state's metadata must be a JSON object with 'kind' and 'meta'")
+        return cls(str(header.get("kind", "")), arrays, header["meta"])
+
+
+@runtime_checkable
+class TrainerProtocol(Protocol):
+    """What every trainer offers; see the module docstring."""
+
+    kind: str
+    step_count: int
+    history: list[dict[str, Any]]
+    diverged: bool
+    diverged_message: str
+
+    def step(self) -> StepResult: ...
+
+    def train(self, steps: int) -> list[dict[str, Any]]: ...
+
+    def configure(self, **settings: Any) -> None: ...
+
+    def state(self) -> TrainerState: ...
+
+    def load_state(self, state: TrainerState) -> None: ...
+
+    def reset(self) -> None: ...
+
+
+# --- the pieces trainers share -------------------------------------------------------------------------------
+
+
+def rng_state(rng: np.random.Generator) -> dict[str, Any]:
+    """A generator's state as JSON (PCG64's 128-bit numbers are Python ints, which JSON keeps exactly)."""
+    return rng.bit_generator.state
+
+
+def rng_from_state(state: dict[str, Any]) -> np.random.Generator:
+    if not isinstance(state, dict) or state.get("bit_generator") != "PCG64":
+        raise EngineError("the random generator's state must be a PCG64 state")
+    rng = np.random.default_rng()
+    try:
+        rng.bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as exc:
+        raise EngineError(f"the random generator's state is malformed ({exc})") from None
+    return rng
+
+
+def optimizer_arrays(optimizer: Any, prefix: str = "optimizer") -> dict[str, np.ndarray]:
+    """An optimiser's slots as named arrays: '{prefix}/{layer}.{param}/{slot}'."""
+    return {f"{prefix}/{layer}.{name}/{slot}": arr.copy()
+            for (layer, name), slots in optimizer.state.items() for slot, arr in slots.items()}
+
+
+def load_optimizer_arrays(optimizer: Any, arrays: dict[str, np.ndarray], t: int, prefix: str = "optimizer") -> None:
+    """The inverse of `optimizer_arrays`: refill the optimiser's slots and its step count."""
+    state: dict[tuple[int, str], dict[str, np.ndarray]] = {}
+    for key, arr in arrays.items():
+        if not key.startswith(prefix + "/"):
+            continue
+        try:
+            where, slot = key[len(prefix) + 1:].rsplit("/", 1)
+            layer, name = where.split(".", 1)
+            state.setdefault((int(layer), name), {})[slot] = np.array(arr)
+        except ValueError:
+            raise EngineError(f"optimizer slot '{key}' is not named 'layer.param/slot'") from None
+    optimizer.state = state
+    optimizer.t = int(t)
+
+
+class DivergenceGuard:
+    """The one divergence rule: keep the last finite parameters and optimiser state.
+
+    `save()` copies the parameters and optimiser slots into buffers reused from call to call (np.copyto, no
+    allocation once warm), `check(loss)` tells whether a chunk of training stayed finite, `restore()` puts the
+    saved values back. A trainer saves once per chunk (a frame, a /train request), not once per step, so the
+    guard costs one copy per frame.
+    """
+
+    def __init__(self) -> None:
+        self._params: list[np.ndarray] = []
+        self._opt: dict[tuple[int, str], dict[str, np.ndarray]] = {}
+        self._opt_t = 0
+
+    def save(self, params: list[np.ndarray], optimizer: Any) -> None:
+        if len(self._params) != len(params) or any(b.shape != p.shape or b.dtype != p.dtype
+                                                   for b, p in zip(self._params, params, strict=True)):
+            self._params = [p.copy() for p in params]
+        else:
+            for buf, p in zip(self._params, params, strict=True):
+                np.copyto(buf, p)
+        saved: dict[tuple[int, str], dict[str, np.ndarray]] = {}
+        for key, slots in optimizer.state.items():
+            old = self._opt.get(key, {})
+            saved[key] = {}
+            for slot, arr in slots.items():
+                buf = old.get(slot)
+                if buf is None or buf.shape != arr.shape or buf.dtype != arr.dtype:
+                    buf = arr.copy()
+                else:
+                    np.copyto(buf, arr)
+                saved[key][slot] = buf
+        self._opt = saved
+        self._opt_t = optimizer.t
+
+    @staticmethod
+    def finite(loss: float, params: list[np.ndarray]) -> bool:
+        return math.isfinite(loss) and all(np.isfinite(p).all() for p in params)
+
+    def restore(self, params: list[np.ndarray], optimizer: Any) -> None:
+        for p, buf in zip(params, self._params, strict=True):
+            np.copyto(p, buf)
+        optimizer.state = {key: {slot: arr.copy() for slot, arr in slots.items()} for key, slots in self._opt.items()}
+        optimizer.t = self._opt_t
+
+
+def diverged_message(loss: float, step: int) -> str:
+    what = "NaN" if math.isnan(loss) else "infinite or too large" if not math.isfinite(loss) else "finite, but a " \
+        "parameter became NaN or infinite"
+    return (f"Training diverged: the loss became {what} at step {step}; the parameters were kept from the last "
+            f"finite step. Reset the session to train on (perhaps with a lower learning rate).")
+
+
+def check_learning_rate(value: Any, high: float = 100.0) -> float:
+    """A learning rate from a request: a finite number in (0, high]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not 0 < value <= high:
+        raise EngineError(f"learning_rate must be a number in (0, {high:g}], got {value!r}")
+    return float(value)
