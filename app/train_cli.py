@@ -1,7 +1,8 @@
-"""`glassbox train lenet`: train LeNet-5 on the shipped MNIST digits with the engine, save the weights.
+"""`glassbox train MODEL`: train a shipped model with the engine and save it.
 
 glassbox train lenet [--epochs N] [--batch 64] [--lr 0.002] [--augment/--no-augment] [--seed 0] [--out PATH]
                      [--activation relu|tanh] [--pooling max|avg] [--mnist-idx FOLDER]
+glassbox train charlm [...]   the character language model (app/charlm_cli.py)
 """
 
 from __future__ import annotations
@@ -22,8 +23,17 @@ from engine.lenet.training import LeNetTraining
 from .cli import command
 
 
-def _args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", choices=["lenet"], help="what to train (LeNet-5 on MNIST digits)")
+def _args(parser: argparse.ArgumentParser) -> None:
+    from . import charlm_cli
+
+    models = parser.add_subparsers(dest="model", required=True, metavar="MODEL",
+                                   help="what to train: lenet (LeNet-5 on MNIST digits) or charlm (the character "
+                                        "language model on the shipped Shakespeare)")
+    p = models.add_parser("lenet", help="LeNet-5 on the shipped MNIST digits")
+    p.set_defaults(train_run=train_lenet)
+    charlm = models.add_parser("charlm", help="the character language model on the shipped corpus")
+    charlm_cli.add_arguments(charlm)
+    charlm.set_defaults(train_run=charlm_cli.run)
     p.add_argument("--epochs", type=int, default=40, help="passes over the training digits (default 40)")
     p.add_argument("--batch", type=int, default=64, help="mini-batch size (default 64)")
     p.add_argument("--lr", type=float, default=2e-3,
@@ -59,6 +69,10 @@ def command_line(args: argparse.Namespace) -> str:
 
 @command("train", _args)
 def train(args: argparse.Namespace) -> int:
+    return int(args.train_run(args))
+
+
+def train_lenet(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     if args.epochs < 1 or args.batch < 1 or not args.lr > 0:
