@@ -52,7 +52,7 @@ def held_out_windows(trainer: CharLMTrainer) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+    from tqdm import tqdm  # type: ignore[import-untyped]
 
     if args.steps < 1 or args.epoch_steps < 1 or args.batch < 1 or not args.lr > 0:
         print("--steps, --epoch-steps and --batch must be at least 1 and --lr positive", file=sys.stderr)

@@ -50,6 +50,12 @@ def interleaved_median_times(fns: list[Callable[[], object]], repeats: int, roun
                              warmup: int = 5) -> list[float]:
     """Median seconds per call of each function. The functions take turns in `rounds` rounds,
     so a load spike on the machine hits all of them alike rather than one."""
+    return [statistics.median(s) for s in interleaved_samples(fns, repeats, rounds, warmup)]
+
+
+def interleaved_samples(fns: list[Callable[[], object]], repeats: int, rounds: int = 10,
+                        warmup: int = 5) -> list[list[float]]:
+    """Seconds of every call of each function, the functions taking turns in `rounds` rounds."""
     for fn in fns:
         for _ in range(warmup):
             fn()
@@ -61,4 +67,10 @@ def interleaved_median_times(fns: list[Callable[[], object]], repeats: int, roun
                 start = time.perf_counter()
                 fn()
                 bucket.append(time.perf_counter() - start)
-    return [statistics.median(s) for s in samples]
+    return samples
+
+
+def median_and_spread(samples: list[float], scale: float = 1e3) -> str:
+    """"median (p10–p90)" of timings, in ms by default."""
+    q = statistics.quantiles(samples, n=10) if len(samples) > 1 else [samples[0]] * 9
+    return f"{statistics.median(samples) * scale:.2f} ({q[0] * scale:.2f}–{q[-1] * scale:.2f})"

@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         starts.append(offset)
         offset += len(text) + len(SEPARATOR)
     joined = SEPARATOR.join(texts)
-    arrays = {"text": np.frombuffer(joined.encode("ascii"), dtype=np.uint8).copy(),
+    arrays: dict[str, np.ndarray] = {"text": np.frombuffer(joined.encode("ascii"), dtype=np.uint8).copy(),
               "starts": np.array(starts, dtype=np.int64), "plays": np.array([title for _, title in PLAYS])}
     write_npz(args.out, arrays)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB): {len(joined):,} characters, "

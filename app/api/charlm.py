@@ -38,7 +38,9 @@ from ..schemas.charlm import (
     Predict,
     PredictResult,
     ReadText,
+    SessionModel,
     SessionState,
+    SessionTrain,
     TrainSession,
 )
 from ..settings import Settings
@@ -322,7 +324,7 @@ def create_session(body: CreateSession, store: Store, settings: Config) -> dict[
     if body.text is not None and len(body.text) > settings.charlm_max_train_text:
         raise too_large("the training text's length", len(body.text), settings.charlm_max_train_text,
                         "charlm_max_train_text")
-    m, t = body.model, body.train
+    m, t = body.model or SessionModel.model_validate({}), body.train or SessionTrain.model_validate({})
     if t.batch_size * m.context > settings.max_batch_size * 32:
         raise too_large("batch_size × context", t.batch_size * m.context, settings.max_batch_size * 32,
                         "max_batch_size")

@@ -161,8 +161,8 @@ class CreateSession(BaseModel):
 
     text: str | None = Field(None, description="Text to train on (default: the shipped Shakespeare); its last 10 % "
                                                "is held out. Longer than GLASSBOX_CHARLM_MAX_TRAIN_TEXT: 413")
-    model: SessionModel = Field(default_factory=SessionModel)
-    train: SessionTrain = Field(default_factory=SessionTrain)
+    model: SessionModel | None = Field(None, description="Sizes (default: 2 blocks × 4 heads, d_model 64, context 64)")
+    train: SessionTrain | None = Field(None, description="Training settings (default: batch 16, learning rate 0.003)")
 
 
 class Metrics(BaseModel):

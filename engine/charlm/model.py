@@ -13,15 +13,15 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from engine.charlm.corpus import Vocabulary
 from engine.core.activations import softmax
 from engine.core.errors import EngineError
-from engine.charlm.corpus import Vocabulary
 from engine.transformer.model import Transformer, TransformerConfig
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "charlm.npz"
@@ -89,13 +89,6 @@ class Sampled:
     id: int
     probability: float
     sampled_probability: float
-
-
-@dataclass
-class ModelInfo:
-    """What the shipped model says about itself: how it was trained and how well it does."""
-
-    meta: dict[str, Any] = field(default_factory=dict)
 
 
 class CharLM:
@@ -215,9 +208,10 @@ class CharLM:
     # --- saving ---------------------------------------------------------------------------------------
 
     def save(self, path: Path | str) -> None:
-        arrays = {f"param/{name}": p for name, p in self.net.named_params()}
         header = {"config": asdict(self.config), "vocab": self.vocab.symbols, "meta": self.meta}
-        np.savez_compressed(path, __header__=np.array(json.dumps(header)), **arrays)
+        payload: dict[str, Any] = {"__header__": np.array(json.dumps(header))}
+        payload.update({f"param/{name}": p for name, p in self.net.named_params()})
+        np.savez_compressed(path, **payload)
 
     @classmethod
     def load(cls, path: Path | str = DEFAULT_WEIGHTS) -> CharLM:
