@@ -1,8 +1,9 @@
 """The character language model: the Glassbox engine against PyTorch CPU, one thread each.
 
     python bench/charlm.py                     # latency, generation speed, training step
-    python bench/charlm.py --train-torch 2500  # also train the same architecture in PyTorch for 2,500 steps on the
-                                               # same batches and compare held-out losses (minutes)
+    python bench/charlm.py --train-torch       # also train the same architecture in PyTorch for as many steps as
+                                               # the shipped model, on the same batches with the same schedule, and
+                                               # compare held-out losses (minutes)
 
 Measured on the shipped model (engine/charlm/weights/charlm.npz) and on the same architecture in PyTorch, written
 out with torch.nn modules, the same layers in the same order (pre-norm decoder blocks, learned positions, the
@@ -95,8 +96,9 @@ def torch_model(torch: Any, model: CharLM) -> Any:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--train-torch", type=int, metavar="STEPS", default=0,
-                        help="also train the PyTorch model for STEPS steps and compare held-out losses")
+    parser.add_argument("--train-torch", type=int, metavar="STEPS", nargs="?", const=-1, default=0,
+                        help="also train the PyTorch model (for as many steps as the shipped model, or STEPS) and "
+                             "compare held-out losses")
     parser.add_argument("--repeats", type=int, default=100, help="timed calls per case and side (default 100)")
     args = parser.parse_args()
     torch = try_import_torch()
@@ -186,7 +188,8 @@ def main() -> None:
     print("(generation row: characters per second, not ms; for it, above 1× means Glassbox is faster)")
 
     if args.train_torch and torch is not None:
-        compare_training(torch, model, args.train_torch, batch_size)
+        steps = int(meta.get("steps", 0)) if args.train_torch < 0 else args.train_torch
+        compare_training(torch, model, steps, batch_size)
 
 
 def compare_training(torch: Any, model: CharLM, steps: int, batch_size: int) -> None:

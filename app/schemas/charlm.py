@@ -61,11 +61,16 @@ class CharProbability(BaseModel):
     model_probability: float = Field(description="The model's own probability (temperature 1, no top-k)")
 
 
+class LensEntry(BaseModel):
+    char: str
+    probability: float
+
+
 class LensLayer(BaseModel):
     layer: int = Field(description="0 = right after the embedding; n = after block n")
     name: str
-    top: list[dict[str, Any]] = Field(description="[{char, probability}] what the head would predict from the "
-                                                  "residual stream here, most likely first")
+    top: list[LensEntry] = Field(description="What the output layer would predict from the residual stream here, "
+                                             "most likely first")
 
 
 class PredictResult(Window):

@@ -36,7 +36,7 @@ const modelView = new ModelView($("model-view"), (id, head) => {
   drawMaps();
 });
 const headView = new HeadView($("head-view"), $("head-swatches"));
-new TrainPanel(errorBox); // eslint-disable-line no-new
+new TrainPanel($("lm-train-error")); // eslint-disable-line no-new
 
 // --- reading the text -------------------------------------------------------------------------------------
 
