@@ -86,7 +86,12 @@ def test_write_streams_text_coloured_by_probability(page):
 
 def test_train_your_own_writes_samples_as_it_learns(page):
     open_page(page)
+    form = page.get_by_test_id("lm-train-form")
+    form.locator("select[name=layers]").select_option("1")
+    form.locator("select[name=d_model]").select_option("32")
+    form.locator("select[name=context]").select_option("32")
     page.get_by_test_id("lm-train-play").click()
+    expect(page.get_by_test_id("lm-train-info")).to_contain_text("1 block × 4 heads, d_model 32, context 32")
     expect(page.get_by_test_id("lm-samples").locator("li").first).to_contain_text("step 0")
     expect(page.get_by_test_id("lm-samples").locator("li")).to_have_count(2, timeout=60_000)  # a later sample
     page.get_by_test_id("lm-train-play").click()

@@ -30,8 +30,11 @@ export function renderStrips(container, chars, weights, query) {
       label.style.setProperty("--c", HEAD_COLORS[h % HEAD_COLORS.length]);
       label.textContent = `h${h + 1}`;
       strip.append(label);
+      const box = document.createElement("span");
+      box.className = "lm-strip-text mono";
       const text = document.createElement("span");
-      text.className = "lm-strip-text mono";
+      text.className = "lm-strip-inner";
+      box.append(text);
       if (start > 0) text.append(Object.assign(document.createElement("span"), { className: "muted", textContent: "…" }));
       for (let j = start; j <= query; j++) {
         const c = document.createElement("span");
@@ -47,7 +50,7 @@ export function renderStrips(container, chars, weights, query) {
       const top = document.createElement("span");
       top.className = "lm-strip-top tiny mono";
       top.textContent = `max ${(100 * max).toFixed(0)}% on ${JSON.stringify(chars[argmax])}`;
-      strip.append(text, top);
+      strip.append(box, top);
       group.append(strip);
     }
     container.append(group);
