@@ -1,6 +1,6 @@
 """`glassbox train charlm`: train the character language model on the shipped corpus with the engine, save it.
 
-glassbox train charlm [--steps 3000] [--epoch-steps 250] [--batch 32] [--lr 0.002] [--warmup 100]
+glassbox train charlm [--steps 2500] [--epoch-steps 250] [--batch 16] [--lr 0.002] [--warmup 100]
                       [--layers 3] [--heads 4] [--d-model 128] [--context 128] [--seed 0] [--out PATH]
 
 An "epoch" here is `--epoch-steps` optimiser steps (the text is sampled at random offsets, so there is no natural
@@ -24,10 +24,10 @@ from engine.core.errors import EngineError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--steps", type=int, default=3000, help="optimiser steps (default 3000)")
+    p.add_argument("--steps", type=int, default=2500, help="optimiser steps (default 2500)")
     p.add_argument("--epoch-steps", type=int, default=250,
                    help="steps between held-out evaluations, printed as epochs (default 250)")
-    p.add_argument("--batch", type=int, default=32, help="windows per step (default 32)")
+    p.add_argument("--batch", type=int, default=16, help="windows per step (default 16)")
     p.add_argument("--lr", type=float, default=2e-3, help="Adam's peak learning rate (default 0.002)")
     p.add_argument("--warmup", type=int, default=100, help="steps of linear warm-up (default 100)")
     p.add_argument("--layers", type=int, default=3, help="transformer blocks (default 3)")
