@@ -1,4 +1,5 @@
 """`glassbox train lenet`: train LeNet-5 on the shipped MNIST digits with the engine, save the weights.
+`glassbox train catch`: train the Q-network that plays catch (app/train_rl.py), save its weights.
 
 glassbox train lenet [--epochs N] [--batch 64] [--lr 0.002] [--augment/--no-augment] [--seed 0] [--out PATH]
                      [--activation relu|tanh] [--pooling max|avg] [--mnist-idx FOLDER]
@@ -23,7 +24,8 @@ from .cli import command
 
 
 def _args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", choices=["lenet"], help="what to train (LeNet-5 on MNIST digits)")
+    p.add_argument("model", choices=["lenet", "catch"],
+                   help="what to train: LeNet-5 on MNIST digits, or the Q-network that plays catch")
     p.add_argument("--epochs", type=int, default=40, help="passes over the training digits (default 40)")
     p.add_argument("--batch", type=int, default=64, help="mini-batch size (default 64)")
     p.add_argument("--lr", type=float, default=2e-3,
@@ -33,7 +35,10 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the weights, the batch order and the augmentation")
     p.add_argument("--activation", choices=ACTIVATION_CHOICES, default="relu")
     p.add_argument("--pooling", choices=POOLING_CHOICES, default="max")
-    p.add_argument("--out", default="lenet5.npz", help="where to write the weights (.npz; default lenet5.npz)")
+    p.add_argument("--out", help="where to write the weights (.npz; default lenet5.npz, or for catch the shipped "
+                                 "engine/rl/weights/catch.npz)")
+    p.add_argument("--steps", type=int, default=20_000, help="catch: moves played (and optimiser steps; default "
+                                                             "20000)")
     p.add_argument("--mnist-idx", metavar="FOLDER",
                    help="train on the full MNIST IDX files in FOLDER instead of the shipped 10,000 digits")
 
@@ -60,6 +65,13 @@ def command_line(args: argparse.Namespace) -> str:
 @command("train", _args)
 def train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
+
+    if args.model == "catch":
+        from .train_rl import train_catch
+
+        return train_catch(args)
+    if args.out is None:
+        args.out = "lenet5.npz"
 
     if args.epochs < 1 or args.batch < 1 or not args.lr > 0:
         print("--epochs and --batch must be at least 1 and --lr positive", file=sys.stderr)
