@@ -219,7 +219,8 @@ class QNetworkTrainer:
     def act(self, observation: np.ndarray, epsilon: float) -> int:
         if self.rng.random() < epsilon:
             return int(self.rng.integers(self.num_actions))
-        return int(np.argmax(self.q_values(observation[None])[0]))
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging network is caught by train()
+            return int(np.argmax(self.q_values(observation[None])[0]))
 
     # --- learning ------------------------------------------------------------------------------------------------
 
@@ -229,8 +230,11 @@ class QNetworkTrainer:
         return rewards + self.settings["gamma"] * (1.0 - dones) * q_next.max(axis=1)
 
     def td_loss_and_backward(self, states: np.ndarray, actions: np.ndarray, y: np.ndarray) -> float:
-        """Forward the batch, the loss of Q(s, a) against y, backward: fills every layer's grads."""
+        """Forward the batch, the loss of Q(s, a) against y, backward: fills every layer's grads.
+        A non-finite Q or target (a diverging network) answers NaN without a backward pass."""
         q = self.net.forward(states)
+        if not (np.isfinite(q).all() and np.isfinite(y).all()):
+            return math.nan
         target = q.copy()
         target[np.arange(len(actions)), actions] = y
         value, _ = loss_and_backward(self.net, self.loss, target)
@@ -238,8 +242,11 @@ class QNetworkTrainer:
 
     def learn(self) -> float:
         states, actions, rewards, next_states, dones = self.memory.sample(self.rng, self.settings["batch_size"])
-        y = self.td_targets(rewards, next_states, dones).astype(self.net.dtype)
-        value = self.td_loss_and_backward(states, actions, y)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging network is caught by train()
+            y = self.td_targets(rewards, next_states, dones).astype(self.net.dtype)
+            value = self.td_loss_and_backward(states, actions, y)
+        if not math.isfinite(value):
+            return value
         self.optimizer.step(self.net.layers)
         self.updates += 1
         if self.updates % self.settings["target_every"] == 0:
