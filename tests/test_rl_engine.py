@@ -31,7 +31,7 @@ def test_layout_errors_say_what_to_fix() -> None:
         GridWorld(["S.S", "...", "..G"])
     with pytest.raises(EngineError, match="same length"):
         GridWorld(["S..", "..", "..G"])
-    with pytest.raises(EngineError, match="2 to 12 rows"):
+    with pytest.raises(EngineError, match="at most 12 rows"):
         GridWorld(["S" + "." * 3] + ["...."] * 12 + ["...G"])
     with pytest.raises(EngineError, match="unknown cell"):
         GridWorld(["S.x", "...", "..G"])

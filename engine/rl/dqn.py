@@ -46,6 +46,7 @@ SHIPPED = {"catch": WEIGHTS_DIR / "catch.npz"}
 MAX_HISTORY = 4000
 RATE_WINDOW = 100  # episodes the catch rate is averaged over
 MAX_REPLAY = 100_000
+MAX_REPLAY_NUMBERS = 4_000_000  # transitions × board cells the replay memory may hold (two float32 copies: 32 MB)
 MAX_HIDDEN_UNITS = 512
 MAX_HIDDEN_LAYERS = 4
 
@@ -103,6 +104,11 @@ def check_settings(settings: dict[str, Any], partial: bool = False) -> dict[str,
         if s["loss"] not in ("huber", "mse"):
             raise EngineError(f"loss must be huber or mse (½δ²), got {s['loss']!r}")
         out["loss"] = s["loss"]
+    if not partial:
+        numbers = out["replay_size"] * make_game_config(out["game"], out["game_settings"]).observation_size
+        if numbers > MAX_REPLAY_NUMBERS:
+            raise SizeLimitError(f"the replay memory would hold {numbers:,} numbers (replay_size × board cells), over "
+                                 f"the limit of {MAX_REPLAY_NUMBERS:,}; lower replay_size or the board")
     if not partial and out["replay_size"] < out["batch_size"]:
         raise EngineError(f"replay_size ({out['replay_size']}) must hold at least one batch ({out['batch_size']})")
     return out

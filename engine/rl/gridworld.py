@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.core.errors import EngineError
+from engine.core.errors import EngineError, SizeLimitError
 
 ACTIONS = ("up", "right", "down", "left")
 ARROWS = ("↑", "→", "↓", "←")
@@ -158,13 +158,17 @@ def parse_layout(layout: Any) -> list[str]:
     if not isinstance(layout, (list, tuple)) or not all(isinstance(row, str) for row in layout):
         raise EngineError("layout must be a list of strings, one per row, e.g. ['S..', '.#.', '..G']")
     rows = [row.strip().upper() for row in layout]
-    if not MIN_SIDE <= len(rows) <= MAX_SIDE:
+    if len(rows) > MAX_SIDE:
+        raise SizeLimitError(f"a grid has at most {MAX_SIDE} rows, this layout has {len(rows)}")
+    if len(rows) < MIN_SIDE:
         raise EngineError(f"a grid has {MIN_SIDE} to {MAX_SIDE} rows, this layout has {len(rows)}")
     widths = {len(row) for row in rows}
     if len(widths) != 1:
         raise EngineError(f"every row of the layout must have the same length, got lengths {sorted(widths)}")
     cols = widths.pop()
-    if not MIN_SIDE <= cols <= MAX_SIDE:
+    if cols > MAX_SIDE:
+        raise SizeLimitError(f"a grid has at most {MAX_SIDE} columns, this layout has {cols}")
+    if cols < MIN_SIDE:
         raise EngineError(f"a grid has {MIN_SIDE} to {MAX_SIDE} columns, this layout has {cols}")
     bad = sorted({ch for row in rows for ch in row} - set(CELL_CHARS))
     if bad:
