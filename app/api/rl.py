@@ -26,7 +26,6 @@ from ..schemas.rl import (
     CreateGridWorld,
     EditWorld,
     GridPreset,
-    GridSnapshot,
     GridWorldState,
     LearnerSettings,
     PlayAgent,
@@ -38,7 +37,6 @@ from ..schemas.rl import (
     TrainGridWorld,
     TrainGridWorldResult,
 )
-from ..settings import Settings
 from ..store import Session
 from .deps import Config, Enc, Store
 

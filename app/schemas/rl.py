@@ -146,7 +146,7 @@ class GridSnapshot(BaseModel):
     q: ArrayJSON = Field(description="(rows, cols, 4) Q(s, a) for up, right, down, left")
     values: ArrayJSON = Field(description="(rows, cols) V(s) = maxₐ Q(s, a)")
     policy: list[list[int]] = Field(description="(rows, cols) greedy action per cell; −1 where undecided (walls, "
-                                                "terminal cells, equal values)")
+                                                "terminal cells, a tie for the best value)")
     agent: list[int] = Field(description="[row, col] of the agent")
     path: list[list[int]] = Field(description="Cells of the current episode so far (at most 400)")
     history_tail: list[EpisodeRecord] = Field(description="The last (up to 50) episodes")
