@@ -20,7 +20,7 @@ CHUNK = 500
 
 
 def train_catch(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+    from tqdm import tqdm  # type: ignore[import-untyped]
 
     if args.steps < 1:
         print("--steps must be at least 1", file=sys.stderr)

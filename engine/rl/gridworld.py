@@ -138,7 +138,7 @@ class GridWorld:
                     continue
                 entered = self.next_cell[:, moved]
                 landed = np.where(self.cliff[entered], self.start, entered)
-                np.add.at(probs, (states, a, landed), p)
+                np.add.at(probs, (states, np.full(n, a), landed), p)
                 rewards[:, a] += p * self.reward_on_entry[entered]
         inactive = self.wall | self.terminal
         probs[inactive] = 0

@@ -107,6 +107,7 @@ class TabularLearner:
         self.settings = {**DEFAULT_LEARNER, **check_learner(learner)}
         self.diverged = False
         self.diverged_message = ""
+        self.pending_action: int | None = None  # SARSA's a′, chosen by the last transition, taken by the next
         self.reset()
 
     # --- settings --------------------------------------------------------------------------------------------
@@ -148,7 +149,7 @@ class TabularLearner:
 
     def _begin_episode(self) -> None:
         self.position = self.world.start
-        self.pending_action: int | None = None
+        self.pending_action = None
         self.pending_explored = False
         self.path = [self.position]
         self.episode_return = 0.0
