@@ -17,7 +17,6 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
@@ -27,7 +26,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 
-from _common import print_table, try_import_torch  # noqa: E402
+from _common import interleaved_samples, print_table, try_import_torch  # noqa: E402
 
 from engine.rl.catch import CatchGames  # noqa: E402
 from engine.rl.dqn import QNetworkTrainer  # noqa: E402
@@ -35,23 +34,6 @@ from engine.rl.gridworld import PRESETS, GridWorld  # noqa: E402
 from engine.rl.tabular import TabularLearner  # noqa: E402
 
 ROUNDS = 10
-
-
-def interleaved_samples(fns: list[Callable[[], object]], per_round: int, rounds: int = ROUNDS,
-                        warmup: int = 20) -> list[list[float]]:
-    """Seconds per call of each function, the functions taking turns round by round (a load spike on the shared
-    machine hits them alike)."""
-    for fn in fns:
-        for _ in range(warmup):
-            fn()
-    samples: list[list[float]] = [[] for _ in fns]
-    for _ in range(rounds):
-        for fn, bucket in zip(fns, samples, strict=True):
-            for _ in range(per_round):
-                start = time.perf_counter()
-                fn()
-                bucket.append(time.perf_counter() - start)
-    return samples
 
 
 def summary(samples: list[float]) -> tuple[float, float, float]:
@@ -151,7 +133,7 @@ def main() -> None:
         fns["move"].append(theirs.move)
     rows = []
     for what, label in (("learn", "learn step (batch 32)"), ("move", "training move (act + learn)")):
-        samples = interleaved_samples(fns[what], per_round=200)
+        samples = interleaved_samples(fns[what], repeats=200 * ROUNDS, rounds=ROUNDS, warmup=20)
         med = statistics.median(samples[0])
         row = [label, f"{1 / med:,.0f}", fmt_us(samples[0])]
         if torch is not None:

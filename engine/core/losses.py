@@ -76,10 +76,10 @@ class SquaredError(Loss):
         return self.point_grad(out, target) / out.shape[0]
 
 
-class Huber(Loss):
-    """Huber loss with threshold δ = 1: ½d² for |d| ≤ 1, |d| − ½ beyond (d = O − T), summed over outputs,
-    averaged over the batch. Its gradient is d clipped to [−1, 1], so one surprising target cannot blow a
-    step up (DQN's "TD-error clamp")."""
+class Huber(SquaredError):
+    """Huber loss with threshold δ = 1: ½d² for |d| ≤ 1 (the squared error), |d| − ½ beyond (d = O − T), summed
+    over outputs, averaged over the batch. Its gradient is d clipped to [−1, 1], so one surprising target cannot
+    blow a step up (DQN's "TD-error clamp")."""
 
     name = "huber"
 
@@ -89,15 +89,6 @@ class Huber(Loss):
 
     def point_grad(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
         return np.clip(out - target, -1, 1)
-
-    def per_example(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
-        return self.point_value(out, target).reshape(out.shape[0], -1).sum(axis=1)
-
-    def value(self, out: np.ndarray, target: np.ndarray) -> float:
-        return float(self.per_example(out, target).mean())
-
-    def grad(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
-        return self.point_grad(out, target) / out.shape[0]
 
 
 class BinaryCrossEntropy(Loss):
