@@ -301,12 +301,13 @@ class TabularLearner:
         return self.q.reshape(self.world.rows, self.world.cols, 4)
 
     def policy(self) -> np.ndarray:
-        """The greedy action per cell (rows, cols): argmax Q; −1 where nothing is decided (walls, terminal cells, and
-        cells where two or more actions share the best value, e.g. moves not tried yet)."""
+        """The greedy action per cell (rows, cols): argmax Q; −1 where nothing is decided (walls, terminal and cliff
+        cells, where the agent never stands, and cells where two or more actions share the best value, e.g. moves
+        not tried yet)."""
         q = self.q
         best = np.argmax(q, axis=1)
         tied = (q == q.max(axis=1, keepdims=True)).sum(axis=1) > 1
-        undecided = tied | self.world.wall | self.world.terminal
+        undecided = tied | self.world.wall | self.world.terminal | self.world.cliff
         return np.where(undecided, -1, best).reshape(self.world.rows, self.world.cols)
 
     def values(self) -> np.ndarray:

@@ -53,7 +53,7 @@ export class GridView {
         const g = svg("g", { class: `cell cell-${kind}`, "data-testid": `cell-${r}-${c}`, "data-row": r,
           "data-col": c, "data-kind": kind });
         g.append(svg("rect", { x, y, width: SIZE, height: SIZE, class: "cell-bg" }));
-        if (kind === "empty" || kind === "start" || kind === "cliff") {
+        if (kind === "empty" || kind === "start") { // the agent never stands on a wall, a cliff or a terminal cell
           for (let a = 0; a < 4; a++) {
             const t = svg("polygon", { points: triangle(x, y, a), class: "q-tri", "data-testid": `q-${r}-${c}-${a}`,
               "data-action": a });
@@ -63,7 +63,7 @@ export class GridView {
         }
         if (kind === "goal" || kind === "pit" || kind === "cliff") {
           const reward = { goal: world.goal_reward, pit: world.pit_reward, cliff: world.cliff_reward }[kind];
-          g.append(svg("text", { x: x + SIZE / 2, y: y + SIZE / 2 + (kind === "cliff" ? 18 : 5), class: "cell-label",
+          g.append(svg("text", { x: x + SIZE / 2, y: y + SIZE / 2 + 5, class: "cell-label",
             text: kind === "cliff" ? `cliff ${fmtReward(reward)}` : fmtReward(reward) }));
         }
         if (kind === "start") g.append(svg("text", { x: x + 5, y: y + 13, class: "start-label", text: "S" }));
@@ -145,7 +145,7 @@ export function drawValues(root, world, values) {
   root.setAttribute("viewBox", `0 0 ${cols * S} ${rows * S}`);
   const live = [];
   for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) if ("S.C".includes(world.layout[r][c])) live.push(values[r][c]);
+    for (let c = 0; c < cols; c++) if ("S.".includes(world.layout[r][c])) live.push(values[r][c]);
   }
   const range = symmetricRange(live);
   const out = [];
@@ -154,7 +154,7 @@ export function drawValues(root, world, values) {
       const ch = world.layout[r][c];
       const kind = CELL_KIND[ch];
       const v = values[r][c];
-      const colour = "S.C".includes(ch) ? diverging(v, range) : null;
+      const colour = "S.".includes(ch) ? diverging(v, range) : null;
       out.push(svg("rect", { x: c * S, y: r * S, width: S, height: S, class: `v-cell v-${kind}`,
         fill: colour ? rgb(colour) : null }));
       if (colour) {

@@ -251,7 +251,7 @@ async function watch(episodes = 5) {
       if (token !== agent.watchToken) return;
       drawBoard($("game-board"), frame.board);
       if (frame.q) drawQBars($("q-bars"), frame.q, frame.action);
-      await sleep(140);
+      await sleep(120);
     }
     seen += 1;
     caught += episode.caught ? 1 : 0;
@@ -321,7 +321,7 @@ async function start() {
     for (const p of presets) grid.presets[p.name] = p;
     await createGrid($("preset").value);
     await createAgent(true);
-    await watch(5);
+    await watch(3);
   } catch (err) {
     fail(err);
   }
