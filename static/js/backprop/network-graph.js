@@ -1,7 +1,7 @@
 // Draw a small dense network as an SVG graph: every value in its neuron, every weight on its link,
 // gradients beside them once known, the stage being computed highlighted. Numbers are given, never computed.
 import { divergingCss, diverging, symmetricRange, textOn } from "../lib/colors.js";
-import { formatNumber } from "../lib/heatmap.js";
+import { formatNumber } from "../lib/format.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 // Weight labels sit 70 % along their link and gradient labels 33 %, so that the labels of crossing links never

@@ -1,7 +1,8 @@
 // The multi-channel view: an RGB input and one 3×3×3 filter. Each channel's window meets its own kernel
 // slice; the three channel sums plus the bias make one output number. Numbers from POST /api/conv/apply.
 import { api } from "../lib/api.js";
-import { formatValue, renderSum } from "./arithmetic.js";
+import { renderSum } from "./arithmetic.js";
+import { formatValue } from "../lib/format.js";
 import { createGrid, rangeOf } from "./grid.js";
 
 const NAMES = ["R", "G", "B"];

@@ -1,7 +1,8 @@
 // One unit's arithmetic, as CNN Explainer shows it: the window it reads, the filter, the products summed,
 // the bias, the activation. Every number comes from the engine's unit-detail response (POST /api/lenet/unit).
 import { diverging, rgb, symmetricRange, textOn } from "../lib/colors.js";
-import { drawHeatmap, formatNumber } from "../lib/heatmap.js";
+import { drawHeatmap } from "../lib/heatmap.js";
+import { formatNumber, formatPercent } from "../lib/format.js";
 import { pixelAt } from "../lib/image-canvas.js";
 import { h } from "./dom.js";
 
@@ -12,10 +13,6 @@ const LAYER_WORDS = {
   fc1: "all 400 pool2 outputs", fc2: "all 120 fc1 outputs", logits: "all 84 fc2 outputs",
 };
 
-function fmt(v) {
-  return formatNumber(v, 3);
-}
-
 /** A k×k grid of numbers with coloured cells. `mark` = [row, col] to outline. */
 function numberGrid(matrix, { range, caption, mark = null, grey = false } = {}) {
   const figure = h("figure", "ud-fig");
@@ -23,7 +20,7 @@ function numberGrid(matrix, { range, caption, mark = null, grey = false } = {}) 
   grid.style.gridTemplateColumns = `repeat(${matrix[0].length}, auto)`;
   const r = range ?? symmetricRange(matrix.flat());
   matrix.forEach((row, i) => row.forEach((v, j) => {
-    const cell = h("span", "ud-cell", fmt(v));
+    const cell = h("span", "ud-cell", formatNumber(v));
     const color = grey ? greyLevel(v) : diverging(v, r);
     cell.style.background = rgb(color);
     cell.style.color = textOn(color);
@@ -49,7 +46,7 @@ function miniMap(values, rows, cols, { caption, size = 50, range } = {}) {
   drawHeatmap(canvas, values, rows, cols, { range });
   canvas.addEventListener("pointermove", (event) => {
     const at = pixelAt(event, canvas, rows, cols);
-    canvas.title = at ? `[${at[0]}, ${at[1]}] = ${fmt(values[at[0] * cols + at[1]])}` : "";
+    canvas.title = at ? `[${at[0]}, ${at[1]}] = ${formatNumber(values[at[0] * cols + at[1]])}` : "";
   });
   figure.append(canvas, h("figcaption", "", caption));
   return figure;
@@ -71,7 +68,7 @@ function equation(lines) {
 
 function activationLine(detail) {
   const name = ACTIVATION[detail.activation] || detail.activation;
-  return [`${name}(z)`, `= ${fmt(detail.activation_value)}`, true];
+  return [`${name}(z)`, `= ${formatNumber(detail.activation_value)}`, true];
 }
 
 function header(detail) {
@@ -80,7 +77,7 @@ function header(detail) {
   const what = detail.layer === "logits" ? `output ${detail.index} (digit ${detail.index})`
     : `${detail.layer} ${detail.kind === "dense" ? "unit" : "map"} ${detail.index}${where}`;
   head.append(h("strong", "", what), h("span", "muted", ` reads ${LAYER_WORDS[detail.layer]}`));
-  const value = h("span", "ud-output", `the network's value: ${fmt(detail.value)}`);
+  const value = h("span", "ud-output", `the network's value: ${formatNumber(detail.value)}`);
   value.title = "the number the network computed (float32); the arithmetic below runs in float64";
   head.append(value);
   return head;
@@ -102,9 +99,9 @@ function renderConv(detail) {
       numberGrid(detail.products[0], { caption: "products", range: productRange }),
       op("→"),
       equation([
-        ["Σ products", `= ${fmt(detail.sum)}`],
-        ["+ bias", `${fmt(detail.bias)}`],
-        ["z", `= ${fmt(detail.z)}`],
+        ["Σ products", `= ${formatNumber(detail.sum)}`],
+        ["+ bias", `${formatNumber(detail.bias)}`],
+        ["z", `= ${formatNumber(detail.z)}`],
         activationLine(detail),
       ]),
     );
@@ -125,15 +122,15 @@ function renderConv(detail) {
       op("="),
       miniMap(detail.products[c].flat(), 5, 5, { caption: "products", range: productRange, size: 40 }),
     );
-    card.append(h("div", "ud-channel-sum", `Σ = ${fmt(detail.channel_sums[c])}`));
+    card.append(h("div", "ud-channel-sum", `Σ = ${formatNumber(detail.channel_sums[c])}`));
     cards.append(card);
   }
-  const terms = detail.channel_sums.map((s) => (s < 0 ? `(${fmt(s)})` : fmt(s))).join(" + ");
+  const terms = detail.channel_sums.map((s) => (s < 0 ? `(${formatNumber(s)})` : formatNumber(s))).join(" + ");
   body.classList.add("ud-body-conv2");
   body.append(cards, equation([
-    ["Σ channels", `${terms} = ${fmt(detail.sum)}`],
-    ["+ bias", fmt(detail.bias)],
-    ["z", `= ${fmt(detail.z)}`],
+    ["Σ channels", `${terms} = ${formatNumber(detail.sum)}`],
+    ["+ bias", formatNumber(detail.bias)],
+    ["z", `= ${formatNumber(detail.z)}`],
     activationLine(detail),
   ]));
   return body;
@@ -147,7 +144,7 @@ function renderPool(detail) {
     numberGrid(detail.window, { caption: `window of ${detail.previous} map ${detail.index}`,
       mark: detail.mode === "max" ? detail.argmax : null }),
     op("→"),
-    equation([[`${name}(${flat.map(fmt).join(", ")})`, `= ${fmt(detail.pooled)}`, true]]),
+    equation([[`${name}(${flat.map(fmt).join(", ")})`, `= ${formatNumber(detail.pooled)}`, true]]),
   );
   return body;
 }
@@ -167,19 +164,19 @@ function renderDense(detail) {
   for (const [, i] of order) {
     const item = h("li");
     item.append(h("span", "ud-label", `input ${i}`),
-      h("span", "ud-value", `${fmt(detail.inputs[i])} × ${fmt(detail.weights[i])} = ${fmt(detail.products[i])}`));
+      h("span", "ud-value", `${formatNumber(detail.inputs[i])} × ${formatNumber(detail.weights[i])} = ${formatNumber(detail.products[i])}`));
     list.append(item);
   }
   const terms = h("div", "ud-terms-box");
   terms.append(h("div", "ud-channel-title", `largest of the ${n} terms`), list);
   const lines = [
-    [`Σ ${n} products`, `= ${fmt(detail.sum)}`],
-    ["+ bias", fmt(detail.bias)],
-    ["z", `= ${fmt(detail.z)}`],
+    [`Σ ${n} products`, `= ${formatNumber(detail.sum)}`],
+    ["+ bias", formatNumber(detail.bias)],
+    ["z", `= ${formatNumber(detail.z)}`],
   ];
   if (detail.layer === "logits") {
     lines[2][2] = true;
-    lines.push(["softmax", `e^z / Σⱼ e^zⱼ = ${(detail.probability * 100).toFixed(2)}%`, true]);
+    lines.push(["softmax", `e^z / Σⱼ e^zⱼ = ${formatPercent(detail.probability, 2)}`, true]);
   } else {
     lines.push(activationLine(detail));
   }

@@ -1,6 +1,7 @@
 // The learned filters as small images, the confusion matrix and the mistakes on the test digits.
 import { rgb, sequential, symmetricRange, textOn } from "../lib/colors.js";
-import { drawHeatmap, formatNumber } from "../lib/heatmap.js";
+import { drawHeatmap } from "../lib/heatmap.js";
+import { formatNumber, formatPercent } from "../lib/format.js";
 import { h, paintDigit } from "./dom.js";
 
 function kernelCanvas(values, range, label) {
@@ -94,7 +95,7 @@ export function renderMistakes(container, mistakes, { onPick = () => {} } = {}) 
   for (const m of mistakes) {
     const button = h("button", "mistake");
     button.type = "button";
-    button.title = `test digit #${m.index}: a ${m.label}, read as ${m.predicted} (${(m.confidence * 100).toFixed(1)}%)`;
+    button.title = `test digit #${m.index}: a ${m.label}, read as ${m.predicted} (${formatPercent(m.confidence)})`;
     const canvas = h("canvas", "mistake-img");
     paintDigit(canvas, m.image.data);
     const caption = h("span", "mistake-caption");

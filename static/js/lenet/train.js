@@ -3,7 +3,8 @@
 // "use this model" to read the drawing with it.
 import { api, decodeArrays } from "../lib/api.js";
 import { symmetricRange } from "../lib/colors.js";
-import { drawHeatmap, formatNumber } from "../lib/heatmap.js";
+import { drawHeatmap } from "../lib/heatmap.js";
+import { formatNumber, formatPercent } from "../lib/format.js";
 import { h, paintDigit } from "./dom.js";
 import { drawPlot, extent } from "../lib/plot.js";
 import { connectSocket } from "../lib/socket.js";
@@ -85,7 +86,7 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
       ],
     });
     const latest = tested[tested.length - 1];
-    els.accuracy.textContent = latest ? `${(latest.test_accuracy * 100).toFixed(1)}%` : "—";
+    els.accuracy.textContent = latest ? formatPercent(latest.test_accuracy) : "—";
     els.accuracy.dataset.value = latest ? String(latest.test_accuracy) : "";
     if (latest) {
       const when = latest.epoch < 0.5 ? "before any training" : `after epoch ${Math.round(latest.epoch)}`;
@@ -115,7 +116,7 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
       item.root.classList.toggle("is-right", right);
       item.root.classList.toggle("is-wrong", !right);
       const conf = probabilities ? probabilities.data[i * 10 + p] : null;
-      item.root.title = `a ${session.probeLabels[i]}, read as ${p}${conf !== null ? ` (${(conf * 100).toFixed(0)}%)` : ""}`;
+      item.root.title = `a ${session.probeLabels[i]}, read as ${p}${conf !== null ? ` (${formatPercent(conf, 0)})` : ""}`;
     });
     const right = predicted.filter((p, i) => p === session.probeLabels[i]).length;
     els.probesScore.textContent = `${right} of ${predicted.length} right`;

@@ -1,6 +1,6 @@
 // Build MathML formulas as DOM nodes (MathML Core: native in Chromium and Firefox, no library).
 // Every builder takes children that are nodes or strings (a string becomes an <mi>/<mo> as fits).
-import { formatNumber } from "./heatmap.js";
+import { formatNumber } from "./format.js";
 
 export const MATHML_NS = "http://www.w3.org/1998/Math/MathML";
 

@@ -3,7 +3,7 @@
 // over /ws/networks/{id}, points and read-outs over REST).
 import { api, decodeArrays, showError } from "../lib/api.js";
 import { datasetPicker } from "./dataset-picker.js";
-import { formatNumber } from "../lib/heatmap.js";
+import { formatNumber } from "../lib/format.js";
 import { NetworkView, paramValue } from "./network-view.js";
 import { ParamPopover } from "./param-popover.js";
 import {
