@@ -255,8 +255,9 @@ def test_arithmetic_formatting(page):
     open_page(page, "?still")
     result = page.evaluate("""async () => {
         const m = await import('/static/js/convolution/arithmetic.js');
-        return [m.formatValue(4), m.formatValue(-2), m.formatValue(1 / 9), m.formatValue(123.456),
-                m.formatValue(-0), m.termStrings([[1, -2]], [[3, 0.5]]).join(' + ')];
+        const { formatValue } = await import('/static/js/lib/format.js');
+        return [formatValue(4), formatValue(-2), formatValue(1 / 9), formatValue(123.456),
+                formatValue(-0), m.termStrings([[1, -2]], [[3, 0.5]]).join(' + ')];
     }""")
     assert result == ["4", "−2", "0.111", "123.5", "0", "1×3 + (−2)×0.5"]
 

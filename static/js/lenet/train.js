@@ -5,7 +5,8 @@ import { api, decodeArrays } from "../lib/api.js";
 import { symmetricRange } from "../lib/colors.js";
 import { drawHeatmap } from "../lib/heatmap.js";
 import { formatNumber, formatPercent } from "../lib/format.js";
-import { h, paintDigit } from "./dom.js";
+import { el, scheduleDraw } from "../lib/dom.js";
+import { paintDigit } from "./digit.js";
 import { drawPlot, extent } from "../lib/plot.js";
 import { connectSocket } from "../lib/socket.js";
 
@@ -24,14 +25,13 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
   let step = 0;
   let pace = null;
   let paceMarks = [];
-  let drawQueued = false;
   const filterCanvases = [];
   const probeItems = [];
 
   for (let i = 0; i < 6; i++) {
-    const fig = h("figure", "filter");
-    const canvas = h("canvas", "kernel");
-    fig.append(canvas, h("figcaption", "", String(i)));
+    const fig = el("figure", { class: "filter" });
+    const canvas = el("canvas", { class: "kernel" });
+    fig.append(canvas, el("figcaption", { text: String(i) }));
     els.filters.append(fig);
     filterCanvases.push(canvas);
   }
@@ -59,7 +59,6 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
   }
 
   function drawCharts() {
-    drawQueued = false;
     const xs = history.map((e) => e.epoch);
     const lastEpoch = Math.max(1, ...xs);
     const tested = history.filter((e) => e.test_accuracy !== null && e.test_accuracy !== undefined);
@@ -94,13 +93,6 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     }
   }
 
-  function queueCharts() {
-    if (!drawQueued) {
-      drawQueued = true;
-      requestAnimationFrame(drawCharts);
-    }
-  }
-
   function showFilters(weight) {
     const range = symmetricRange(weight.data);
     filterCanvases.forEach((canvas, i) => drawHeatmap(canvas, weight.data.subarray(i * 25, i * 25 + 25), 5, 5,
@@ -127,10 +119,10 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     probeItems.length = 0;
     const images = state.probe_images;
     state.probe_labels.forEach((label, i) => {
-      const root = h("figure", "probe");
-      const canvas = h("canvas", "probe-img");
+      const root = el("figure", { class: "probe" });
+      const canvas = el("canvas", { class: "probe-img" });
       paintDigit(canvas, images.data.subarray(i * 784, (i + 1) * 784));
-      const caption = h("figcaption", "probe-label", "?");
+      const caption = el("figcaption", { class: "probe-label", text: "?" });
       root.append(canvas, caption);
       els.probes.append(root);
       probeItems.push({ root, label: caption });
@@ -163,7 +155,7 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     setPlaying(frame.playing);
     if (frame.limit_reached) els.error.textContent = "Stopped after 100 epochs (start again for a fresh model).";
     status();
-    queueCharts();
+    scheduleDraw(drawCharts);
     onFrame({ id: session.id, epoch, step, using });
   }
 

@@ -2,6 +2,7 @@
 // view, the output column and the live socket to the API. Every number drawn comes from the server (frames
 // over /ws/networks/{id}, points and read-outs over REST).
 import { api, decodeArrays, showError } from "../lib/api.js";
+import { scheduleDraw } from "../lib/dom.js";
 import { datasetPicker } from "./dataset-picker.js";
 import { formatNumber } from "../lib/format.js";
 import { NetworkView, paramValue } from "./network-view.js";
@@ -65,7 +66,7 @@ async function main() {
     const next = parseHash(location.hash, state.catalog.defaults);
     start(next.config, next.view, next.edits);
   });
-  window.addEventListener("resize", () => { renderStructure(); scheduleDraw(); });
+  window.addEventListener("resize", () => { renderStructure(); scheduleDraw(draw); });
   document.body.dataset.ready = "true";
 }
 
@@ -186,21 +187,10 @@ function receive(msg) {
     state.layout = state.frame.layout;
     renderStructure();
   }
-  scheduleDraw();
+  scheduleDraw(draw);
 }
 
 // --- drawing --------------------------------------------------------------------------------------------
-
-let drawPending = false;
-
-function scheduleDraw() {
-  if (drawPending) return;
-  drawPending = true;
-  requestAnimationFrame(() => {
-    drawPending = false;
-    draw();
-  });
-}
 
 function draw() {
   const frame = state.frame;
@@ -217,7 +207,7 @@ function draw() {
 }
 
 function drawPoints() {
-  if (state.kind === "curve") scheduleDraw();
+  if (state.kind === "curve") scheduleDraw(draw);
   output.drawPoints(state);
 }
 
@@ -313,7 +303,7 @@ function hoverNeuron(target) {
   state.focus = target;
   network.highlight(target);
   send({ type: "config", focus: target ? [target.layer, target.index] : null });
-  if (!target) scheduleDraw();
+  if (!target) scheduleDraw(draw);
 }
 
 /** A weight or bias of the current frame: its name and index for PATCH /params, value, gradient, what it joins. */
@@ -540,7 +530,7 @@ function wireControls() {
       state.view[key] = e.target.checked;
       writeHash();
       drawPoints();
-      scheduleDraw();
+      scheduleDraw(draw);
     });
   }
   const plot = $("output-plot");
