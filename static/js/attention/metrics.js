@@ -2,7 +2,7 @@
 import { formatFixed, formatPercent } from "../lib/format.js";
 import { drawPlot } from "../lib/plot.js";
 
-const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+const $ = (id) => document.getElementById(id);
 
 /** `history`: the session's metric entries ({step, loss, test_loss, sequence_accuracy, token_accuracy}). */
 export function renderMetrics(history, step) {

@@ -13,7 +13,7 @@ import { ModelView } from "./model-view.js";
 import { highlightTokens, renderOutput } from "./output.js";
 import { WalkPanel } from "./walk-panel.js";
 
-const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+const $ = (id) => document.getElementById(id);
 const errorBox = $("attn-error");
 const fail = (err) => showError(errorBox, err);
 

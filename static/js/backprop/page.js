@@ -12,7 +12,7 @@ const MAX_NEURONS = 12; // per layer: more would not fit the graph with its numb
 const MAX_DENSE_LAYERS = 6;
 const ACTIVATION_LAYERS = new Set(["linear", "relu", "tanh", "sigmoid", "step", "softmax"]);
 
-const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
+const $ = (id) => document.getElementById(id);
 const ui = {
   error: $("error"), summary: $("network-summary"), table: $("data-table"), add: $("add-point"),
   rate: $("learning-rate"), activation: $("activation"), loss: $("loss"),

@@ -20,7 +20,7 @@ function resizeCentered(matrix, k) {
 }
 
 export function initKernelGallery(root, { onError }) {
-  const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
+  const $ = (id) => root.querySelector(`#${id}`);
   const els = {
     presets: $("kernel-presets"), editor: $("kernel-editor"), divisor: $("kernel-divisor"), size: $("kernel-size"),
     flip: $("kernel-flip"), description: $("kernel-description"), input: $("kernel-image-input"),

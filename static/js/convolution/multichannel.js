@@ -9,7 +9,7 @@ const NAMES = ["R", "G", "B"];
 const CELL = 32;
 
 export function initMultiChannel(root, { onError }) {
-  const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
+  const $ = (id) => root.querySelector(`#${id}`);
   const rowsEl = $("mc-channels");
   const outputEl = $("mc-output-grid");
   const totalEl = $("mc-total-line");

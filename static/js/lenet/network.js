@@ -64,7 +64,6 @@ export function createNetworkView(container, { onHover = () => {}, onSelect = ()
         canvas.dataset.layer = col.layer;
         canvas.dataset.index = i;
         canvas.dataset.testid = col.layer === "input" ? "preprocessed-input" : `feature-map-${col.layer}-${i}`;
-        canvas.setAttribute("data-testid", canvas.dataset.testid);
         canvas.setAttribute("aria-label", col.layer === "input" ? "The 28×28 input" : `${col.layer} map ${i}`);
         body.append(canvas);
         entry.maps.push(canvas);

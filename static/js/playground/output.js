@@ -10,7 +10,7 @@ import { PlanePlot } from "./plane-plot.js";
 import { formatEpoch, neuronName } from "./state.js";
 import { CLASS_COLORS, paintProbability } from "./value-maps.js";
 
-const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+const $ = (id) => document.getElementById(id);
 const FULL_SIZE = 100; // the server's full-resolution maps are 100 × 100
 
 
@@ -49,9 +49,9 @@ export class OutputPanel {
     counter.textContent = formatEpoch(frame.epoch);
     counter.dataset.epoch = String(frame.epoch);
     const m = frame.metrics || {};
-    for (const [testid, value] of [["test-loss", m.test_loss], ["train-loss", m.train_loss]]) {
-      $(testid).textContent = formatFixed(value);
-      $(testid).dataset.value = String(value ?? "");
+    for (const [id, value] of [["test-loss", m.test_loss], ["train-loss", m.train_loss]]) {
+      $(id).textContent = formatFixed(value);
+      $(id).dataset.value = String(value ?? "");
     }
     const classification = task !== "regression";
     document.querySelector(".pg-accuracy").hidden = !classification;

@@ -18,7 +18,7 @@ import { applyEdit, editAt, readoutAt } from "./points.js";
 import { DEFAULT_VIEW, modelCaption, neuronName, parseHash, toHash } from "./state.js";
 import { connectSocket } from "../lib/socket.js";
 
-const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+const $ = (id) => document.getElementById(id);
 
 const state = {
   catalog: null,
@@ -504,9 +504,9 @@ function wireControls() {
   });
   $("activation").addEventListener("change", (e) => rebuild({ ...state.config, activation: e.target.value, activations: null }));
   $("loss").addEventListener("change", (e) => rebuild({ ...state.config, loss: e.target.value }));
-  for (const [testid, key, scale] of [["train-ratio", "train_ratio", 100], ["noise", "noise", 100]]) {
-    const input = $(testid);
-    input.addEventListener("input", () => showSliderValue(testid, input.value));
+  for (const [id, key, scale] of [["train-ratio", "train_ratio", 100], ["noise", "noise", 100]]) {
+    const input = $(id);
+    input.addEventListener("input", () => showSliderValue(id, input.value));
     input.addEventListener("change", () => rebuild({ ...state.config, [key]: Number(input.value) / scale }));
   }
   const batch = $("batch-size");
@@ -524,9 +524,9 @@ function wireControls() {
   });
   $("add-layer").addEventListener("click", () => rebuild(withLayerAdded(state.config, state.catalog.choices.max_hidden_layers)));
   $("remove-layer").addEventListener("click", () => rebuild(withLayerRemoved(state.config)));
-  for (const [testid, key] of [["show-test-data", "showTestData"], ["discretize", "discretize"],
-                               ["show-gradients", "showGradients"]]) {
-    $(testid).addEventListener("change", (e) => {
+  for (const [id, key] of [["show-test-data", "showTestData"], ["discretize", "discretize"],
+                           ["show-gradients", "showGradients"]]) {
+    $(id).addEventListener("change", (e) => {
       state.view[key] = e.target.checked;
       writeHash();
       drawPoints();
