@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -62,6 +63,7 @@ def test_step_through_the_nine_positions_of_the_classic_example(page):
 
 
 def test_play_moves_the_window_and_pause_stops_it(page):
+    page.clock.install()  # the page's timers run on a clock the test can fast-forward
     open_page(page, "?still")
     play = page.get_by_test_id("conv-play")
     page.get_by_test_id("conv-speed").select_option("100")
@@ -71,8 +73,8 @@ def test_play_moves_the_window_and_pause_stops_it(page):
     play.click()
     assert play.get_attribute("aria-pressed") == "false"
     stopped = page.get_by_test_id("conv-position").get_attribute("data-pos")
-    page.wait_for_timeout(300)
-    assert page.get_by_test_id("conv-position").get_attribute("data-pos") == stopped
+    page.clock.run_for(2000)  # twenty ticks at this speed, had the timer survived the pause
+    expect(page.get_by_test_id("conv-position")).to_have_attribute("data-pos", stopped)
 
 
 def test_hovering_an_output_cell_jumps_the_window_there(page):
