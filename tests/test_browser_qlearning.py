@@ -94,7 +94,7 @@ def test_watch_the_shipped_agent_play(page):
     caught = int(board.get_attribute("data-caught"))
     assert caught >= 3
     expect(page.get_by_test_id("q-bars").locator(".q-bar-row")).to_have_count(3)
-    expect(page.get_by_test_id("agent-network")).to_contain_text("caught 100 %")
+    expect(page.get_by_test_id("agent-network")).to_contain_text("caught 100%")
     page.get_by_test_id("watch-agent").click()  # ten more episodes; the count starts again
     expect(board).to_have_attribute("data-played", "1")
     expect(page.get_by_test_id("game-score")).to_have_text("Caught 1 of 1")

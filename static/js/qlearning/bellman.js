@@ -1,12 +1,6 @@
 // The last Bellman update written out with its real numbers, every term labelled.
+import { formatValue as fmt } from "../lib/format.js";
 import { ACTIONS } from "./grid-view.js";
-
-/** A number as the update panel prints it: up to 4 decimals, no trailing zeros, a real minus sign. */
-export function fmt(v) {
-  if (v === null || v === undefined) return "—";
-  const s = Number(v.toFixed(4)).toString();
-  return (s === "-0" ? "0" : s).replace("-", "−");
-}
 
 function term(testid, value, title) {
   const span = document.createElement("span");

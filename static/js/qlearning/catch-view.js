@@ -1,6 +1,6 @@
 // The catch board on a canvas and the Q-value of each action as bars.
 import { cssColor, fitCanvas } from "../lib/plot-canvas.js";
-import { formatNumber } from "../lib/heatmap.js";
+import { formatNumber } from "../lib/format.js";
 
 export const GAME_ACTIONS = ["left", "stay", "right"];
 

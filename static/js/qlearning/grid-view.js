@@ -1,7 +1,7 @@
 // The grid world drawn in SVG: four Q-value triangles per cell, the greedy arrow, walls, goals, pits, the cliff,
 // the agent and its path. Built once per layout; every frame only recolours.
 import { diverging, rgb, symmetricRange, textOn } from "../lib/colors.js";
-import { formatNumber } from "../lib/heatmap.js";
+import { formatNumber } from "../lib/format.js";
 import { svg } from "../lib/svg.js";
 import { CELL_KIND } from "./layout.js";
 

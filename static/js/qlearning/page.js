@@ -1,15 +1,16 @@
 // The Q-learning page: a grid-world session (/api/rl/gridworlds, live over /ws/rl/gridworlds/{id}) and a
 // Q-network agent playing catch (/api/rl/agents, live over /ws/rl/agents/{id}).
 import { api, showError } from "../lib/api.js";
+import { formatPercent, formatValue } from "../lib/format.js";
 import { drawLegend } from "../lib/heatmap.js";
 import { connectSocket } from "../lib/socket.js";
-import { fmt, renderBellman } from "./bellman.js";
+import { renderBellman } from "./bellman.js";
 import { drawBoard, drawQBars } from "./catch-view.js";
 import { drawEpisodeCurve } from "./curves.js";
 import { drawValues, GridView } from "./grid-view.js";
 import { applyTool, resize } from "./layout.js";
 
-const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+const $ = (id) => document.getElementById(id);
 const errorBox = $("ql-error");
 const fail = (err) => showError(errorBox, err);
 const MAX_EPISODES_KEPT = 4000;
@@ -84,7 +85,7 @@ function drawGrid(snapshot, changed = null) {
   $("grid-epsilon").textContent = snapshot.epsilon.toFixed(3);
   mergeHistory(grid, snapshot.history_tail);
   const last = grid.history[grid.history.length - 1];
-  $("grid-last-return").textContent = last ? fmt(last.return) : "—";
+  $("grid-last-return").textContent = last ? formatValue(last.return) : "—";
   drawEpisodeCurve($("return-curve"), grid.history.map((e) => e.episode), grid.history.map((e) => e.return),
     { yLabel: "return" });
 }
@@ -212,7 +213,7 @@ async function createAgent(pretrained) {
   $("board-size").textContent = `${n.rows} × ${n.cols} = ${n.input}`;
   const trained = state.trained
     ? ` Shipped agent: ${state.trained.episodes.toLocaleString("en")} training episodes; its greedy moves caught `
-      + `${(100 * state.trained.greedy_catch_rate).toFixed(0)} % of ${state.trained.eval_episodes} new fruit.`
+      + `${formatPercent(state.trained.greedy_catch_rate, 0)} of ${state.trained.eval_episodes} new fruit.`
     : "";
   $("agent-network").textContent = `Network ${n.input} → ${n.hidden.join(" → ")} (${n.activation}) → ${n.outputs}: `
     + `${n.num_params.toLocaleString("en")} parameters.${trained}`;
@@ -225,7 +226,7 @@ function showAgentSnapshot(snap) {
   drawQBars($("q-bars"), snap.q);
   $("agent-steps").textContent = String(snap.step);
   $("agent-epsilon").textContent = snap.epsilon.toFixed(2);
-  $("agent-catch-rate").textContent = snap.catch_rate === null ? "—" : `${(100 * snap.catch_rate).toFixed(0)} %`;
+  $("agent-catch-rate").textContent = formatPercent(snap.catch_rate, 0);
   $("agent-loss").textContent = snap.last_loss === null ? "—" : snap.last_loss.toExponential(2).replace("-", "−");
   mergeHistory(agent, snap.history_tail);
   const xs = agent.history.map((e) => e.episode);
