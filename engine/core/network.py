@@ -52,6 +52,14 @@ class Sequential:
         self.trace = trace
         return x
 
+    def forward_untraced(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The training hot path on a checked input: no trace. Returns the last layer's input — the logits when
+        the network ends on the activation its loss fuses with — and the output."""
+        self.trace = []  # the trace of an earlier pass no longer matches the layers' caches
+        for layer in self.layers[:-1]:
+            x = layer.forward(x)
+        return x, self.layers[-1].forward(x)
+
     def check_input(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
         if x.ndim == len(self.input_shape):
