@@ -91,13 +91,9 @@ def build_trainer(body: CreateNetwork, settings: Settings) -> Trainer:
 
 def state_of(session: Session, encoding: EncodingParam = "json") -> dict[str, Any]:
     trainer: Trainer = session.obj
-    layers = []
-    shape = list(trainer.net.input_shape)
-    for i, layer in enumerate(trainer.net.layers):
-        out_shape = list(getattr(layer, "output_shape", shape))
-        layers.append({"index": i, "type": layer.type, "input_shape": shape, "output_shape": out_shape,
-                       "params": {k: list(v.shape) for k, v in layer.params.items()}})
-        shape = out_shape
+    layers = [{"index": i, "type": layer.type, "input_shape": layer.input_shape, "output_shape": layer.output_shape,
+               "params": {k: list(v.shape) for k, v in layer.params.items()}}
+              for i, layer in enumerate(trainer.net.layers)]
     data = None
     if trainer.data is not None:
         d = trainer.data
