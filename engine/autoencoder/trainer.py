@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.autoencoder.data import DigitData
+from engine.autoencoder.model import KIND, Autoencoder, AutoencoderConfig
 from engine.core.errors import EngineError
 from engine.core.optim import Adam
 from engine.core.training import (
@@ -29,8 +31,6 @@ from engine.core.training import (
     rng_from_state,
     rng_state,
 )
-from engine.autoencoder.data import DigitData
-from engine.autoencoder.model import KIND, Autoencoder, AutoencoderConfig
 
 MAX_BATCH = 1024
 MAX_DENOISE = 0.9
