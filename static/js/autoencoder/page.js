@@ -222,6 +222,7 @@ const pcaMap = new ScatterMap(els.pcaCanvas, {
     decodePca(z);
   },
   onHover: showHover,
+  markerId: "pca-point",
 });
 
 function setMode(mode) {

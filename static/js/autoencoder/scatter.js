@@ -25,10 +25,12 @@ export class ScatterMap {
   /**
    * options.onPoint([z1, z2], {final}) — pressed or dragged at a code (in "decode" mode);
    * options.onPick(index) — clicked near a dot (in "pick" mode);
-   * options.onHover(index | null, event) — the dot under the pointer.
+   * options.onHover(index | null, event) — the dot under the pointer;
+   * options.markerId — the markers' data-testid.
    */
-  constructor(canvas, { onPoint = () => {}, onPick = () => {}, onHover = () => {} } = {}) {
+  constructor(canvas, { onPoint = () => {}, onPick = () => {}, onHover = () => {}, markerId = "latent-point" } = {}) {
     this.canvas = canvas;
+    this.markerId = markerId;
     this.wrap = canvas.parentElement;
     this.onPoint = onPoint;
     this.onPick = onPick;
@@ -141,7 +143,7 @@ export class ScatterMap {
     if (!marker) {
       const element = document.createElement("div");
       element.className = `map-marker marker-${kind}`;
-      element.dataset.testid = "latent-point";
+      element.dataset.testid = this.markerId;
       element.dataset.kind = kind;
       this.wrap.append(element);
       marker = { element, z };
