@@ -3,7 +3,7 @@
 // Every code and every image comes from /api/autoencoders; this module only draws them.
 import { api, decodeArrays } from "../lib/api.js";
 import { createDrawPad } from "../lib/draw-pad.js";
-import { formatNumber } from "../lib/heatmap.js";
+import { formatNumber } from "../lib/format.js";
 import { drawGray } from "../lib/image-canvas.js";
 import { renderDigitLegend, ScatterMap } from "./scatter.js";
 import { createTrainPanel } from "./train.js";

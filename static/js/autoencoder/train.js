@@ -2,7 +2,7 @@
 // frame carries the latent map re-projected through the network as it is now; this panel draws the loss curve and
 // hands the frame to the page, which redraws the map, the grid and the decoded images.
 import { api, decodeArrays } from "../lib/api.js";
-import { formatNumber } from "../lib/heatmap.js";
+import { formatNumber } from "../lib/format.js";
 import { drawPlot, extent } from "../lib/plot.js";
 import { connectSocket } from "../lib/socket.js";
 
