@@ -137,6 +137,15 @@ class BinaryCrossEntropy(Loss):
     def grad(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
         return self.point_grad(out, target) / out.shape[0]
 
+    @staticmethod
+    def point_value_from_logits(z: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """The same H, element by element, from the sigmoid's input z instead of its output (same shape as z).
+
+        H = softplus(z) − y z, written max(z, 0) − y z + log1p(exp(−|z|)) so that exp never overflows: exact
+        where ŷ = sigmoid(z) rounds to 0 or 1 (there the clipped form above is capped at −log eps).
+        """
+        return np.maximum(z, 0) - target * z + np.log1p(np.exp(-np.abs(z)))
+
 
 class CrossEntropy(Loss):
     """Categorical cross-entropy −Σ y log p on probabilities (after a softmax layer); from the softmax's logits z
