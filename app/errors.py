@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from engine.core.errors import EngineError, SizeLimitError
+from engine.core.training import DivergedError as TrainingDivergedError
 from engine.dense.trainer import DivergedError
 
 from .store import SessionNotFound
@@ -22,6 +23,7 @@ STATUS_OF: dict[type[Exception], int] = {
     SessionNotFound: 404,
     SizeLimitError: 413,
     DivergedError: 409,
+    TrainingDivergedError: 409,
     EngineError: 422,
 }
 

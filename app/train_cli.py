@@ -1,8 +1,10 @@
 """`glassbox train lenet`: train LeNet-5 on the shipped MNIST digits with the engine, save the weights.
-`glassbox train catch`: train the Q-network that plays catch (app/train_rl.py), save its weights.
 
 glassbox train lenet [--epochs N] [--batch 64] [--lr 0.002] [--augment/--no-augment] [--seed 0] [--out PATH]
                      [--activation relu|tanh] [--pooling max|avg] [--mnist-idx FOLDER]
+glassbox train autoencoder [--epochs 30] [--batch 64] [--lr 0.002] [--latent 2|3] [--hidden 256,64]
+                           [--loss bce|mse] [--denoise 0] [--activation relu|tanh] [--seed 0] [--out PATH]
+glassbox train catch [--steps 20000] [--seed 0] [--out PATH]   (the Q-network that plays catch; app/train_rl.py)
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ from engine.lenet.model import ACTIVATION_CHOICES, POOLING_CHOICES, LeNet5
 from engine.lenet.training import LeNetTraining
 
 from .cli import command
+from .train_autoencoder import add_autoencoder_args, train_autoencoder
+from .train_rl import add_catch_args, train_catch
 
 
 def _args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", choices=["lenet", "catch"],
-                   help="what to train: LeNet-5 on MNIST digits, or the Q-network that plays catch")
-    p.add_argument("--epochs", type=int, default=40, help="passes over the training digits (default 40)")
+    p.add_argument("model", choices=["lenet", "autoencoder", "catch"],
+                   help="what to train: LeNet-5 on MNIST digits, the digits' autoencoder (no labels), or the "
+                        "Q-network that plays catch")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="passes over the training digits (default 40 for lenet, 30 for autoencoder)")
     p.add_argument("--batch", type=int, default=64, help="mini-batch size (default 64)")
     p.add_argument("--lr", type=float, default=2e-3,
                    help="Adam's learning rate at the start; it decays along a cosine to 2%% of it (default 0.002)")
@@ -35,12 +41,13 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the weights, the batch order and the augmentation")
     p.add_argument("--activation", choices=ACTIVATION_CHOICES, default="relu")
     p.add_argument("--pooling", choices=POOLING_CHOICES, default="max")
-    p.add_argument("--out", help="where to write the weights (.npz; default lenet5.npz, or for catch the shipped "
-                                 "engine/rl/weights/catch.npz)")
-    p.add_argument("--steps", type=int, default=20_000, help="catch: moves played (and optimiser steps; default "
-                                                             "20000)")
+    p.add_argument("--out", default=None,
+                   help="where to write the weights (.npz; default lenet5.npz, autoencoder.npz, or for catch the "
+                        "shipped engine/rl/weights/catch.npz)")
     p.add_argument("--mnist-idx", metavar="FOLDER",
                    help="train on the full MNIST IDX files in FOLDER instead of the shipped 10,000 digits")
+    add_autoencoder_args(p)
+    add_catch_args(p)
 
 
 def format_confusion(counts: np.ndarray) -> str:
@@ -64,14 +71,13 @@ def command_line(args: argparse.Namespace) -> str:
 
 @command("train", _args)
 def train(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
+    if args.model == "autoencoder":
+        return train_autoencoder(args)
     if args.model == "catch":
-        from .train_rl import train_catch
-
         return train_catch(args)
-    if args.out is None:
-        args.out = "lenet5.npz"
+    args.epochs = 40 if args.epochs is None else args.epochs
+    args.out = "lenet5.npz" if args.out is None else args.out
+    from tqdm import tqdm
 
     if args.epochs < 1 or args.batch < 1 or not args.lr > 0:
         print("--epochs and --batch must be at least 1 and --lr positive", file=sys.stderr)

@@ -19,7 +19,14 @@ EVAL_SEED = 12345
 CHUNK = 500
 
 
+def add_catch_args(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group("catch only")
+    group.add_argument("--steps", type=int, default=20_000,
+                       help="moves played, each followed by one optimiser step once learning starts (default 20000)")
+
+
 def train_catch(args: argparse.Namespace) -> int:
+    """Train with the default settings (the seed from --seed); the weights go to --out or the shipped file."""
     from tqdm import tqdm  # type: ignore[import-untyped]
 
     if args.steps < 1:
