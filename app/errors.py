@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from engine.core.errors import EngineError, SizeLimitError
 from engine.dense.trainer import DivergedError
 
-from .store import SessionNotFound
+from .store import ReadOnlySession, SessionBusy, SessionExpired, SessionNotFound
 
 
 def too_large(what: str, got: int | float, limit: int | float, setting: str) -> SizeLimitError:
@@ -19,7 +19,10 @@ def too_large(what: str, got: int | float, limit: int | float, setting: str) -> 
 
 # Most specific first: DivergedError and SizeLimitError are EngineErrors too.
 STATUS_OF: dict[type[Exception], int] = {
+    SessionExpired: 410,
     SessionNotFound: 404,
+    ReadOnlySession: 403,
+    SessionBusy: 409,
     SizeLimitError: 413,
     DivergedError: 409,
     EngineError: 422,

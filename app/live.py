@@ -9,7 +9,11 @@ session's lock, so the event loop never does CPU work:
   merge(old, new)  -> dict  when `new` replaces an unsent `old` frame, what to send instead (optional): lets a
                             frame carry deltas (e.g. new history entries) that a dropped frame must not lose
 If a handler raises LookupError (the session was evicted or deleted), the client gets an error and the
-connection closes with code 4404.
+connection closes with code 4404 (4410 when the store says it expired).
+
+With the session store, `serve` holds the session's streaming lease while the connection lasts: the session
+stays in memory, is written at most once a second while it trains (by the store's writer thread, never by a
+frame), and a change made by a REST request on another worker is loaded and sent as a frame at once.
 
 Client → server messages: {"type": "play"}, {"type": "pause"}, {"type": "step", "unit": "frame"|"batch"},
 {"type": "config", ...}, {"type": "frame"} (send the current state without training).
@@ -31,9 +35,11 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.core.errors import EngineError
 
-from .store import Session, SessionNotFound, SessionStore
+from .store import ReadOnlySession, Session, SessionBusy, SessionExpired, SessionNotFound, SessionStore
 
 SESSION_GONE = 4404  # close code: the session id is unknown; reconnecting will not help
+SESSION_EXPIRED = 4410  # close code: the store removed the session (retention, disk budget)
+SESSION_BUSY = 4409  # close code: another worker streams the session; reconnecting later may succeed
 
 
 Merge = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
@@ -84,8 +90,10 @@ class LiveHandlers:
     merge: Merge | None = None
 
 
-async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers, max_fps: float) -> None:
-    """Serve one live connection until the client goes away."""
+async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers, max_fps: float,
+                 store: SessionStore | None = None, wake: asyncio.Event | None = None) -> None:
+    """Serve one live connection until the client goes away. With a store, training and settings are reported
+    to it (it writes them at most once a second); `wake` is set when a change made elsewhere arrived."""
     await websocket.accept()
     mailbox = LatestFrame(handlers.merge)
     playing = asyncio.Event()
@@ -94,6 +102,15 @@ async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers,
     def locked(fn: Callable[..., Any], *args: Any) -> Any:
         with session.lock:
             return fn(*args)
+
+    def changing(fn: Callable[..., Any], *args: Any) -> Any:
+        if store is not None:
+            store.before_live_change(session)
+        with session.lock:
+            result = fn(*args)
+            if store is not None:
+                store.changed_live(session)
+            return result
 
     async def snapshot() -> None:
         frame = await run_in_threadpool(locked, handlers.frame)
@@ -104,8 +121,8 @@ async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers,
             await playing.wait()
             started = time.monotonic()
             try:
-                await run_in_threadpool(locked, handlers.train, "frame")
-            except EngineError as exc:
+                await run_in_threadpool(changing, handlers.train, "frame")
+            except (EngineError, ReadOnlySession) as exc:
                 playing.clear()
                 mailbox.put({"type": "error", "detail": str(exc)})
                 await snapshot()
@@ -142,19 +159,26 @@ async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers,
         elif kind == "step":
             playing.clear()
             unit = "batch" if message.get("unit") == "batch" else "frame"
-            await run_in_threadpool(locked, handlers.train, unit)
+            await run_in_threadpool(changing, handlers.train, unit)
             await snapshot()
         elif kind == "config":
             if handlers.configure is None:
                 raise EngineError("this stream takes no configuration")
-            await run_in_threadpool(locked, handlers.configure, message)
+            await run_in_threadpool(changing, handlers.configure, message)
             await snapshot()
         elif kind == "frame":
             await snapshot()
         else:
             raise EngineError(f"unknown message type {kind!r}; use play, pause, step, config or frame")
 
-    tasks = [asyncio.create_task(trainer_loop()), asyncio.create_task(sender_loop())]
+    async def waker_loop() -> None:
+        while wake is not None:
+            await wake.wait()
+            wake.clear()
+            await snapshot()
+
+    tasks = [asyncio.create_task(trainer_loop()), asyncio.create_task(sender_loop()),
+             asyncio.create_task(waker_loop())]
     try:
         await snapshot()
         while True:
@@ -166,7 +190,7 @@ async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers,
                 await handle(message)
             except json.JSONDecodeError:
                 mailbox.put({"type": "error", "detail": "messages must be JSON objects, e.g. {\"type\": \"play\"}"})
-            except EngineError as exc:
+            except (EngineError, ReadOnlySession) as exc:
                 mailbox.put({"type": "error", "detail": str(exc)})
             except LookupError as exc:
                 playing.clear()
@@ -182,18 +206,32 @@ async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers,
 
 async def serve(websocket: WebSocket, kind: str, session_id: str,
                 handlers_for: Callable[[Session], LiveHandlers]) -> None:
-    """Look the session up and stream it; an unknown id is refused with close code 4404."""
+    """Look the session up and stream it under its lease; an unknown id is refused with close code 4404, an
+    expired one with 4410, one streaming on another worker with 4409."""
     store: SessionStore = websocket.app.state.store
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+
+    def on_change() -> None:  # from the store's thread: a change made elsewhere was loaded
+        loop.call_soon_threadsafe(wake.set)
+
     try:
-        session = store.get(session_id, kind)
+        session = await run_in_threadpool(store.open_stream, session_id, kind, on_change)
     except SessionNotFound as exc:
-        await reject(websocket, str(exc))
+        await reject(websocket, str(exc), SESSION_EXPIRED if isinstance(exc, SessionExpired) else SESSION_GONE)
         return
-    await stream(websocket, session, handlers_for(session), websocket.app.state.settings.max_frames_per_second)
+    except SessionBusy as exc:
+        await reject(websocket, str(exc), SESSION_BUSY)
+        return
+    try:
+        await stream(websocket, session, handlers_for(session), websocket.app.state.settings.max_frames_per_second,
+                     store, wake)
+    finally:
+        await run_in_threadpool(store.close_stream, session, on_change)
 
 
-async def reject(websocket: WebSocket, detail: str) -> None:
-    """Refuse a connection for an unknown session: the client sees close code 4404 and the reason."""
+async def reject(websocket: WebSocket, detail: str, code: int = SESSION_GONE) -> None:
+    """Refuse a connection: the client sees the close code and the reason."""
     await websocket.accept()
     await websocket.send_text(json.dumps({"type": "error", "detail": detail}))
-    await websocket.close(code=SESSION_GONE, reason=detail[:120])
+    await websocket.close(code=code, reason=detail[:120])

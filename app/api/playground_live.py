@@ -30,8 +30,8 @@ router = APIRouter(tags=["playground"])
 def frame_of(session: Session, focus: tuple[int, int] | None = None) -> dict[str, Any]:
     """The current frame, arrays still NumPy (the caller encodes them)."""
     trainer: Trainer = session.obj
-    maps = maps_for(trainer, session.extra.get("maps"))
-    session.extra["maps"] = maps
+    maps = maps_for(trainer, session.cache.get("maps"))
+    session.cache["maps"] = maps
     frame = playground_frame(trainer, maps, focus)
     frame["revision"] = revision(session)
     return frame
