@@ -30,6 +30,9 @@ class Session:
     created: float = field(default_factory=time.monotonic)
     last_used: float = field(default_factory=time.monotonic)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Requests and live frames working on the session right now: a busy session is not idle, however long a
+    # request or a frame takes.
+    busy: int = 0
 
 
 class SessionStore:
@@ -65,8 +68,31 @@ class SessionStore:
     def use(self, session_id: str, kind: str) -> Iterator[Session]:
         """The session, held under its lock for the `with` block: one request at a time per session."""
         session = self.get(session_id, kind)
-        with session.lock:
+        with session.lock, self.working(session):
             yield session
+
+    @contextmanager
+    def working(self, session: Session) -> Iterator[None]:
+        """Mark the session busy for the block (the idle time-out skips it) and used at its start and end; a
+        live stream's frames go through here. Raises SessionNotFound when the session was dropped meanwhile."""
+        self.touch(session)
+        session.busy += 1
+        try:
+            yield
+        finally:
+            session.busy -= 1
+            session.last_used = time.monotonic()
+
+    def touch(self, session: Session) -> None:
+        """The session was used now; SessionNotFound when it is no longer in the store (evicted or deleted)."""
+        with self._lock:
+            self._purge_idle()
+            if self._sessions.get(session.id) is not session:
+                raise SessionNotFound(f"the {session.kind} session '{session.id}' was dropped (deleted, idle for "
+                                      f"{self.idle_seconds / 60:g} minutes, or to make room for newer ones); "
+                                      f"create a new one")
+            session.last_used = time.monotonic()
+            self._sessions.move_to_end(session.id)
 
     def delete(self, session_id: str, kind: str) -> None:
         self.get(session_id, kind)
@@ -78,5 +104,5 @@ class SessionStore:
 
     def _purge_idle(self) -> None:
         now = time.monotonic()
-        for sid in [s.id for s in self._sessions.values() if now - s.last_used > self.idle_seconds]:
+        for sid in [s.id for s in self._sessions.values() if not s.busy and now - s.last_used > self.idle_seconds]:
             del self._sessions[sid]

@@ -323,13 +323,17 @@ def test_divergence_is_reported_not_a_500(client):
     spec = {"input_shape": [2], "layers": [{"type": "dense", "units": 1}],
             "optimizer": {"type": "sgd", "learning_rate": 50}}
     sid = create(client, spec=spec, data={"name": "plane"})["id"]
-    body = client.post(f"/api/networks/{sid}/train", json={"epochs": 5}).json()
-    assert body["diverged"] is True and "parameters were kept" in body["message"]
+    before = client.get(f"/api/networks/{sid}").json()
+    r = client.post(f"/api/networks/{sid}/train", json={"epochs": 5})
+    assert r.status_code == 409 and "parameters were kept" in r.json()["detail"]
     state = client.get(f"/api/networks/{sid}").json()
-    assert state["diverged"] is True
-    assert all(np.all(np.isfinite(np.array(v))) for v in state["params"].values())
-    r = client.post(f"/api/networks/{sid}/step")
-    assert r.status_code == 409 and "Reset" in r.json()["detail"]
+    assert state["diverged"] is True and "parameters were kept" in state["message"]
+    # The whole request is undone: the parameters, step count and history it started from.
+    assert state["params"] == before["params"] and state["step"] == before["step"]
+    assert state["history"] == before["history"]
+    for path in ("step", "train"):
+        r = client.post(f"/api/networks/{sid}/{path}", json={"steps": 1} if path == "train" else None)
+        assert r.status_code == 409 and "Reset" in r.json()["detail"], path
     assert client.post(f"/api/networks/{sid}/reset").json()["diverged"] is False
 
 

@@ -165,7 +165,8 @@ def backward(network_id: str, body: BackwardRequest, store: Store, settings: Con
                                             for t in trace]}, encoding)
 
 
-@router.post("/networks/{network_id}/step", response_model=StepResult, summary="One optimiser step")
+@router.post("/networks/{network_id}/step", response_model=StepResult, summary="One optimiser step",
+             responses={409: {"description": "The step diverged, or the session had: reset it to train on"}})
 def step(network_id: str, store: Store, settings: Config, body: Batch | None = None,
          encoding: Enc = "json") -> dict[str, Any]:
     """On the given batch, or (with no body) on the next mini-batch of the session's data."""
@@ -176,12 +177,14 @@ def step(network_id: str, store: Store, settings: Config, body: Batch | None = N
         x = None if body.inputs is None else np.asarray(body.inputs, dtype=np.float64)
         y = None if body.targets is None else np.asarray(body.targets)
         result = trainer.step(x, y)
-        return encode({"loss": result.loss, "step": result.step, "diverged": result.diverged,
+        return encode({"loss": result.loss, "step": result.step, "diverged": trainer.diverged,
                        "message": trainer.diverged_message, "grads": trainer.net.grad_arrays(),
                        "params": trainer.net.param_arrays()}, encoding)
 
 
-@router.post("/networks/{network_id}/train", response_model=TrainResult, summary="Train for steps or epochs")
+@router.post("/networks/{network_id}/train", response_model=TrainResult, summary="Train for steps or epochs",
+             responses={409: {"description": "Training diverged (now or before): the parameters were kept from "
+                                             "before this request; reset the session to train on"}})
 def train(network_id: str, body: TrainRequest, store: Store, settings: Config) -> dict[str, Any]:
     if body.steps > settings.max_steps_per_request:
         raise too_large("steps", body.steps, settings.max_steps_per_request, "max_steps_per_request")
