@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from engine.core.errors import EngineError, SizeLimitError
-from engine.dense.trainer import DivergedError
+from engine.core.training import DivergedError
 
 from .store import ReadOnlySession, SessionBusy, SessionExpired, SessionNotFound
 
@@ -29,6 +29,11 @@ STATUS_OF: dict[type[Exception], int] = {
 }
 
 
+def describe_errors(errors: list) -> str:
+    """Pydantic validation errors as one sentence per error (the first five): what a 422 says."""
+    return "; ".join(_describe(e) for e in errors[:5])
+
+
 def _describe(err: dict) -> str:
     if err.get("type") == "json_invalid":
         reason = (err.get("ctx") or {}).get("error", "malformed JSON")
@@ -43,7 +48,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
-        detail = "; ".join(_describe(e) for e in errors[:5])
+        detail = describe_errors(list(errors))
         return JSONResponse(status_code=422, content={"detail": detail, "errors": _jsonable(errors)})
 
     async def detail_only(_: Request, exc: Exception) -> JSONResponse:

@@ -65,6 +65,9 @@ class Session:
     created: float = field(default_factory=time.monotonic)
     last_used: float = field(default_factory=time.monotonic)
     extra: dict[str, Any] = field(default_factory=dict)  # JSON metadata the routes keep; stored with the state
+    # Requests and live frames working on the session right now: a busy session is not idle, however long a
+    # request or a frame takes.
+    busy: int = 0
     cache: dict[str, Any] = field(default_factory=dict)  # what a route may recompute; memory only
     owner: str | None = None
     readonly: bool = False  # a share snapshot
@@ -188,7 +191,7 @@ class SessionStore:
             session = self.get(session_id, kind)
             if changes and session.readonly:
                 raise self._read_only(session)
-            with session.lock:
+            with session.lock, self.working(session):
                 yield session
             return
         with self.backend.lock(session_id, self.lock_timeout):
@@ -196,7 +199,7 @@ class SessionStore:
             session = self.get(session_id, kind)
             if session.readonly:
                 raise self._read_only(session)
-            with session.lock:
+            with session.lock, self.working(session):
                 try:
                     yield session
                 finally:
@@ -204,6 +207,32 @@ class SessionStore:
             if held_elsewhere:
                 self.backend.publish(session_id, {"type": "changed", "version": session.version,
                                                   "from": self.worker})
+
+    @contextmanager
+    def working(self, session: Session) -> Iterator[None]:
+        """Mark the session busy for the block (the idle time-out skips it) and used at its start and end; a
+        live stream's frames go through here. Raises SessionNotFound when the session was deleted meanwhile."""
+        self.touch(session)
+        session.busy += 1
+        try:
+            yield
+        finally:
+            session.busy -= 1
+            session.last_used = time.monotonic()
+
+    def touch(self, session: Session) -> None:
+        """The session was used now. SessionNotFound when it was deleted, or (without a backend) dropped from
+        memory; with a backend, a session evicted meanwhile comes back into memory (it is still stored)."""
+        with self._lock:
+            self._purge_idle()
+            current = self._sessions.get(session.id)
+            if current is not session and (session.deleted or self.backend is None or current is not None):
+                raise SessionNotFound(f"the {session.kind} session '{session.id}' was dropped (deleted, idle for "
+                                      f"{self.idle_seconds / 60:g} minutes, or to make room for newer ones); "
+                                      f"create a new one")
+            session.last_used = time.monotonic()
+            self._sessions[session.id] = session
+            self._sessions.move_to_end(session.id)
 
     def delete(self, session_id: str, kind: str) -> None:
         session = self.get(session_id, kind)
@@ -341,7 +370,7 @@ class SessionStore:
             if existing is not None:
                 return existing
             while len(self._sessions) >= self.max_sessions:
-                victim = next((s for s in self._sessions.values() if s.streams == 0), None)
+                victim = next((s for s in self._sessions.values() if not s.streams and not s.busy), None)
                 if victim is None:
                     break  # every session in memory streams: keep them all
                 del self._sessions[victim.id]
@@ -356,7 +385,8 @@ class SessionStore:
 
     def _purge_idle(self) -> None:
         now = time.monotonic()
-        for sid in [s.id for s in self._sessions.values() if now - s.last_used > self.idle_seconds and not s.streams]:
+        for sid in [s.id for s in self._sessions.values()
+                    if now - s.last_used > self.idle_seconds and not s.streams and not s.busy]:
             del self._sessions[sid]
 
     def _may_be_stale(self, session: Session) -> bool:

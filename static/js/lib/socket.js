@@ -50,6 +50,14 @@ export function connectSocket(path, { onMessage, onStatus = () => {}, maxDelay =
   };
 }
 
+/**
+ * A live frame's `history` delta applied to the page's copy of the metrics history: keep the first `from`
+ * entries, append `entries` (the server merges the deltas of frames it dropped, so none is lost).
+ */
+export function applyHistory(local, delta) {
+  return delta ? local.slice(0, delta.from).concat(delta.entries) : local;
+}
+
 /** Exponential back-off: 250 ms, 500 ms, 1 s, … capped at maxDelay. */
 export function reconnectDelay(attempt, maxDelay = 8000) {
   return Math.min(maxDelay, 250 * 2 ** attempt);

@@ -15,7 +15,7 @@ import { buildGallery } from "./gallery.js";
 import { OutputPanel } from "./output.js";
 import { applyEdit, editAt, readoutAt } from "./points.js";
 import { DEFAULT_VIEW, modelCaption, neuronName, parseHash, toHash } from "./state.js";
-import { connectSocket } from "../lib/socket.js";
+import { applyHistory, connectSocket } from "../lib/socket.js";
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 
@@ -177,8 +177,7 @@ function receive(msg) {
   if (msg.type !== "frame") return;
   if (msg.revision < state.revision) return; // computed before the network or its data were replaced
   state.revision = msg.revision;
-  const h = msg.history;
-  state.history = state.history.slice(0, h.from).concat(h.entries);
+  state.history = applyHistory(state.history, msg.history);
   setPlaying(msg.playing);
   if (msg.diverged) state.wantPlaying = false;
   state.frame = decodeArrays(msg);
