@@ -158,8 +158,9 @@ class SessionStore:
         self._remember(session)
         return session
 
-    def get(self, session_id: str, kind: str) -> Session:
-        """The session, from memory or else from the store; raises SessionNotFound / SessionExpired."""
+    def get(self, session_id: str, kind: str | None) -> Session:
+        """The session (of `kind`, or of any kind for None), from memory or else from the store; raises
+        SessionNotFound / SessionExpired."""
         with self._lock:
             self._purge_idle()
             session = self._sessions.get(session_id)
@@ -176,7 +177,7 @@ class SessionStore:
             if stored > session.version:
                 with session.lock:
                     self._refresh(session)
-        if session.kind != kind:
+        if kind is not None and session.kind != kind:
             raise self._not_found(session_id, kind)
         return session
 
@@ -394,9 +395,9 @@ class SessionStore:
         lease makes every other worker ask before changing it, nor for an immutable share)."""
         return self.backend is not None and self.backend.shared and not session.streams and not session.readonly
 
-    def _not_found(self, session_id: str, kind: str) -> SessionNotFound:
+    def _not_found(self, session_id: str, kind: str | None) -> SessionNotFound:
         tomb = self.backend.gone(session_id) if self.backend is not None else None
-        what = "share" if tomb is not None and tomb.type == SHARE else f"{kind} session"
+        what = "share" if tomb is not None and tomb.type == SHARE else f"{kind or 'a'} session"
         if tomb is not None and tomb.reason == "retention":
             days = self.retention_seconds / 86400
             return SessionExpired(f"the {what} '{session_id}' expired on {_utc(tomb.removed)}: the store keeps them "
@@ -416,11 +417,11 @@ class SessionStore:
         return ReadOnlySession(f"'{session.id}' is a read-only share: it cannot be changed or trained; fork it "
                                f"(POST /api/shares/{session.id}/fork) to get a session of your own")
 
-    def _load(self, session_id: str, kind: str) -> Session:
+    def _load(self, session_id: str, kind: str | None) -> Session:
         record = self.backend.load(session_id) if self.backend is not None else None
         if record is None:
             raise self._not_found(session_id, kind)
-        if record.kind != kind:
+        if kind is not None and record.kind != kind:
             raise self._not_found(session_id, kind)
         session = Session(record.id, record.kind, None, extra=record.extra, owner=record.owner,
                           readonly=record.type == SHARE, version=record.version, created_at=record.created)
