@@ -55,7 +55,7 @@ def test_a_share_opens_read_only_refuses_changes_and_forks_into_a_session_that_t
     assert_same_network({**shared, "id": sid}, at_share)
     assert client.get(f"/api/shares/{share['id']}").json()["view"] == {"hash": "#dataset=xor", "focus": [1, 2]}
     link = client.get(share["url"], follow_redirects=False)
-    assert link.status_code == 307 and link.headers["location"] == f"/playground?share={share['id']}"
+    assert link.status_code == 307 and link.headers["location"] == f"/playground?share={share['id']}#dataset=xor"
     # Reading works through the kind's own routes; every change is refused with what to do instead.
     assert client.get(f"/api/playground/{share['id']}").status_code == 200
     assert client.get(f"/api/playground/{share['id']}/frame").status_code == 200

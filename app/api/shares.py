@@ -92,5 +92,7 @@ def fork_share(share_id: str, store: Store) -> dict[str, Any]:
 def open_share(share_id: str, store: Store) -> RedirectResponse:
     """The share link: its page, told to open the snapshot read-only."""
     snapshot = _load(share_id, store)
-    return RedirectResponse(f"{snapshot.extra['page']}?share={share_id}", status_code=307)
+    view_hash = snapshot.extra.get("view", {}).get("hash")
+    tail = view_hash if isinstance(view_hash, str) and view_hash.startswith("#") else ""
+    return RedirectResponse(f"{snapshot.extra['page']}?share={share_id}{tail}", status_code=307)
 
