@@ -41,6 +41,7 @@ from typing import Any
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocketState
 
 from engine.core.errors import EngineError
 
@@ -283,6 +284,11 @@ class LiveStream:
             await self.receive_loop()
         except WebSocketDisconnect:
             pass
+        except RuntimeError:
+            # Starlette raises this instead of WebSocketDisconnect once a failed send (the client left) or
+            # our own close (4404) has ended the connection; anything else is a bug.
+            if getattr(self.websocket, "application_state", None) != WebSocketState.DISCONNECTED:
+                raise
         finally:
             # Closing the tab stops the training loop; the session stays for a reconnect.
             for task in tasks:
