@@ -81,10 +81,15 @@ ACTIVATIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.nd
 ALIASES = {"none": "linear", "identity": "linear"}
 
 
+def activation_names() -> list[str]:
+    """Every activation a network layer may be: the element-wise ones, then softmax (across a layer's neurons)."""
+    return [*ACTIVATIONS, "softmax"]
+
+
 def canonical_activation(name: str) -> str:
     key = ALIASES.get(name.lower(), name.lower())
-    if key not in ACTIVATIONS and key != "softmax":
-        known = ", ".join(sorted([*ACTIVATIONS, "softmax"]))
+    if key not in activation_names():
+        known = ", ".join(sorted(activation_names()))
         raise EngineError(f"unknown activation '{name}'; use one of: {known}")
     return key
 
