@@ -29,6 +29,11 @@ STATUS_OF: dict[type[Exception], int] = {
 }
 
 
+def status_of(exc: Exception) -> int:
+    """The HTTP status an error answers with (a live stream's error messages carry it too)."""
+    return next((code for cls, code in STATUS_OF.items() if isinstance(exc, cls)), 500)
+
+
 def describe_errors(errors: list) -> str:
     """Pydantic validation errors as one sentence per error (the first five): what a 422 says."""
     return "; ".join(_describe(e) for e in errors[:5])
@@ -52,8 +57,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=422, content={"detail": detail, "errors": _jsonable(errors)})
 
     async def detail_only(_: Request, exc: Exception) -> JSONResponse:
-        status = next(code for cls, code in STATUS_OF.items() if isinstance(exc, cls))
-        return JSONResponse(status_code=status, content={"detail": str(exc)})
+        return JSONResponse(status_code=status_of(exc), content={"detail": str(exc)})
 
     for exc_class in STATUS_OF:
         app.add_exception_handler(exc_class, detail_only)

@@ -28,7 +28,8 @@ frame), and a change made by a REST request on another worker is loaded and sent
 Client → server messages: {"type": "play"}, {"type": "pause"}, {"type": "step", "unit": "frame"|"batch"},
 {"type": "config", ...}, {"type": "frame"} (send the current state without training).
 Server → client: {"type": "frame", "playing": bool, "dropped": int, ...frame(), "history"?} and
-{"type": "error", "detail": str} (the connection stays open unless the session is gone).
+{"type": "error", "detail": str, "status": int} (the HTTP status a REST route would answer: 409 when training
+diverged, 422, 413, 404; the connection stays open unless the session is gone, which closes it with 4404).
 """
 
 from __future__ import annotations
@@ -44,10 +45,11 @@ from typing import Any
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocketState
 
 from engine.core.errors import EngineError
 
-from .errors import describe_errors
+from .errors import describe_errors, status_of
 from .store import ReadOnlySession, Session, SessionBusy, SessionExpired, SessionNotFound, SessionStore
 
 SESSION_GONE = 4404  # close code: the session id is unknown; reconnecting will not help
@@ -206,13 +208,13 @@ class LiveStream:
         self.mailbox.put({"type": "frame", "playing": self.playing.is_set(), **frame})
 
     def error(self, exc: Exception) -> None:
-        """Report an error; a session that is gone also closes the connection (4404)."""
+        """Report an error with the status a REST route would answer (409 diverged, 422, 413, 404); a session
+        that is gone also closes the connection (4404)."""
+        message = {"type": "error", "detail": str(exc), "status": status_of(exc)}
         if isinstance(exc, LookupError):
             self.playing.clear()
-            code = SESSION_EXPIRED if isinstance(exc, SessionExpired) else SESSION_GONE
-            self.mailbox.put({"type": "error", "detail": str(exc), "close": code})
-        else:
-            self.mailbox.put({"type": "error", "detail": str(exc)})
+            message["close"] = SESSION_EXPIRED if isinstance(exc, SessionExpired) else SESSION_GONE
+        self.mailbox.put(message)
 
     # --- the three loops ---------------------------------------------------------------------------------
 
@@ -221,7 +223,7 @@ class LiveStream:
             await self.playing.wait()
             started = time.monotonic()
             try:
-                await self.train("frame")
+                await self.train("frame", while_playing=True)
                 if await self.run(self.handlers.finished):
                     self.playing.clear()
                 await self.snapshot()
@@ -233,11 +235,17 @@ class LiveStream:
             # Cap the frame rate; the remaining time is the CPU left for other users.
             await asyncio.sleep(max(0.0, self.min_interval - (time.monotonic() - started)))
 
-    async def train(self, unit: str) -> None:
+    def _train(self, unit: str, while_playing: bool) -> None:
+        # Checked under the session's lock: a pause that came while this waited for it wins, so the frame
+        # that answers the pause shows all the training there will be.
+        if not while_playing or self.playing.is_set():
+            self.handlers.train(unit)
+
+    async def train(self, unit: str, while_playing: bool = False) -> None:
         """Train one unit; a training error (divergence) pauses, is reported, and is followed by a frame that
         shows the state it left."""
         try:
-            await self.change(self.handlers.train, unit)
+            await self.change(self._train, unit, while_playing)
         except (EngineError, ReadOnlySession) as exc:
             self.playing.clear()
             self.error(exc)
@@ -279,8 +287,7 @@ class LiveStream:
                     raise EngineError("messages are JSON objects with a 'type'")
                 await self.handle(message)
             except json.JSONDecodeError:
-                self.mailbox.put({"type": "error",
-                                  "detail": "messages must be JSON objects, e.g. {\"type\": \"play\"}"})
+                self.error(EngineError("messages must be JSON objects, e.g. {\"type\": \"play\"}"))
             except _Reported:
                 pass
             except (EngineError, LookupError, ReadOnlySession) as exc:
@@ -303,6 +310,11 @@ class LiveStream:
             await self.receive_loop()
         except WebSocketDisconnect:
             pass
+        except RuntimeError:
+            # Starlette raises this instead of WebSocketDisconnect once a failed send (the client left) or
+            # our own close (4404) has ended the connection; anything else is a bug.
+            if getattr(self.websocket, "application_state", None) != WebSocketState.DISCONNECTED:
+                raise
         finally:
             # Closing the tab stops the training loop; the session stays for a reconnect.
             for task in tasks:

@@ -89,7 +89,8 @@ def train(args: argparse.Namespace) -> int:
                     return 1
                 loss_sum, correct, seen = run.pending  # the batches since the last record: this epoch's
                 bar.update(1)
-                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.2%}", lr=f"{run.learning_rate:.2g}")
+                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.2%}",
+                                lr=f"{run.learning_rate:.2g}")
             entry = run.record()  # the epoch ended: the record has the test metrics
             bar.write(f"epoch {epoch:>3}: train loss {entry['train_loss']:.4f}, train accuracy "
                       f"{entry['train_accuracy']:.2%}, test loss {entry['test_loss']:.4f}, test accuracy "

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from websockets.sync.client import connect
 
-from app.live import merge_history
 from app.arrays import decode_array
+from app.live import merge_history
 
 
 def create(client, **config):

@@ -13,8 +13,8 @@ import pytest
 
 from app.cli import main
 from engine.core.errors import EngineError
-from engine.core.training import DivergedError
 from engine.core.serialize import import_npz
+from engine.core.training import DivergedError
 from engine.dense.trainer import Trainer
 from engine.lenet.mnist import MnistSplit, load_mnist10k
 from engine.lenet.model import DEFAULT_WEIGHTS, LeNet5, lenet5_spec, receptive_field

@@ -329,12 +329,15 @@ def delete_session(session_id: str, store: Store) -> Response:
 
 
 @router.post("/api/lenet/sessions/{session_id}/train", response_model=SessionState,
-             summary="Train for some steps or epochs")
+             summary="Train for some steps or epochs",
+             responses={409: {"description": "Training diverged (now or before): the weights were kept from before "
+                                             "this request; reset the session to train on"}})
 def train_session(session_id: str, body: TrainRequest, store: Store, settings: Config,
                   encoding: Enc = "json") -> dict[str, Any]:
     with store.use(session_id, KIND) as session:
         lenet: LeNetSession = session.obj
         training = lenet.training
+        training.check_trainable()  # a diverged session answers 409, even to a request for no steps
         total = body.steps + body.epochs * training.steps_per_epoch
         if total > settings.max_steps_per_request:
             raise too_large("steps", total, settings.max_steps_per_request, "max_steps_per_request")
@@ -345,6 +348,17 @@ def train_session(session_id: str, body: TrainRequest, store: Store, settings: C
                 training.train(body.epochs * training.steps_per_epoch, record_every=training.steps_per_epoch)
         finally:
             lenet.refresh_snapshot()
+        return session_state(session, encoding)
+
+
+@router.post("/api/lenet/sessions/{session_id}/reset", response_model=SessionState,
+             summary="Fresh weights, same settings (also what a diverged session needs)")
+def reset_session(session_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
+    with store.use(session_id, KIND) as session:
+        lenet: LeNetSession = session.obj
+        lenet.training.reset()
+        lenet.training.record()
+        lenet.refresh_snapshot()
         return session_state(session, encoding)
 
 

@@ -126,7 +126,9 @@ def delete(session_id: str, store: Store) -> Response:
 
 
 @router.post("/api/transformers/{session_id}/train", response_model=TrainTransformerResult,
-             summary="Train for some steps")
+             summary="Train for some steps",
+             responses={409: {"description": "Training diverged (now or before): the weights were kept from before "
+                                             "this request; reset the session to train on"}})
 def train(session_id: str, body: TrainTransformer, store: Store, settings: Config) -> dict[str, Any]:
     if body.steps > settings.max_steps_per_request:
         raise too_large("steps", body.steps, settings.max_steps_per_request, "max_steps_per_request")
@@ -179,7 +181,8 @@ def live_handlers(session: Session, settings: Settings) -> LiveHandlers:
                 "probe": prediction_payload(trainer, typed, pred, False, "base64")}
 
     def configure(changes: dict[str, Any]) -> None:
-        probe = trainer.task.parse(changes["probe"]) if changes.get("probe") not in (None, "") else None
+        given = changes.get("probe")
+        probe = trainer.task.parse(given) if given not in (None, "") else None  # checked before anything changes
         if "learning_rate" in changes:
             trainer.configure(learning_rate=changes["learning_rate"])
         if "every" in changes:

@@ -191,7 +191,7 @@ class TrainerProtocol(Protocol):
 
 def rng_state(rng: np.random.Generator) -> dict[str, Any]:
     """A generator's state as JSON (PCG64's 128-bit numbers are Python ints, which JSON keeps exactly)."""
-    return rng.bit_generator.state
+    return dict(rng.bit_generator.state)
 
 
 def rng_from_state(state: dict[str, Any]) -> np.random.Generator:
@@ -253,12 +253,12 @@ class DivergenceGuard:
             old = self._opt.get(key, {})
             saved[key] = {}
             for slot, arr in slots.items():
-                buf = old.get(slot)
-                if buf is None or buf.shape != arr.shape or buf.dtype != arr.dtype:
-                    buf = arr.copy()
+                kept = old.get(slot)
+                if kept is None or kept.shape != arr.shape or kept.dtype != arr.dtype:
+                    kept = arr.copy()
                 else:
-                    np.copyto(buf, arr)
-                saved[key][slot] = buf
+                    np.copyto(kept, arr)
+                saved[key][slot] = kept
         self._opt = saved
         self._opt_t = optimizer.t
 

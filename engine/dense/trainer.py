@@ -199,6 +199,7 @@ class Trainer(TrainerBase):
                 idx = self._next_indices()
                 value = self._forward_backward(inputs[idx], target[idx])
             else:
+                assert labels is not None  # checked above
                 value = self.backward(x, labels)
             self.optimizer.step(self.net.layers)
             self.step_count += 1

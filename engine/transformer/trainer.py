@@ -64,7 +64,7 @@ class TransformerTrainer(TrainerBase):
                  max_params: int | None = None) -> None:
         base = get_preset(preset)
         self.preset = preset
-        self.settings = {"preset": preset, "task": {**base["task"], **(task or {})},
+        self.settings: dict[str, Any] = {"preset": preset, "task": {**base["task"], **(task or {})},
                          "model": {**base["model"], **(model or {})}, "train": {**base["train"], **(train or {})}}
         self.max_params = max_params
         unknown = (set(self.settings["model"]) - set(MODEL_KEYS)) | (set(self.settings["train"]) - set(TRAIN_KEYS))
