@@ -248,6 +248,12 @@ class SessionStore:
     def __len__(self) -> int:
         return len(self._sessions)
 
+    def __contains__(self, session_id: object) -> bool:
+        """Whether the session is in memory now (purging idle ones first)."""
+        with self._lock:
+            self._purge_idle()
+            return session_id in self._sessions
+
     # --- share snapshots ---------------------------------------------------------------------------------------
 
     def share(self, session: Session, extra: dict[str, Any]) -> Session:
