@@ -98,28 +98,27 @@ def train(args: argparse.Namespace) -> int:
     with tqdm(total=args.epochs * steps, unit="batch", dynamic_ncols=True) as bar:
         for epoch in range(1, args.epochs + 1):
             bar.set_description(f"epoch {epoch}/{args.epochs}")
-            total, correct, seen = 0.0, 0, 0
             for _ in range(steps):
                 try:
-                    result = run.train_steps(1)
+                    run.step()
                 except EngineError as exc:
                     bar.close()
                     print(f"error: {exc}", file=sys.stderr)
                     return 1
-                total += result.loss * result.count
-                correct += result.correct
-                seen += result.count
+                loss_sum, correct, seen = run.pending  # the batches since the last record: this epoch's
                 bar.update(1)
-                bar.set_postfix(loss=f"{total / seen:.4f}", acc=f"{correct / seen:.2%}", lr=f"{run.learning_rate:.2g}")
-            test = run.evaluate()
-            bar.write(f"epoch {epoch:>3}: train loss {total / seen:.4f}, train accuracy {correct / seen:.2%}, "
-                      f"test loss {test['loss']:.4f}, test accuracy {test['accuracy']:.2%}")
-    final = test  # the last epoch's evaluation: the weights have not changed since
+                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.2%}",
+                                lr=f"{run.learning_rate:.2g}")
+            entry = run.record()  # the epoch ended: the record has the test metrics
+            bar.write(f"epoch {epoch:>3}: train loss {entry['train_loss']:.4f}, train accuracy "
+                      f"{entry['train_accuracy']:.2%}, test loss {entry['test_loss']:.4f}, test accuracy "
+                      f"{entry['test_accuracy']:.2%}")
+    final = run.evaluate()  # the weights have not changed since the last epoch's record
     seconds = time.monotonic() - started
     model.meta = {
         "test_accuracy": final["accuracy"], "test_loss": final["loss"], "epochs": args.epochs,
         "batch_size": args.batch, "learning_rate": args.lr, "augment": args.augment, "seed": args.seed,
-        "steps": run.steps, "training_digits": len(run.x_train), "test_digits": len(run.x_test),
+        "steps": run.step_count, "training_digits": len(run.x_train), "test_digits": len(run.x_test),
         "train_seconds": round(seconds, 1),
         "command": command_line(args),
     }

@@ -123,7 +123,7 @@ def create_network(body: CreateNetwork, store: Store, settings: Config, encoding
 
 @router.get("/networks/{network_id}", response_model=NetworkState, summary="A session's full state")
 def get_network(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    with store.use(network_id, KIND) as session:
+    with store.use(network_id, KIND, changes=False) as session:
         return state_of(session, encoding)
 
 
@@ -138,7 +138,7 @@ def delete_network(network_id: str, store: Store) -> Response:
 def forward(network_id: str, body: ForwardRequest, store: Store, settings: Config,
             encoding: Enc = "json") -> dict[str, Any]:
     check_batch(body.inputs, settings)
-    with store.use(network_id, KIND) as session:
+    with store.use(network_id, KIND, changes=False) as session:
         trainer: Trainer = session.obj
         out = trainer.forward(np.asarray(body.inputs, dtype=np.float64))
         trace = trainer.net.trace
@@ -151,7 +151,7 @@ def forward(network_id: str, body: ForwardRequest, store: Store, settings: Confi
 def backward(network_id: str, body: BackwardRequest, store: Store, settings: Config,
              encoding: Enc = "json") -> dict[str, Any]:
     check_batch(body.inputs, settings)
-    with store.use(network_id, KIND) as session:
+    with store.use(network_id, KIND, changes=False) as session:
         trainer: Trainer = session.obj
         loss = trainer.backward(np.asarray(body.inputs, dtype=np.float64), np.asarray(body.targets))
         trace = trainer.net.trace
@@ -160,7 +160,8 @@ def backward(network_id: str, body: BackwardRequest, store: Store, settings: Con
                                             for t in trace]}, encoding)
 
 
-@router.post("/networks/{network_id}/step", response_model=StepResult, summary="One optimiser step")
+@router.post("/networks/{network_id}/step", response_model=StepResult, summary="One optimiser step",
+             responses={409: {"description": "The step diverged, or the session had: reset it to train on"}})
 def step(network_id: str, store: Store, settings: Config, body: Batch | None = None,
          encoding: Enc = "json") -> dict[str, Any]:
     """On the given batch, or (with no body) on the next mini-batch of the session's data."""
@@ -171,12 +172,14 @@ def step(network_id: str, store: Store, settings: Config, body: Batch | None = N
         x = None if body.inputs is None else np.asarray(body.inputs, dtype=np.float64)
         y = None if body.targets is None else np.asarray(body.targets)
         result = trainer.step(x, y)
-        return encode({"loss": result.loss, "step": result.step, "diverged": result.diverged,
+        return encode({"loss": result.loss, "step": result.step, "diverged": trainer.diverged,
                        "message": trainer.diverged_message, "grads": trainer.net.grad_arrays(),
                        "params": trainer.net.param_arrays()}, encoding)
 
 
-@router.post("/networks/{network_id}/train", response_model=TrainResult, summary="Train for steps or epochs")
+@router.post("/networks/{network_id}/train", response_model=TrainResult, summary="Train for steps or epochs",
+             responses={409: {"description": "Training diverged (now or before): the parameters were kept from "
+                                             "before this request; reset the session to train on"}})
 def train(network_id: str, body: TrainRequest, store: Store, settings: Config) -> dict[str, Any]:
     if body.steps > settings.max_steps_per_request:
         raise too_large("steps", body.steps, settings.max_steps_per_request, "max_steps_per_request")
@@ -221,7 +224,7 @@ def walk_advance(network_id: str, body: WalkRequest, store: Store, settings: Con
 
 @router.get("/networks/{network_id}/walk", response_model=WalkState, summary="Where the cursor stands")
 def walk_get(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    with store.use(network_id, KIND) as session:
+    with store.use(network_id, KIND, changes=False) as session:
         return walk_state(session.obj, encoding)
 
 
@@ -269,7 +272,7 @@ def patch_param(network_id: str, body: ParamPatch, store: Store) -> dict[str, An
             responses={200: {"content": {"application/json": {}, "application/octet-stream": {}}}})
 def export(network_id: str, store: Store,
            format: Annotated[str, Query(pattern="^(json|npz)$", description="json or npz")] = "json") -> Response:
-    with store.use(network_id, KIND) as session:
+    with store.use(network_id, KIND, changes=False) as session:
         trainer: Trainer = session.obj
         name = trainer.spec.get("name") or "network"
         if format == "npz":

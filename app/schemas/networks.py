@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .common import ArrayJSON, FiniteFloat
+from .training import MetricsRecord
 
 
 class LayerSpec(BaseModel):
@@ -134,15 +135,6 @@ class ParamPatch(BaseModel):
     value: FiniteFloat = Field(description="The new value")
 
 
-class Metrics(BaseModel):
-    step: int
-    epoch: int
-    train_loss: float | None = None
-    test_loss: float | None = None
-    train_accuracy: float | None = None
-    test_accuracy: float | None = None
-
-
 class LayerInfo(BaseModel):
     index: int
     type: str
@@ -157,7 +149,7 @@ class NetworkState(BaseModel):
     layers: list[LayerInfo]
     num_params: int
     params: dict[str, ArrayJSON] = Field(description="'layer.name' → array")
-    history: list[Metrics]
+    history: list[MetricsRecord]
     step: int
     epoch: int
     diverged: bool
@@ -193,17 +185,20 @@ class BackwardResult(BaseModel):
 class StepResult(BaseModel):
     loss: float | None
     step: int
-    diverged: bool
+    diverged: bool = Field(description="Always false: a step that diverges answers 409 (the parameters are kept "
+                                       "from before it) and so does every later one until a reset")
     message: str
     grads: dict[str, ArrayJSON]
     params: dict[str, ArrayJSON]
 
 
 class TrainResult(BaseModel):
-    history: list[Metrics]
+    history: list[MetricsRecord] = Field(description="The records this training added")
     step: int
     epoch: int
-    diverged: bool
+    diverged: bool = Field(description="Always false: training that diverges answers 409 with the whole request "
+                                       "undone (parameters, optimiser, step count, history), and so does every "
+                                       "later request to train until a reset")
     message: str
 
 
