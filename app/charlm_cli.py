@@ -1,11 +1,12 @@
 """`glassbox train charlm`: train the character language model on the shipped corpus with the engine, save it.
 
-glassbox train charlm [--steps 2500] [--epoch-steps 250] [--batch 16] [--lr 0.002] [--warmup 100]
-                      [--layers 3] [--heads 4] [--d-model 128] [--context 128] [--seed 0] [--out PATH]
+glassbox train charlm [--epochs 10] [--epoch-steps 250] [--batch 16] [--lr 0.002] [--warmup 100] [--layers 3]
+                      [--heads 4] [--d-model 128] [--context 128] [--seed 0] [--out PATH]
 
 An "epoch" here is `--epoch-steps` optimiser steps (the text is sampled at random offsets, so there is no natural
 pass); after each one the loss on the whole held-out tail is printed. The learning rate warms up, then follows a
-cosine down to 10 % of it by the last step.
+cosine down to 10 % of it by the last step. `--batch`, `--lr`, `--seed`, `--out` and `--epochs` are the shared
+options of `glassbox train` (app/train_cli.py); the others are this model's.
 """
 
 from __future__ import annotations
@@ -23,23 +24,19 @@ from engine.charlm.trainer import CharLMTrainer
 from engine.core.errors import EngineError
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--steps", type=int, default=2500, help="optimiser steps (default 2500)")
-    p.add_argument("--epoch-steps", type=int, default=250,
-                   help="steps between held-out evaluations, printed as epochs (default 250)")
-    p.add_argument("--batch", type=int, default=16, help="windows per step (default 16)")
-    p.add_argument("--lr", type=float, default=2e-3, help="Adam's peak learning rate (default 0.002)")
-    p.add_argument("--warmup", type=int, default=100, help="steps of linear warm-up (default 100)")
-    p.add_argument("--layers", type=int, default=3, help="transformer blocks (default 3)")
-    p.add_argument("--heads", type=int, default=4, help="attention heads per block (default 4)")
-    p.add_argument("--d-model", type=int, default=128, help="width of every vector (default 128)")
-    p.add_argument("--context", type=int, default=128, help="characters the model reads (default 128)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the weights and the batch order (default 0)")
-    p.add_argument("--out", default=str(DEFAULT_WEIGHTS), help=f"where to write the model (default {DEFAULT_WEIGHTS})")
+def add_charlm_args(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group("charlm only")
+    group.add_argument("--epoch-steps", type=int, default=250,
+                       help="optimiser steps per epoch, after each of which the held-out loss is printed (default 250)")
+    group.add_argument("--warmup", type=int, default=100, help="steps of linear warm-up (default 100)")
+    group.add_argument("--layers", type=int, default=3, help="transformer blocks (default 3)")
+    group.add_argument("--heads", type=int, default=4, help="attention heads per block (default 4)")
+    group.add_argument("--d-model", type=int, default=128, help="width of every vector (default 128)")
+    group.add_argument("--context", type=int, default=128, help="characters the model reads (default 128)")
 
 
 def command_line(args: argparse.Namespace) -> str:
-    parts = ["glassbox", "train", "charlm", "--steps", str(args.steps), "--epoch-steps", str(args.epoch_steps),
+    parts = ["glassbox", "train", "charlm", "--epochs", str(args.epochs), "--epoch-steps", str(args.epoch_steps),
              "--batch", str(args.batch), "--lr", f"{args.lr:g}", "--warmup", str(args.warmup), "--layers",
              str(args.layers), "--heads", str(args.heads), "--d-model", str(args.d_model), "--context",
              str(args.context), "--seed", str(args.seed), "--out", args.out]
@@ -51,18 +48,21 @@ def held_out_windows(trainer: CharLMTrainer) -> int:
     return max(1, (len(trainer.val_ids) - 1) // trainer.model.context)
 
 
-def run(args: argparse.Namespace) -> int:
+def train_charlm(args: argparse.Namespace) -> int:
     from tqdm import tqdm  # type: ignore[import-untyped]
 
-    if args.steps < 1 or args.epoch_steps < 1 or args.batch < 1 or not args.lr > 0:
-        print("--steps, --epoch-steps and --batch must be at least 1 and --lr positive", file=sys.stderr)
+    args.epochs = 10 if args.epochs is None else args.epochs
+    args.out = str(DEFAULT_WEIGHTS) if args.out is None else args.out
+    if args.epochs < 1 or args.epoch_steps < 1 or args.batch < 1 or not args.lr > 0:
+        print("--epochs, --epoch-steps and --batch must be at least 1 and --lr positive", file=sys.stderr)
         return 2
+    steps = args.epochs * args.epoch_steps
     try:
         trainer = CharLMTrainer(
             model={"layers": args.layers, "heads": args.heads, "d_model": args.d_model, "d_ff": 4 * args.d_model,
                    "context": args.context, "seed": args.seed},
             train={"batch_size": args.batch, "learning_rate": args.lr, "warmup": args.warmup, "seed": args.seed,
-                   "total_steps": args.steps, "eval_windows": 32})
+                   "total_steps": steps, "eval_windows": 32})
     except EngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -72,14 +72,12 @@ def run(args: argparse.Namespace) -> int:
           f"{args.context}, {model.num_params:,} parameters, {len(model.vocab)} symbols; "
           f"{len(trainer.train_ids):,} training characters, {len(trainer.val_ids):,} held out", flush=True)
     started = time.monotonic()
-    epochs = math.ceil(args.steps / args.epoch_steps)
     held_out: dict[str, Any] = {}
-    with tqdm(total=args.steps, unit="step", dynamic_ncols=True) as bar:
-        for epoch in range(1, epochs + 1):
-            bar.set_description(f"epoch {epoch}/{epochs}")
-            chunk = min(args.epoch_steps, args.steps - trainer.step_count)
+    with tqdm(total=steps, unit="step", dynamic_ncols=True) as bar:
+        for epoch in range(1, args.epochs + 1):
+            bar.set_description(f"epoch {epoch}/{args.epochs}")
             losses = []
-            for _ in range(chunk):
+            for _ in range(args.epoch_steps):
                 try:
                     losses.append(trainer.step().loss)
                 except EngineError as exc:

@@ -7,9 +7,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from engine.core.errors import EngineError, SizeLimitError
-from engine.dense.trainer import DivergedError
+from engine.core.training import DivergedError
 
-from .store import SessionNotFound
+from .store import ReadOnlySession, SessionBusy, SessionExpired, SessionNotFound
 
 
 def too_large(what: str, got: int | float, limit: int | float, setting: str) -> SizeLimitError:
@@ -19,11 +19,24 @@ def too_large(what: str, got: int | float, limit: int | float, setting: str) -> 
 
 # Most specific first: DivergedError and SizeLimitError are EngineErrors too.
 STATUS_OF: dict[type[Exception], int] = {
+    SessionExpired: 410,
     SessionNotFound: 404,
+    ReadOnlySession: 403,
+    SessionBusy: 409,
     SizeLimitError: 413,
     DivergedError: 409,
     EngineError: 422,
 }
+
+
+def status_of(exc: Exception) -> int:
+    """The HTTP status an error answers with (a live stream's error messages carry it too)."""
+    return next((code for cls, code in STATUS_OF.items() if isinstance(exc, cls)), 500)
+
+
+def describe_errors(errors: list) -> str:
+    """Pydantic validation errors as one sentence per error (the first five): what a 422 says."""
+    return "; ".join(_describe(e) for e in errors[:5])
 
 
 def _describe(err: dict) -> str:
@@ -40,12 +53,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
-        detail = "; ".join(_describe(e) for e in errors[:5])
+        detail = describe_errors(list(errors))
         return JSONResponse(status_code=422, content={"detail": detail, "errors": _jsonable(errors)})
 
     async def detail_only(_: Request, exc: Exception) -> JSONResponse:
-        status = next(code for cls, code in STATUS_OF.items() if isinstance(exc, cls))
-        return JSONResponse(status_code=status, content={"detail": str(exc)})
+        return JSONResponse(status_code=status_of(exc), content={"detail": str(exc)})
 
     for exc_class in STATUS_OF:
         app.add_exception_handler(exc_class, detail_only)

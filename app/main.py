@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
@@ -13,6 +16,7 @@ import engine
 from . import api
 from .errors import install_error_handlers
 from .settings import Settings, get_settings
+from .storage import open_backend
 from .store import SessionStore
 
 DESCRIPTION = """
@@ -24,12 +28,25 @@ Arrays travel as nested lists; add `?encoding=base64` to get each as `{dtype, sh
 """
 
 
+def make_store(settings: Settings) -> SessionStore:
+    return SessionStore(settings.max_sessions, settings.session_idle_seconds,
+                        open_backend(settings.store, settings.data_dir),
+                        retention_seconds=settings.retention_days * 86400, max_bytes=settings.store_max_bytes,
+                        snapshot_seconds=settings.snapshot_seconds)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.store.close()  # write the sessions trained live since their last write
+
+
 def create_app(settings: Settings | None = None) -> FastAPIOffline:
     settings = settings or get_settings()
     # fastapi-offline serves Swagger UI's own JS/CSS from its package, so /docs works with no network.
-    app = FastAPIOffline(title="Glassbox", version=engine.__version__, description=DESCRIPTION)
+    app = FastAPIOffline(title="Glassbox", version=engine.__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
-    app.state.store = SessionStore(settings.max_sessions, settings.session_idle_seconds)
+    app.state.store = make_store(settings)
     install_error_handlers(app)
     for info in sorted(pkgutil.iter_modules(api.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{api.__name__}.{info.name}")

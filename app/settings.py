@@ -17,9 +17,22 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Interface the server listens on")
     port: int = Field(8000, description="Port the server listens on")
 
-    # Sessions (networks, transformers) live in memory.
-    max_sessions: int = Field(64, description="Sessions kept at once; the least recently used is evicted")
-    session_idle_seconds: float = Field(3600.0, description="A session untouched this long is dropped")
+    # Sessions (networks, transformers): in memory while in use, kept in the store (app/store.py).
+    store: str = Field("sqlite", description="Where sessions are kept: 'sqlite' (a file under GLASSBOX_DATA_DIR, "
+                                             "the default), a Redis URL 'redis://host:6379/0' (several workers "
+                                             "and hosts), or 'memory' (nothing survives a restart)")
+    data_dir: Path | None = Field(None, description="Folder of the SQLite store (default: glassbox in the user's "
+                                                    "data directory, e.g. ~/.local/share/glassbox)")
+    retention_days: float = Field(30.0, gt=0, description="The store forgets a session (or share) this many days "
+                                                          "after its last change")
+    store_max_bytes: int = Field(2 << 30, gt=0, description="Disk budget of the store; beyond it the oldest "
+                                                            "sessions and shares are removed first")
+    snapshot_seconds: float = Field(1.0, gt=0, description="A session training live is written at most this "
+                                                           "often (what a crash can lose)")
+    max_sessions: int = Field(64, description="Sessions kept in memory at once; the least recently used goes back "
+                                              "to the store (with GLASSBOX_STORE=memory: is dropped)")
+    session_idle_seconds: float = Field(3600.0, description="A session untouched this long leaves memory (with "
+                                                            "GLASSBOX_STORE=memory: is dropped)")
     max_parameters: int = Field(2_000_000, description="Largest network (number of parameters) a session may hold")
     max_batch_size: int = Field(4096, description="Most data points in one forward/backward/step request")
     max_steps_per_request: int = Field(100_000, description="Most optimiser steps one /train request may run")
@@ -44,6 +57,10 @@ class Settings(BaseSettings):
 
     # LeNet.
     max_predict_image_size: int = Field(1024, description="Largest side of an image sent to /api/lenet/predict")
+
+    # Autoencoder.
+    max_decode_points: int = Field(1024, description="Most points one /api/autoencoders/…/decode request decodes, and "
+                                                     "most images one …/encode request encodes")
 
     # Attention.
     attention_stream_every: int = Field(10, description="Training steps between attention maps streamed live")

@@ -46,16 +46,10 @@ def try_import_torch():
     return torch
 
 
-def interleaved_median_times(fns: list[Callable[[], object]], repeats: int, rounds: int = 10,
-                             warmup: int = 5) -> list[float]:
-    """Median seconds per call of each function. The functions take turns in `rounds` rounds,
-    so a load spike on the machine hits all of them alike rather than one."""
-    return [statistics.median(s) for s in interleaved_samples(fns, repeats, rounds, warmup)]
-
-
 def interleaved_samples(fns: list[Callable[[], object]], repeats: int, rounds: int = 10,
                         warmup: int = 5) -> list[list[float]]:
-    """Seconds of every call of each function, the functions taking turns in `rounds` rounds."""
+    """Seconds of every call of each function. The functions take turns in `rounds` rounds,
+    so a load spike on the machine hits all of them alike rather than one."""
     for fn in fns:
         for _ in range(warmup):
             fn()
@@ -68,6 +62,12 @@ def interleaved_samples(fns: list[Callable[[], object]], repeats: int, rounds: i
                 fn()
                 bucket.append(time.perf_counter() - start)
     return samples
+
+
+def interleaved_median_times(fns: list[Callable[[], object]], repeats: int, rounds: int = 10,
+                             warmup: int = 5) -> list[float]:
+    """Median seconds per call of each function, taking turns as `interleaved_samples` does."""
+    return [statistics.median(s) for s in interleaved_samples(fns, repeats, rounds, warmup)]
 
 
 def median_and_spread(samples: list[float], scale: float = 1e3) -> str:

@@ -144,7 +144,7 @@ def create_playground(store: Store, settings: Config,
             summary="A network session seen as a Playground configuration")
 def get_playground(network_id: str, store: Store) -> dict[str, Any]:
     """Works for any Playground-shaped network, also one imported with POST /api/networks/import."""
-    with store.use(network_id, KIND) as session:
+    with store.use(network_id, KIND, changes=False) as session:
         return playground_state(session)
 
 
@@ -170,14 +170,14 @@ def apply_hyperparameters(trainer: Trainer, changes: Hyperparameters, settings: 
     """Settings that keep the weights, from PATCH /config and the live stream's config messages alike."""
     if changes.batch_size is not None and changes.batch_size > settings.max_batch_size:
         raise too_large("batch_size", changes.batch_size, settings.max_batch_size, "max_batch_size")
-    trainer.update_hyperparameters(**changes.model_dump(exclude_none=True))
+    trainer.configure(**changes.model_dump(exclude_none=True))
 
 
 @router.patch("/api/networks/{network_id}/config", response_model=HyperparameterState,
               summary="Change training settings, keeping the weights")
 def patch_config(network_id: str, body: Hyperparameters, store: Store, settings: Config) -> dict[str, Any]:
-    """Learning rate, batch size, optimiser, regularisation: applied at the next step. Lowering the learning
-    rate of a diverged network lets it train on from its last finite parameters."""
+    """Learning rate, batch size, optimiser, regularisation: applied at the next step. A diverged network
+    stays diverged (its kept parameters lead to the same divergence): reset it to train on."""
     with store.use(network_id, KIND) as session:
         trainer: Trainer = session.obj
         apply_hyperparameters(trainer, body, settings)

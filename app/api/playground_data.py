@@ -51,7 +51,7 @@ def point_edit(session: Session, data: Dataset, removed: dict[str, Any] | None =
 
 @router.get("/api/networks/{network_id}/data", response_model=DataPoints, summary="The session's data points")
 def get_points(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    with store.use(network_id, KIND) as session:
+    with store.use(network_id, KIND, changes=False) as session:
         data = require_data(session.obj)
         return encode({"task": data.task, "kind": pg.kind_of(data.input_dim), "num_classes": data.num_classes,
                        "train": {"x": data.x_train, "y": np.asarray(data.y_train, dtype=np.float64)},

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter, Response, WebSocket
 
-from engine.core.errors import EngineError
 from engine.transformer.tasks import PRESETS, list_presets
 from engine.transformer.trainer import Prediction, TransformerTrainer
 
@@ -19,6 +18,7 @@ from ..schemas.transformers import (
     CreateTransformer,
     ForwardTransformer,
     ForwardTransformerResult,
+    LiveConfig,
     TrainTransformer,
     TrainTransformerResult,
     TransformerState,
@@ -29,7 +29,6 @@ from .deps import Config, Enc, Store
 
 router = APIRouter(tags=["transformers"])
 KIND = "transformer"
-HISTORY_TAIL = 50  # history entries in every live frame: enough to bridge frames dropped for a slow client
 
 
 
@@ -61,7 +60,7 @@ def state_of(session: Session, settings: Settings) -> dict[str, Any]:
         "id": session.id, "preset": trainer.preset, "title": preset["title"], "description": preset["description"],
         "settings": trainer.settings, "task": trainer.task.describe(), "model": trainer.model.describe(),
         "attention": attention_info(trainer), "step": trainer.step_count, "history": trainer.history,
-        "latest": trainer.latest(), "diverged": trainer.diverged, "message": trainer.message,
+        "latest": trainer.latest(), "diverged": trainer.diverged, "message": trainer.diverged_message,
         "stream_every": session.extra.get("every", settings.attention_stream_every),
     })
 
@@ -116,7 +115,7 @@ def create(body: CreateTransformer, store: Store, settings: Config) -> dict[str,
 
 @router.get("/api/transformers/{session_id}", response_model=TransformerState, summary="A session's state")
 def get_state(session_id: str, store: Store, settings: Config) -> dict[str, Any]:
-    with store.use(session_id, KIND) as session:
+    with store.use(session_id, KIND, changes=False) as session:
         return state_of(session, settings)
 
 
@@ -127,7 +126,9 @@ def delete(session_id: str, store: Store) -> Response:
 
 
 @router.post("/api/transformers/{session_id}/train", response_model=TrainTransformerResult,
-             summary="Train for some steps")
+             summary="Train for some steps",
+             responses={409: {"description": "Training diverged (now or before): the weights were kept from before "
+                                             "this request; reset the session to train on"}})
 def train(session_id: str, body: TrainTransformer, store: Store, settings: Config) -> dict[str, Any]:
     if body.steps > settings.max_steps_per_request:
         raise too_large("steps", body.steps, settings.max_steps_per_request, "max_steps_per_request")
@@ -135,7 +136,7 @@ def train(session_id: str, body: TrainTransformer, store: Store, settings: Confi
         trainer: TransformerTrainer = session.obj
         history = trainer.train(body.steps, record_every=body.record_every)
         return encode({"history": history, "step": trainer.step_count, "latest": trainer.latest(),
-                       "diverged": trainer.diverged, "message": trainer.message})
+                       "diverged": trainer.diverged, "message": trainer.diverged_message})
 
 
 @router.post("/api/transformers/{session_id}/reset", response_model=TransformerState,
@@ -153,7 +154,7 @@ def forward(session_id: str, body: ForwardTransformer, store: Store, encoding: E
     """The model's answer for your tokens (greedy decoding where the task writes one) and every layer × head's
     attention weights; with `trace`, also Q, K, V, the score stages and the heads' outputs.
     Unknown tokens or too long a sequence: 422 naming the vocabulary and the limit."""
-    with store.use(session_id, KIND) as session:
+    with store.use(session_id, KIND, changes=False) as session:
         trainer: TransformerTrainer = session.obj
         typed = trainer.task.parse(body.tokens)
         return prediction_payload(trainer, typed, trainer.predict(typed), body.trace, encoding)
@@ -175,41 +176,29 @@ def live_handlers(session: Session, settings: Settings) -> LiveHandlers:
     def frame() -> dict[str, Any]:
         typed = session.extra.get("probe") or trainer.probe_ids()
         pred = trainer.predict(typed)
-        return {"step": trainer.step_count, "diverged": trainer.diverged, "message": trainer.message,
-                "latest": encode(trainer.latest()), "history_tail": encode(trainer.history[-HISTORY_TAIL:]),
-                "history_length": len(trainer.history), "every": every(),
-                "learning_rate": trainer.optimizer.learning_rate,
+        return {"step": trainer.step_count, "diverged": trainer.diverged, "message": trainer.diverged_message,
+                "latest": encode(trainer.latest()), "every": every(), "learning_rate": trainer.optimizer.learning_rate,
                 "probe": prediction_payload(trainer, typed, pred, False, "base64")}
 
-    def configure(message: dict[str, Any]) -> None:
-        known = {"type", "learning_rate", "every", "probe"}
-        if set(message) - known:
-            raise EngineError(f"unknown config fields {sorted(set(message) - known)}; use learning_rate, every, "
-                              f"probe")
-        if "learning_rate" in message:
-            trainer.set_learning_rate(_number(message["learning_rate"], "learning_rate"))
-        if "every" in message:
-            value = message["every"]
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
-                raise EngineError(f"every must be a whole number of steps from 1 to 1000, got {value!r}")
-            session.extra["every"] = value
-        if "probe" in message:
-            probe = message["probe"]
-            session.extra["probe"] = None if probe in (None, "") else trainer.task.parse(probe)
+    def configure(changes: dict[str, Any]) -> None:
+        given = changes.get("probe")
+        probe = trainer.task.parse(given) if given not in (None, "") else None  # checked before anything changes
+        if "learning_rate" in changes:
+            trainer.configure(learning_rate=changes["learning_rate"])
+        if "every" in changes:
+            session.extra["every"] = changes["every"]
+        if "probe" in changes:
+            session.extra["probe"] = probe
 
-    return LiveHandlers(train=train, frame=frame, configure=configure)
-
-
-def _number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise EngineError(f"{name} must be a number, got {value!r}")
-    return float(value)
+    return LiveHandlers(train=train, frame=frame, configure=configure, history=lambda: trainer.history,
+                        config_schema=LiveConfig)
 
 
 @router.websocket("/ws/transformers/{session_id}")
 async def live(websocket: WebSocket, session_id: str) -> None:
     """Live training: send {"type": "play" | "pause" | "step" | "frame"} or {"type": "config", "learning_rate",
-    "every", "probe"}; every frame trains `every` steps, then sends the metrics and the attention maps of the
-    probe sequence (base64)."""
+    "every", "probe"} (see LiveConfig); every frame trains `every` steps, then sends the metrics, a `history`
+    delta {from, entries} (truncate your copy to `from`, append `entries`) and the attention maps of the probe
+    sequence (base64)."""
     settings: Settings = websocket.app.state.settings
     await serve(websocket, KIND, session_id, lambda session: live_handlers(session, settings))

@@ -1,9 +1,10 @@
 // Unit tests for the shared ES modules; results land in window.__results for pytest to read.
 import { ApiError, decodeArray, decodeArrays, errorMessage } from "/static/js/lib/api.js";
 import { diverging, sequential, symmetricRange, textOn } from "/static/js/lib/colors.js";
-import { drawHeatmap, drawLegend, formatNumber } from "/static/js/lib/heatmap.js";
+import { drawHeatmap, drawLegend } from "/static/js/lib/heatmap.js";
+import { formatFixed, formatNumber, formatPercent, formatProbability, formatValue } from "/static/js/lib/format.js";
 import { extent, niceTicks, pathData, scaleLinear } from "/static/js/lib/plot.js";
-import { reconnectDelay } from "/static/js/lib/socket.js";
+import { applyHistory, reconnectDelay } from "/static/js/lib/socket.js";
 import { num, symbol } from "/static/js/lib/mathml.js";
 import { pretty } from "/static/js/backprop/stage-view.js";
 import { assembleWalk, backwardRecords, denseParams, graphView } from "/static/js/backprop/walk-model.js";
@@ -58,6 +59,37 @@ test("formatNumber", () => {
   assertEqual(formatNumber(-Infinity), "−∞");
 });
 
+test("formatValue: whole numbers exactly, others to 3 significant decimals", () => {
+  assertEqual(formatValue(4), "4");
+  assertEqual(formatValue(-0.0000000001), "0");
+  assertEqual(formatValue(-2.5), "−2.5");
+  assertEqual(formatValue(123.456), "123.5");
+  assertEqual(formatValue(1.23456), "1.23");
+  assertEqual(formatValue(0.0123456), "0.0123");
+  assertEqual(formatValue(null), "");
+});
+
+test("formatFixed: fixed decimals, ASCII minus, no negative zero", () => {
+  assertEqual(formatFixed(0.12345), "0.123");
+  assertEqual(formatFixed(-1.5, 2), "-1.50");
+  assertEqual(formatFixed(-0.0001), "0.000");
+  assertEqual(formatFixed(123456), "1.23e+5");
+  assertEqual(formatFixed(NaN), "—");
+  assertEqual(formatFixed(-Infinity), "-∞");
+  assertEqual(formatFixed(undefined), "—");
+});
+
+test("formatPercent and formatProbability", () => {
+  assertEqual(formatPercent(0.1234), "12.3%");
+  assertEqual(formatPercent(0.5, 0), "50%");
+  assertEqual(formatPercent(0.98765, 2), "98.77%");
+  assertEqual(formatPercent(null), "—");
+  assertEqual(formatProbability(0.9996), "100%");
+  assertEqual(formatProbability(0.0001), "<0.1%");
+  assertEqual(formatProbability(0), "0%");
+  assertEqual(formatProbability(0.4567), "45.7%");
+});
+
 test("decodeArray float32 and uint8", () => {
   const f = new Float32Array([1.5, -2, 0.25, 3]);
   const out = decodeArray({ dtype: "float32", shape: [2, 2], data: base64Of(f) });
@@ -85,6 +117,14 @@ test("errorMessage reads FastAPI errors", () => {
 
 test("reconnect back-off", () => {
   assertEqual([0, 1, 2, 10].map((a) => reconnectDelay(a, 8000)), [250, 500, 1000, 8000]);
+});
+
+test("live history deltas: truncate to from, append the entries", () => {
+  const local = [{ step: 0 }, { step: 5 }, { step: 9 }];
+  assertEqual(applyHistory(local, { from: 2, entries: [{ step: 10 }, { step: 20 }] }),
+    [{ step: 0 }, { step: 5 }, { step: 10 }, { step: 20 }]);
+  assertEqual(applyHistory(local, { from: 0, entries: [{ step: 0 }] }), [{ step: 0 }]); // a reset
+  assertEqual(applyHistory(local, undefined), local); // a frame without history
 });
 
 test("drawHeatmap paints pixels with the scale", () => {

@@ -1,7 +1,8 @@
 // The Attention page: a transformer session, trained live over /ws/transformers/{id}, drawn five ways.
 import { api, decodeArrays, showError } from "../lib/api.js";
+import { scheduleDraw } from "../lib/dom.js";
 import { downloadPng, downloadSvg } from "../lib/export.js";
-import { connectSocket } from "../lib/socket.js";
+import { applyHistory, connectSocket } from "../lib/socket.js";
 import { drawArchitecture } from "./arch-figure.js";
 import { ATTENTION_OF_BLOCK, attentionNote, blockNote } from "./block-notes.js";
 import { HeadView } from "./head-view.js";
@@ -12,7 +13,7 @@ import { ModelView } from "./model-view.js";
 import { highlightTokens, renderOutput } from "./output.js";
 import { WalkPanel } from "./walk-panel.js";
 
-const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+const $ = (id) => document.getElementById(id);
 const errorBox = $("attn-error");
 const fail = (err) => showError(errorBox, err);
 
@@ -116,25 +117,14 @@ function stopSocket() {
 
 function onFrame(frame) {
   state.step = frame.step;
-  mergeHistory(frame.history_tail, frame.history_length);
+  state.history = applyHistory(state.history, frame.history);
   // A frame computed before the server took the user's sequence still shows the old one: keep the user's.
   const stale = state.typed && frame.probe.typed.join(" ") !== state.typed.join(" ");
   if (!stale) state.pass = frame.probe;
   if (frame.playing !== state.playing) setPlaying(frame.playing);
   if (frame.diverged) fail(new Error(`${frame.message} Press reset to start again.`));
   if (!state.typed && !$("sequence-input").matches(":focus")) $("sequence-input").value = frame.probe.typed.join(" ");
-  scheduleDraw();
-}
-
-function mergeHistory(tail, total) {
-  const last = state.history.length ? state.history[state.history.length - 1].step : -1;
-  const fresh = tail.filter((h) => h.step > last);
-  const bridged = !tail.length || tail[0].step <= last || state.history.length + fresh.length >= total;
-  state.history = state.history.concat(fresh);
-  if (!bridged) {
-    // Frames were dropped for longer than the tail covers: fetch the whole history once.
-    api(`/api/transformers/${state.session.id}`).then((s) => { state.history = s.history; scheduleDraw(); });
-  }
+  scheduleDraw(draw);
 }
 
 function setPlaying(playing) {
@@ -146,16 +136,6 @@ function setPlaying(playing) {
 }
 
 // --- drawing --------------------------------------------------------------------------------
-
-let drawPending = false;
-function scheduleDraw() {
-  if (drawPending) return;
-  drawPending = true;
-  requestAnimationFrame(() => {
-    drawPending = false;
-    draw();
-  });
-}
 
 function layerInfo(id) {
   return state.session.attention.find((a) => a.id === id);
@@ -248,7 +228,7 @@ $("sequence-form").addEventListener("submit", async (e) => {
     state.pass = decodeArrays(result);
     walk.show(state.pass, state.typed);
     state.socket?.send({ type: "config", probe: state.typed });
-    scheduleDraw();
+    scheduleDraw(draw);
   } catch (err) {
     $("sequence-input").classList.add("invalid");
     fail(err);
@@ -267,7 +247,7 @@ $("export-svg").addEventListener("click", () => state.pass && downloadSvg(export
 $("export-png").addEventListener("click", () => state.pass && downloadPng(exportSvgElement(), exportName("png"))
   .catch(fail));
 
-window.addEventListener("resize", scheduleDraw);
+window.addEventListener("resize", () => scheduleDraw(draw));
 
 const initial = document.querySelector('.task-chip[aria-checked="true"]')?.dataset.preset || "reverse";
 createSession(initial).catch(fail);

@@ -3,10 +3,12 @@
 // "use this model" to read the drawing with it.
 import { api, decodeArrays } from "../lib/api.js";
 import { symmetricRange } from "../lib/colors.js";
-import { drawHeatmap, formatNumber } from "../lib/heatmap.js";
-import { h, paintDigit } from "./dom.js";
+import { drawHeatmap } from "../lib/heatmap.js";
+import { formatNumber, formatPercent } from "../lib/format.js";
+import { el, scheduleDraw } from "../lib/dom.js";
+import { paintDigit } from "./digit.js";
 import { drawPlot, extent } from "../lib/plot.js";
-import { connectSocket } from "../lib/socket.js";
+import { applyHistory, connectSocket } from "../lib/socket.js";
 
 /**
  * els: {activation, pooling, lr, augment, start, pause, use, status, accuracy, lossChart, accChart, filters,
@@ -23,14 +25,13 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
   let step = 0;
   let pace = null;
   let paceMarks = [];
-  let drawQueued = false;
   const filterCanvases = [];
   const probeItems = [];
 
   for (let i = 0; i < 6; i++) {
-    const fig = h("figure", "filter");
-    const canvas = h("canvas", "kernel");
-    fig.append(canvas, h("figcaption", "", String(i)));
+    const fig = el("figure", { class: "filter" });
+    const canvas = el("canvas", { class: "kernel" });
+    fig.append(canvas, el("figcaption", { text: String(i) }));
     els.filters.append(fig);
     filterCanvases.push(canvas);
   }
@@ -51,25 +52,19 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     els.status.textContent = `epoch ${epoch.toFixed(1)} · step ${step}${playing ? paceText : " · paused"}`;
   }
 
-  function mergeHistory(tail) {
-    if (!tail.length) return;
-    const first = tail[0].step;
-    history = history.filter((e) => e.step < first).concat(tail);
-  }
-
   function drawCharts() {
-    drawQueued = false;
     const xs = history.map((e) => e.epoch);
     const lastEpoch = Math.max(1, ...xs);
     const tested = history.filter((e) => e.test_accuracy !== null && e.test_accuracy !== undefined);
-    const trained = history.filter((e) => e.loss !== null && e.loss !== undefined);
-    const [, lossHi] = extent(trained.map((e) => e.loss).concat(tested.map((e) => e.test_loss)), { include: [0] });
+    const trained = history.filter((e) => e.train_loss !== null && e.train_loss !== undefined);
+    const [, lossHi] = extent(trained.map((e) => e.train_loss).concat(tested.map((e) => e.test_loss)),
+      { include: [0] });
     const width = Math.max(240, els.lossChart.clientWidth || 360);
     drawPlot(els.lossChart, {
       width, height: 200, x: [0, lastEpoch], y: [0, Math.max(0.1, lossHi)], xLabel: "epoch",
       yLabel: "loss (cross-entropy)",
       series: [
-        { xs: trained.map((e) => e.epoch), ys: trained.map((e) => e.loss), color: "var(--text-muted)", width: 1.6,
+        { xs: trained.map((e) => e.epoch), ys: trained.map((e) => e.train_loss), color: "var(--text-muted)", width: 1.6,
           label: "train", testid: "train-loss-curve" },
         { xs: tested.map((e) => e.epoch), ys: tested.map((e) => e.test_loss), color: "var(--value-negative)",
           width: 2.2, label: "test" },
@@ -78,25 +73,18 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     drawPlot(els.accChart, {
       width, height: 200, x: [0, lastEpoch], y: [0, 1], xLabel: "epoch", yLabel: "accuracy",
       series: [
-        { xs: trained.map((e) => e.epoch), ys: trained.map((e) => e.accuracy), color: "var(--text-muted)",
+        { xs: trained.map((e) => e.epoch), ys: trained.map((e) => e.train_accuracy), color: "var(--text-muted)",
           width: 1.6, label: "train" },
         { xs: tested.map((e) => e.epoch), ys: tested.map((e) => e.test_accuracy), color: "var(--accent)",
           width: 2.4, label: "test", testid: "test-accuracy-curve" },
       ],
     });
     const latest = tested[tested.length - 1];
-    els.accuracy.textContent = latest ? `${(latest.test_accuracy * 100).toFixed(1)}%` : "—";
+    els.accuracy.textContent = latest ? formatPercent(latest.test_accuracy) : "—";
     els.accuracy.dataset.value = latest ? String(latest.test_accuracy) : "";
     if (latest) {
       const when = latest.epoch < 0.5 ? "before any training" : `after epoch ${Math.round(latest.epoch)}`;
       els.accuracyWhen.textContent = `on the 2,000 test digits, ${when}`;
-    }
-  }
-
-  function queueCharts() {
-    if (!drawQueued) {
-      drawQueued = true;
-      requestAnimationFrame(drawCharts);
     }
   }
 
@@ -115,7 +103,7 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
       item.root.classList.toggle("is-right", right);
       item.root.classList.toggle("is-wrong", !right);
       const conf = probabilities ? probabilities.data[i * 10 + p] : null;
-      item.root.title = `a ${session.probeLabels[i]}, read as ${p}${conf !== null ? ` (${(conf * 100).toFixed(0)}%)` : ""}`;
+      item.root.title = `a ${session.probeLabels[i]}, read as ${p}${conf !== null ? ` (${formatPercent(conf, 0)})` : ""}`;
     });
     const right = predicted.filter((p, i) => p === session.probeLabels[i]).length;
     els.probesScore.textContent = `${right} of ${predicted.length} right`;
@@ -126,10 +114,10 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     probeItems.length = 0;
     const images = state.probe_images;
     state.probe_labels.forEach((label, i) => {
-      const root = h("figure", "probe");
-      const canvas = h("canvas", "probe-img");
+      const root = el("figure", { class: "probe" });
+      const canvas = el("canvas", { class: "probe-img" });
       paintDigit(canvas, images.data.subarray(i * 784, (i + 1) * 784));
-      const caption = h("figcaption", "probe-label", "?");
+      const caption = el("figcaption", { class: "probe-label", text: "?" });
       root.append(canvas, caption);
       els.probes.append(root);
       probeItems.push({ root, label: caption });
@@ -156,13 +144,13 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     }
     epoch = frame.epoch;
     step = frame.step;
-    mergeHistory(frame.history_tail);
+    history = applyHistory(history, frame.history);
     showFilters(frame.conv1);
     showProbes(frame.probe_predicted, frame.probe_probabilities);
     setPlaying(frame.playing);
     if (frame.limit_reached) els.error.textContent = "Stopped after 100 epochs (start again for a fresh model).";
     status();
-    queueCharts();
+    scheduleDraw(drawCharts);
     onFrame({ id: session.id, epoch, step, using });
   }
 
