@@ -13,7 +13,7 @@ from engine.charlm.model import DEFAULT_WEIGHTS, CharLM, CharLMConfig
 from engine.charlm.trainer import CharLMTrainer
 from engine.core.errors import EngineError
 from engine.core.gradcheck import numerical_gradient, relative_error
-from engine.core.training import DivergedError, TrainerProtocol, TrainerState
+from engine.core.training import DivergedError, TrainerProtocol, TrainerState, restore_trainer
 
 TOL = 1e-6
 SMALL_VOCAB = Vocabulary(list("\n abcde.") + [UNKNOWN])
@@ -225,3 +225,16 @@ def test_configure_checks_everything_first():
     assert trainer.optimizer.learning_rate == 0.003 and trainer.batch()[0].shape == (8, 8)
     with pytest.raises(EngineError, match="too short"):
         CharLMTrainer("abc", vocab=SMALL_VOCAB, model={"context": 8})
+
+
+def test_any_state_restores_through_the_registry_and_the_corpus_is_named_not_stored():
+    own = tiny_trainer()
+    own.train(3)
+    again = restore_trainer(own.state().to_bytes())
+    assert isinstance(again, CharLMTrainer) and again.step_count == 3 and again.text == own.text
+    np.testing.assert_array_equal(again.model.net.vector.params["all"], own.model.net.vector.params["all"])
+    on_corpus = CharLMTrainer(model={"layers": 1, "heads": 2, "d_model": 8, "d_ff": 16, "context": 8},
+                              train={"batch_size": 2, "eval_windows": 2})
+    state = on_corpus.state()
+    assert state.meta["corpus"] is True and not any(name.startswith("data/") for name in state.arrays)
+    assert restore_trainer(state).text == on_corpus.text

@@ -86,7 +86,7 @@ def model_for(store: SessionStore, session_id: str | None) -> Iterator[CharLM]:
         with _shipped_lock:
             yield shipped_model()
     else:
-        with store.use(session_id, KIND) as session:
+        with store.use(session_id, KIND, changes=False) as session:
             yield session.obj.model
 
 
@@ -304,16 +304,16 @@ def session_state(session: Session) -> dict[str, Any]:
     })
 
 
-def sample_prompt(trainer: CharLMTrainer, session: Session) -> str:
-    return session.extra.get("prompt") or ("ROMEO.\n" if session.extra.get("corpus") else trainer.text[:8])
+def new_sample(trainer: CharLMTrainer, extra: dict[str, Any]) -> dict[str, Any]:
+    """A fresh sample (temperature 0.8, seed 0: the same draws every time, so only the model changes) after the
+    session's prompt: the one the learner set, else "ROMEO.\n" on the shipped text or the start of theirs."""
+    prompt = extra.get("prompt") or ("ROMEO.\n" if trainer.on_corpus else trainer.text[:8])
+    text = "".join(s.char for s in trainer.model.generate(prompt, SAMPLE_LENGTH, temperature=0.8, seed=0))
+    return {"sample": prompt + text, "sample_step": trainer.step_count}
 
 
 def write_sample(session: Session) -> None:
-    """A fresh sample (temperature 0.8, seed 0: the same draws every time, so only the model changes)."""
-    trainer: CharLMTrainer = session.obj
-    prompt = sample_prompt(trainer, session)
-    text = "".join(s.char for s in trainer.model.generate(prompt, SAMPLE_LENGTH, temperature=0.8, seed=0))
-    session.extra.update(sample=prompt + text, sample_step=trainer.step_count)
+    session.extra.update(new_sample(session.obj, session.extra))
 
 
 @router.post("/api/charlm/sessions", response_model=SessionState, status_code=201,
@@ -336,15 +336,13 @@ def create_session(body: CreateSession, store: Store, settings: Config) -> dict[
                "eval_windows": 16},
         max_params=settings.max_parameters)
     trainer.record()
-    session = store.add(KIND, trainer)
-    session.extra["corpus"] = body.text is None
-    write_sample(session)
+    session = store.add(KIND, trainer, extra=new_sample(trainer, {}))
     return session_state(session)
 
 
 @router.get("/api/charlm/sessions/{session_id}", response_model=SessionState, summary="A session's state")
 def get_session(session_id: str, store: Store) -> dict[str, Any]:
-    with store.use(session_id, KIND) as session:
+    with store.use(session_id, KIND, changes=False) as session:
         return session_state(session)
 
 

@@ -210,7 +210,7 @@ class CharLM:
     def save(self, path: Path | str) -> None:
         header = {"config": asdict(self.config), "vocab": self.vocab.symbols, "meta": self.meta}
         payload: dict[str, Any] = {"__header__": np.array(json.dumps(header))}
-        payload.update({f"param/{name}": p for name, p in self.net.named_params()})
+        payload.update({f"param/{name}": p for name, p in self.named_params()})
         np.savez_compressed(path, **payload)
 
     @classmethod
@@ -226,8 +226,13 @@ class CharLM:
         model.meta = header.get("meta", {})
         return model
 
+    def named_params(self) -> list[tuple[str, np.ndarray]]:
+        """Every parameter as ('{layer index}.{layer type}.{name}', live array), the names the saved file uses."""
+        return [(f"{i}.{layer.type}.{name}", p) for i, layer in enumerate(self.net.layers())
+                for name, p in layer.params.items()]
+
     def load_params(self, arrays: dict[str, np.ndarray]) -> None:
-        named = dict(self.net.named_params())
+        named = dict(self.named_params())
         if set(named) != set(arrays):
             raise EngineError(f"the weights do not fit this model: missing {sorted(set(named) - set(arrays))[:3]}, "
                               f"unexpected {sorted(set(arrays) - set(named))[:3]}")

@@ -21,14 +21,13 @@ from engine.core.errors import EngineError
 from engine.core.losses import SoftmaxCrossEntropy
 from engine.core.optim import Adam
 from engine.core.training import (
-    DivergedError,
-    DivergenceGuard,
     MetricsRecord,
     StepResult,
+    TrainerBase,
     TrainerState,
     append_record,
     check_learning_rate,
-    diverged_message,
+    check_state_kind,
     load_optimizer_arrays,
     optimizer_arrays,
     rng_from_state,
@@ -42,7 +41,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {"batch_size": 32, "learning_rate": 2e-3, "warm
 LOG2 = math.log(2.0)
 
 
-class CharLMTrainer:
+class CharLMTrainer(TrainerBase):
     """A character model being trained on a text (the shipped corpus unless another is given)."""
 
     kind = "charlm"
@@ -58,6 +57,7 @@ class CharLMTrainer:
         self.held_out_fraction = held_out_fraction
         self.max_params = max_params
         self.vocab = vocab or corpus_vocabulary()
+        self.on_corpus = text is None  # the shipped text: a state need not carry it
         if text is None:
             text = load_corpus().text
         self.text = text
@@ -75,12 +75,8 @@ class CharLMTrainer:
         self.optimizer = Adam(float(t["learning_rate"]), clip_norm=t["clip_norm"])
         self.loss = SoftmaxCrossEntropy()
         self.rng = np.random.default_rng(int(t["seed"]) + 1)
-        self.guard = DivergenceGuard()
-        self.step_count = 0
-        self.history: list[dict[str, Any]] = []
+        self.init_protocol()
         self.recent_losses: list[float] = []
-        self.diverged = False
-        self.diverged_message = ""
 
     # --- settings -------------------------------------------------------------------------------------
 
@@ -151,16 +147,20 @@ class CharLMTrainer:
         target = self.loss.prepare_target(targets.reshape(-1), flat.shape, flat.dtype)
         return self.loss.value(flat, target), self.loss.grad(flat, target).reshape(logits.shape)
 
+    def parameters(self) -> list[np.ndarray]:
+        return [self.model.net.vector.params["all"]]
+
     def step(self) -> StepResult:
-        if self.diverged:
-            raise DivergedError(self.diverged_message)
-        inputs, targets = self.batch()
-        value, dlogits = self.loss_and_grad(inputs, targets)
-        self.model.net.backward(dlogits)
-        self.step_count += 1
-        self.model.net.step(self.optimizer, lr_scale=self.lr_scale())
-        self.recent_losses.append(value)
-        return StepResult(value, self.step_count, self.epoch)
+        """One optimiser step on fresh random windows; a chunk of its own unless it runs inside `train`."""
+        with self.chunk():
+            inputs, targets = self.batch()
+            value, dlogits = self.loss_and_grad(inputs, targets)
+            self.step_count += 1
+            self.check_loss(value)  # before the backward pass: a non-finite loss has nothing to teach
+            self.model.net.backward(dlogits)
+            self.model.net.step(self.optimizer, lr_scale=self.lr_scale())
+            self.recent_losses.append(float(value))
+            return self.finish_step(value)
 
     @property
     def epoch(self) -> float:
@@ -168,30 +168,21 @@ class CharLMTrainer:
         t = self.settings["train"]
         return self.step_count * t["batch_size"] * self.model.context / max(1, len(self.train_ids))
 
-    def _params(self) -> list[np.ndarray]:
-        return [self.model.net.vector.params["all"]]
+    @property
+    def epoch_value(self) -> float | None:
+        return self.epoch
 
     def train(self, steps: int, record_every: int | None = None) -> list[dict[str, Any]]:
-        """`steps` optimiser steps, recording held-out metrics every `record_every` steps and at the end.
-        A chunk whose loss or parameters stop being finite is rolled back and raises DivergedError."""
+        """`steps` optimiser steps as one chunk, recording held-out metrics every `record_every` steps and at the
+        end. A chunk whose loss or parameters stop being finite is rolled back and raises DivergedError."""
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
             raise EngineError(f"steps must be a whole number >= 1, got {steps!r}")
-        if self.diverged:
-            raise DivergedError(self.diverged_message)
         start = len(self.history)
-        self.guard.save(self._params(), self.optimizer)
-        first_step = self.step_count
-        for i in range(1, steps + 1):
-            value = self.step().loss
-            if not self.guard.finite(value, self._params() if i == steps else []):
-                self.guard.restore(self._params(), self.optimizer)
-                self.step_count = first_step
-                self.recent_losses = []
-                self.diverged = True
-                self.diverged_message = diverged_message(value, first_step + i)
-                raise DivergedError(self.diverged_message)
-            if i == steps or (record_every and i % record_every == 0):
-                self.record()
+        with self.chunk():
+            for i in range(1, steps + 1):
+                self.step()
+                if i == steps or (record_every and i % record_every == 0):
+                    self.record()
         return self.history[start:]
 
     def record(self) -> dict[str, Any]:
@@ -229,50 +220,50 @@ class CharLMTrainer:
     # --- state ----------------------------------------------------------------------------------------
 
     def state(self) -> TrainerState:
-        arrays = {"params/all": self.model.net.vector.params["all"].copy(),
-                  "data/train": self.train_ids.copy(), "data/val": self.val_ids.copy(),
-                  **optimizer_arrays(self.optimizer)}
-        meta = {"settings": copy.deepcopy(self.settings), "vocab": self.vocab.symbols, "step_count": self.step_count,
-                "rng": rng_state(self.rng), "history": copy.deepcopy(self.history),
-                "recent_losses": list(self.recent_losses), "diverged": self.diverged,
-                "diverged_message": self.diverged_message, "optimizer_t": self.optimizer.t,
-                "held_out_fraction": self.held_out_fraction}
+        """Settings, the parameter vector, Adam's moments, the batch generator, the recent losses, the history and
+        the text (as ids; none when it is the shipped corpus, which the state names instead)."""
+        arrays = {"params/all": self.model.net.vector.params["all"].copy(), **optimizer_arrays(self.optimizer)}
+        if not self.on_corpus:
+            arrays.update({"data/train": self.train_ids.copy(), "data/val": self.val_ids.copy()})
+        meta = {"settings": copy.deepcopy(self.settings), "vocab": self.vocab.symbols, "corpus": self.on_corpus,
+                "rng": rng_state(self.rng), "recent_losses": list(self.recent_losses),
+                "optimizer_t": self.optimizer.t, "held_out_fraction": self.held_out_fraction,
+                "max_params": self.max_params, **self.protocol_meta()}
         return TrainerState(self.kind, arrays, meta)
 
-    def load_state(self, state: TrainerState) -> None:
-        if state.kind != self.kind:
-            raise EngineError(f"this is a {state.kind!r} state, not a {self.kind!r} one")
-        meta, arrays = state.meta, state.arrays
+    @classmethod
+    def from_state(cls, state: TrainerState) -> CharLMTrainer:
+        check_state_kind(state, cls.kind)
         try:
-            vocab = Vocabulary(list(meta["vocab"]))
-            train_ids, val_ids = arrays["data/train"], arrays["data/val"]
-            if train_ids.ndim != 1 or val_ids.ndim != 1 or train_ids.dtype.kind not in "iu" \
-                    or (train_ids.size and int(train_ids.max()) >= len(vocab)) \
-                    or (val_ids.size and int(val_ids.max()) >= len(vocab)):
-                raise EngineError("the state's text ids do not fit its vocabulary")
-            fresh = CharLMTrainer(vocab.decode(np.concatenate([train_ids, val_ids])),
-                                  model=meta["settings"]["model"], train=meta["settings"]["train"], vocab=vocab,
-                                  held_out_fraction=float(meta["held_out_fraction"]), max_params=self.max_params)
-            params = fresh.model.net.vector.params["all"]
-            saved = arrays["params/all"]
-            if saved.shape != params.shape:
-                raise EngineError(f"the state has {saved.size} parameters, its model {params.size}")
-            np.copyto(params, saved)
-            load_optimizer_arrays(fresh.optimizer, arrays, int(meta["optimizer_t"]))
-            fresh.rng = rng_from_state(meta["rng"])
-            fresh.step_count = int(meta["step_count"])
-            fresh.history = list(meta["history"])
-            fresh.recent_losses = [float(v) for v in meta["recent_losses"]]
-            fresh.diverged = bool(meta["diverged"])
-            fresh.diverged_message = str(meta["diverged_message"])
+            vocab = Vocabulary(list(state.value("vocab")))
+            settings = state.value("settings")
+            text = None
+            if not state.value("corpus"):
+                train_ids, val_ids = state.array("data/train"), state.array("data/val")
+                ids = np.concatenate([train_ids, val_ids])
+                if ids.ndim != 1 or ids.dtype.kind not in "iu" or (ids.size and int(ids.max()) >= len(vocab)):
+                    raise EngineError("the state's text ids do not fit its vocabulary")
+                text = vocab.decode(ids)
+            trainer = cls(text, model=settings["model"], train=settings["train"], vocab=vocab,
+                          held_out_fraction=float(state.value("held_out_fraction")),
+                          max_params=state.meta.get("max_params"))
+            flat = trainer.model.net.vector.params["all"]
+            saved = state.array("params/all")
+            if saved.shape != flat.shape:
+                raise EngineError(f"the state has {saved.size} parameters, its model {flat.size}")
+            np.copyto(flat, saved)
+            load_optimizer_arrays(trainer.optimizer, state.arrays, int(state.value("optimizer_t")))
+            trainer.rng = rng_from_state(state.value("rng"))
+            trainer.recent_losses = [float(v) for v in state.value("recent_losses")]
+            trainer.load_protocol_meta(state)
         except (KeyError, TypeError, ValueError) as exc:
             raise EngineError(f"not a complete character-model state ({type(exc).__name__}: {exc})") from None
-        # The ids are the same data as the text they decode to, so the split lands in the same place.
-        fresh.train_ids, fresh.val_ids = train_ids.copy(), val_ids.copy()
-        self.__dict__.update(fresh.__dict__)
+        return trainer
 
     def reset(self) -> None:
         """Fresh weights from the same settings and seed, on the same text; history cleared."""
-        fresh = CharLMTrainer(self.text, model=self.settings["model"], train=self.settings["train"], vocab=self.vocab,
+        fresh = CharLMTrainer(None if self.on_corpus else self.text, model=self.settings["model"],
+                              train=self.settings["train"], vocab=self.vocab,
                               held_out_fraction=self.held_out_fraction, max_params=self.max_params)
-        self.__dict__.update(fresh.__dict__)
+        vars(self).clear()
+        vars(self).update(vars(fresh))

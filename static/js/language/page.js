@@ -15,7 +15,7 @@ import { renderLens } from "./lens.js";
 import { cropLayer, renderStrips } from "./strips.js";
 import { TrainPanel } from "./train-panel.js";
 
-const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+const $ = (id) => document.getElementById(id);
 const errorBox = $("lm-error");
 const fail = (err) => { if (err?.name !== "AbortError") showError(errorBox, err); };
 const MAP_CHARS = 24; // characters the model view and head view show, ending at the selected one

@@ -4,7 +4,7 @@ import { api, showError } from "../lib/api.js";
 import { LineChart } from "../lib/line-chart.js";
 import { connectSocket } from "../lib/socket.js";
 
-const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+const $ = (id) => document.getElementById(id);
 const loss = (v) => (v === null || v === undefined ? "—" : v.toFixed(3));
 const SAMPLES_KEPT = 8;
 
