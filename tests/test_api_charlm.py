@@ -169,9 +169,11 @@ def test_a_training_session_trains_streams_and_answers(client):
         assert ws.receive_json()["sample"].startswith("HAMLET.")
         ws.send_json({"type": "step"})
         frame = ws.receive_json()
-        assert frame["step"] == 45 and frame["history_tail"][-1]["step"] == 45
+        assert frame["step"] == 45 and frame["history"]["entries"][-1]["step"] == 45
         ws.send_json({"type": "config", "momentum": 1})
         assert "unknown config" in ws.receive_json()["detail"]
+        ws.send_json({"type": "config", "every": 0})
+        assert ws.receive_json()["status"] == 422
     assert client.post(f"/api/charlm/sessions/{sid}/reset").json()["step"] == 0
     assert client.delete(f"/api/charlm/sessions/{sid}").status_code == 204
     assert client.post("/api/charlm/predict", json={"text": "a", "session": sid}).status_code == 404

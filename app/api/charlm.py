@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +33,7 @@ from ..schemas.charlm import (
     EmbeddingMap,
     Generate,
     GenerateResult,
+    LiveConfig,
     ModelInfo,
     Predict,
     PredictResult,
@@ -61,7 +61,6 @@ KIND = "charlm"
 TOP = 10
 SAMPLE_LENGTH = 120
 SAMPLE_EVERY = 50  # training steps between the samples a live session writes
-HISTORY_TAIL = 50
 CORPUS_NAME = "eight Shakespeare tragedies (Project Gutenberg, public domain), the last 10 % held out"
 _shipped_lock = threading.Lock()  # the model's layers keep their last pass, so one reader at a time
 
@@ -379,47 +378,33 @@ def live_handlers(session: Session, settings: Settings) -> LiveHandlers:
         return int(session.extra.get("every", settings.charlm_stream_every))
 
     def train(unit: str) -> None:
-        steps = 1 if unit == "batch" else every()
-        trainer.train(steps)
+        trainer.train(1 if unit == "batch" else every())
         if trainer.step_count - int(session.extra.get("sample_step", 0)) >= SAMPLE_EVERY or unit == "batch":
             write_sample(session)
 
     def frame() -> dict[str, Any]:
-        latest = trainer.latest()
         return {"step": trainer.step_count, "diverged": trainer.diverged, "message": trainer.diverged_message,
-                "latest": encode(latest), "history_tail": encode(trainer.history[-HISTORY_TAIL:]),
-                "history_length": len(trainer.history), "every": every(),
+                "latest": encode(trainer.latest()), "every": every(),
                 "learning_rate": trainer.optimizer.learning_rate, "sample": session.extra.get("sample"),
                 "sample_step": session.extra.get("sample_step")}
 
-    def configure(message: dict[str, Any]) -> None:
-        known = {"type", "learning_rate", "every", "prompt"}
-        if set(message) - known:
-            raise EngineError(f"unknown config fields {sorted(set(message) - known)}; use learning_rate, every, "
-                              f"prompt")
-        if "every" in message:
-            value = message["every"]
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 500:
-                raise EngineError(f"every must be a whole number of steps from 1 to 500, got {value!r}")
-        if "prompt" in message and (not isinstance(message["prompt"], str) or len(message["prompt"]) > 200):
-            raise EngineError("prompt must be a text of at most 200 characters")
-        if "learning_rate" in message:
-            value = message["learning_rate"]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise EngineError(f"learning_rate must be a number, got {value!r}")
-            trainer.configure(learning_rate=float(value))
-        if "every" in message:
-            session.extra["every"] = message["every"]
-        if "prompt" in message:
-            session.extra["prompt"] = message["prompt"]
+    def configure(changes: dict[str, Any]) -> None:
+        if changes.get("learning_rate") is not None:
+            trainer.configure(learning_rate=changes["learning_rate"])
+        if changes.get("every") is not None:
+            session.extra["every"] = changes["every"]
+        if "prompt" in changes:
+            session.extra["prompt"] = changes["prompt"] or None
             write_sample(session)
 
-    return LiveHandlers(train=train, frame=frame, configure=configure)
+    return LiveHandlers(train=train, frame=frame, configure=configure, history=lambda: trainer.history,
+                        config_schema=LiveConfig)
 
 
 @router.websocket("/ws/charlm/sessions/{session_id}")
 async def live(websocket: WebSocket, session_id: str) -> None:
     """Live training: {"type": "play" | "pause" | "step" | "frame"} or {"type": "config", "learning_rate", "every",
-    "prompt"}; each frame trains `every` steps and sends the metrics and, every 50 steps, a new sample."""
+    "prompt"} (see LiveConfig); each frame trains `every` steps and sends the metrics, a `history` delta
+    {from, entries} (truncate your copy to `from`, append `entries`) and, every 50 steps, a new sample."""
     settings: Settings = websocket.app.state.settings
     await serve(websocket, KIND, session_id, lambda session: live_handlers(session, settings))

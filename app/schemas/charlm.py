@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .common import ArrayJSON, FiniteFloat
+from .training import MetricsRecord
 
 SESSION_FIELD = Field(None, description="A training session's id (POST /api/charlm/sessions) to ask that model "
                                         "instead of the shipped one")
@@ -170,15 +171,6 @@ class CreateSession(BaseModel):
     train: SessionTrain | None = Field(None, description="Training settings (default: batch 16, learning rate 0.003)")
 
 
-class Metrics(BaseModel):
-    step: int
-    epoch: float | None = Field(description="Passes over the training text")
-    train_loss: float | None = Field(description="Mean training loss since the last record (nats per character)")
-    test_loss: float | None = Field(description="Held-out loss (nats per character)")
-    learning_rate: float | None
-    extra: dict[str, float | None] = Field(description="bits_per_char: the held-out loss in bits")
-
-
 class SessionState(BaseModel):
     id: str
     settings: dict[str, Any] = Field(description="The model and training settings in force")
@@ -186,11 +178,23 @@ class SessionState(BaseModel):
     text_characters: int = Field(description="Characters of the text trained on (training + held out)")
     held_out_characters: int
     step: int
-    history: list[Metrics]
-    latest: Metrics | None
+    history: list[MetricsRecord] = Field(description="Every record; extra.bits_per_char is the held-out loss in bits")
+    latest: MetricsRecord | None
     diverged: bool
     message: str = Field(description="Why training stopped, when it diverged")
     sample: str | None = Field(description="The latest sample written by the model (temperature 0.8)")
+
+
+class LiveConfig(BaseModel):
+    """A {"type": "config"} message on /ws/charlm/sessions/{id}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    learning_rate: FiniteFloat | None = Field(None, gt=0, le=1, description="Adam's step size after warm-up")
+    every: int | None = Field(None, ge=1, le=500, description="Training steps per live frame")
+    prompt: str | None = Field(None, max_length=200, description="What the samples start from (null or '': "
+                                                                 "'ROMEO.\\n' on the shipped text, else the "
+                                                                 "start of yours)")
 
 
 class TrainSession(BaseModel):

@@ -98,8 +98,7 @@ export class TrainPanel {
         if (!this.session || this.session.id !== id) return;
         if (msg.type === "error") { this.fail(new Error(msg.detail)); return; }
         if (msg.type !== "frame") return;
-        const last = this.history.length ? this.history[this.history.length - 1].step : -1;
-        this.history = this.history.concat(msg.history_tail.filter((h) => h.step > last));
+        if (msg.history) this.history = this.history.slice(0, msg.history.from).concat(msg.history.entries);
         if (msg.playing !== this.playing) this.setPlaying(msg.playing);
         if (msg.diverged) this.fail(new Error(`${msg.message}`));
         this.draw(msg.step, msg.sample, msg.sample_step);
