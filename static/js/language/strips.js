@@ -49,7 +49,8 @@ export function renderStrips(container, chars, weights, query) {
       }
       const top = document.createElement("span");
       top.className = "lm-strip-top tiny mono";
-      top.textContent = `max ${(100 * max).toFixed(0)}% on ${JSON.stringify(chars[argmax])}`;
+      top.textContent = `${(100 * max).toFixed(0)}% on ${JSON.stringify(chars[argmax])}`;
+      top.title = `this head's largest weight: ${(100 * max).toFixed(1)} % on ${JSON.stringify(chars[argmax])} at ${argmax}`;
       strip.append(box, top);
       group.append(strip);
     }
