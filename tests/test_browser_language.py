@@ -48,6 +48,10 @@ def test_typing_changes_the_bars_and_the_temperature_flattens_them(page):
     page.get_by_test_id("lm-temperature").fill("1")
     page.get_by_test_id("lm-topk").select_option("3")
     expect(page.get_by_test_id("lm-bar-value-3")).to_have_text("0.0 %")
+    page.reload()  # the text and the knobs are kept in the link
+    expect(page.get_by_test_id("lm-input")).to_have_value("My lord, I")
+    expect(page.get_by_test_id("lm-topk")).to_have_value("3")
+    expect(page.get_by_test_id("lm-next-after")).to_contain_text("lord, I")
 
 
 def test_clicking_a_character_shows_its_attention_and_logit_lens(page):

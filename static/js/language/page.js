@@ -79,7 +79,26 @@ function onTextChanged() {
   typingTimer = setTimeout(() => {
     predict().catch(fail);
     readAttention().catch(fail);
+    rememberView();
   }, 60);
+}
+
+// The text and the knobs live in the URL's hash, so a reload, a link or the Share button keeps them.
+const HASH_TEXT = 400; // characters of the text kept in the link: the model reads at most its context anyway
+
+function rememberView() {
+  const params = new URLSearchParams({ text: text().slice(-HASH_TEXT), t: $("lm-temperature").value,
+    k: $("lm-topk").value });
+  history.replaceState(null, "", `#${params}`);
+}
+
+function restoreView() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (params.has("text")) $("lm-input").value = params.get("text");
+  const t = Number(params.get("t"));
+  if (params.has("t") && Number.isFinite(t) && t >= 0 && t <= 3) $("lm-temperature").value = String(t);
+  $("lm-temperature-value").textContent = Number($("lm-temperature").value).toFixed(2);
+  if ([...$("lm-topk").options].some((o) => o.value === params.get("k"))) $("lm-topk").value = params.get("k");
 }
 
 function selectPosition(i) {
@@ -204,8 +223,12 @@ $("lm-input").addEventListener("input", onTextChanged);
 $("lm-temperature").addEventListener("input", () => {
   $("lm-temperature-value").textContent = Number($("lm-temperature").value).toFixed(2);
   predict().catch(fail);
+  rememberView();
 });
-$("lm-topk").addEventListener("change", () => predict().catch(fail));
+$("lm-topk").addEventListener("change", () => {
+  predict().catch(fail);
+  rememberView();
+});
 $("head-view-layer").addEventListener("change", () => {
   modelView.select($("head-view-layer").value, 0);
   drawMaps();
@@ -240,5 +263,6 @@ async function start() {
     + `${(100 * map.explained[1]).toFixed(0)} % of the variance`;
 }
 
+restoreView();
 start().catch(fail);
 onTextChanged();
