@@ -238,3 +238,19 @@ def test_any_state_restores_through_the_registry_and_the_corpus_is_named_not_sto
     state = on_corpus.state()
     assert state.meta["corpus"] is True and not any(name.startswith("data/") for name in state.arrays)
     assert restore_trainer(state).text == on_corpus.text
+
+
+def test_glassbox_train_charlm_writes_a_model_that_records_its_command(tmp_path, capsys):
+    from app.cli import main
+
+    out = tmp_path / "tiny.npz"
+    code = main(["train", "charlm", "--epochs", "1", "--epoch-steps", "3", "--layers", "1", "--heads", "2",
+                 "--d-model", "16", "--context", "16", "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "validation loss" in printed and "bits/char" in printed
+    model = CharLM.load(out)
+    assert model.config.layers == 1 and model.config.context == 16 and model.meta["steps"] == 3
+    assert model.meta["batch_size"] == 16  # charlm's default batch, not the shared 64
+    assert model.meta["command"].startswith("glassbox train charlm --epochs 1 --epoch-steps 3 --batch 16")
+    assert main(["train", "charlm", "--epochs", "0", "--out", str(out)]) == 2
