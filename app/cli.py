@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 
 from .settings import get_settings
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 # Sub-commands register here: name → (add_arguments, run).
 COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
@@ -30,6 +33,10 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    if args.host not in LOOPBACK and not get_settings().token and not os.environ.get("GLASSBOX_TOKEN"):
+        print(f"WARNING: listening on {args.host}, beyond this machine, without an access token: anyone who can "
+              f"reach the port can use the server. Set GLASSBOX_TOKEN to a secret and open the pages with "
+              f"?token=<secret> (API clients send 'Authorization: Bearer <secret>').", file=sys.stderr, flush=True)
     print(f"Glassbox on http://{args.host}:{args.port}  (API docs: /docs)", flush=True)
     uvicorn.run("app.main:app", host=args.host, port=args.port, log_level="info")
     return 0

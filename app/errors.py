@@ -61,7 +61,8 @@ class Problem(BaseModel):
 
 class ValidationProblem(BaseModel):
     detail: str = Field(description="The problems in one sentence each (the first five), saying what to fix")
-    errors: list[ErrorItem] = Field(description="Every problem (at most 20) with its location")
+    errors: list[ErrorItem] = Field(description="Every problem (at most 20) with its location; empty when the "
+                                                "engine refused the values as a whole (the detail says why)")
 
 
 def _describe(err: dict) -> str:
@@ -70,7 +71,7 @@ def _describe(err: dict) -> str:
         pos = err.get("loc", ("body", "?"))[-1]
         return f"the request body is not valid JSON ({reason} at character {pos}); send a JSON object"
     where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-    msg = err.get("msg", "invalid value")
+    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
     return f"{where}: {msg}" if where else msg
 
 
@@ -87,7 +88,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def detail_only(_: Request, exc: Exception) -> JSONResponse:
         status = next(code for cls, code in STATUS_OF.items() if isinstance(exc, cls))
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyJobs) else None
-        return JSONResponse(status_code=status, content={"detail": str(exc)}, headers=headers)
+        content: dict[str, Any] = {"detail": str(exc)}
+        if status == 422:
+            content["errors"] = []  # the engine refused the values as a whole: the detail says which and why
+        return JSONResponse(status_code=status, content=content, headers=headers)
 
     for exc_class in STATUS_OF:
         app.add_exception_handler(exc_class, detail_only)

@@ -115,7 +115,9 @@ class GuardMiddleware:
                 else:
                     await send_json(send, 401, {"detail": detail}, [(b"www-authenticate", b"Bearer")])
                 return
-            set_cookie = TOKEN_COOKIE not in headers.get("cookie", "")
+            # A page opened with ?token= keeps it in a cookie for its own calls (API clients send it each time).
+            set_cookie = scope["type"] == "http" and not path.startswith(("/api/", "/docs", "/openapi")) \
+                and b"token=" in scope.get("query_string", b"")
         if scope["type"] == "websocket":
             if not origin_allowed(headers, self.settings):
                 await refuse_websocket(receive, send, ORIGIN_REFUSED,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -12,12 +13,14 @@ from fastapi import APIRouter, Query, Request, Response, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from engine.core.errors import EngineError
+from engine.core.training import DivergedError
 from engine.lenet.digits import decode_png_data_url, ink_from_values, preprocess_digit
 from engine.lenet.mnist import load_mnist10k
 from engine.lenet.model import LAYER_NAMES, OUTPUT_SHAPES, LeNet5
 from engine.lenet.training import DigitArrays, LeNetTraining, evaluate, probe_indices
 
 from ..arrays import encode
+from ..budgets import check, lenet_session_cost
 from ..errors import too_large
 from ..live import LiveHandlers, serve
 from ..pages import render
@@ -36,7 +39,8 @@ from ..schemas.lenet import (
 )
 from ..settings import Settings
 from ..store import Session, SessionStore
-from .deps import Config, Enc, Store
+from ..work import client_gone
+from .deps import Config, Enc, Jobs, Store
 
 PAGE = {
     "path": "/lenet",
@@ -52,6 +56,8 @@ EMPTY_MESSAGE = "The image is empty: draw a digit (white ink on black, or any in
 LIVE_FRAMES_PER_EPOCH = 5  # a live frame trains a fifth of an epoch, so the curves move about five times a second
 LIVE_EPOCH_LIMIT = 100  # a tab left open stops here instead of using a shared CPU for ever
 HISTORY_TAIL = 30
+RESET_HINT = ("Start a new session (POST /api/lenet/sessions): only that helps, since the kept weights are the ones "
+              "that diverged and a lower learning rate alone diverges again.")
 MAX_SAMPLES = 50
 
 SessionParam = Annotated[str | None, Query(description="A training session's id, to use its model")]
@@ -291,9 +297,11 @@ def probe_frame(lenet: LeNetSession) -> dict[str, Any]:
 
 @router.post("/api/lenet/sessions", response_model=SessionState, status_code=201,
              summary="Start training a fresh LeNet-5")
-def create_session(body: CreateSession, store: Store, encoding: Enc = "json") -> dict[str, Any]:
+def create_session(body: CreateSession, store: Store, settings: Config, encoding: Enc = "json") -> dict[str, Any]:
     """A new LeNet-5 with random weights on the 8,000 training digits. Train it over the WebSocket
     /ws/lenet/{id} (play / pause / step) or with POST …/train; predict with it by passing `session`."""
+    cost = lenet_session_cost(body.batch_size, len(shared.digits().y_test))
+    check(cost, settings, store)
     model = LeNet5(body.activation, body.pooling, seed=body.seed)
     training = LeNetTraining(model, shared.digits(), learning_rate=body.learning_rate, batch_size=body.batch_size,
                              augment=body.augment, seed=body.seed)
@@ -301,7 +309,7 @@ def create_session(body: CreateSession, store: Store, encoding: Enc = "json") ->
     snapshot = LeNet5(body.activation, body.pooling, seed=body.seed)
     lenet = LeNetSession(training, GuardedModel(snapshot), probe_indices(shared.digits().y_test))
     lenet.refresh_snapshot()
-    return session_state(store.add(KIND, lenet), encoding)
+    return session_state(store.add(KIND, lenet, cost.held), encoding)
 
 
 @router.get("/api/lenet/sessions/{session_id}", response_model=SessionState, summary="A training session's state")
@@ -318,19 +326,39 @@ def delete_session(session_id: str, store: Store) -> Response:
 
 @router.post("/api/lenet/sessions/{session_id}/train", response_model=SessionState,
              summary="Train for some steps or epochs")
-def train_session(session_id: str, body: TrainRequest, store: Store, settings: Config,
-                  encoding: Enc = "json") -> dict[str, Any]:
-    with store.use(session_id, KIND) as session:
+def train_session(session_id: str, body: TrainRequest, request: Request, store: Store, settings: Config,
+                  jobs: Jobs, encoding: Enc = "json") -> dict[str, Any]:
+    """`steps` batches, then `epochs` epochs: at most max_steps_per_request batches in all. Trains in chunks of a
+    fifth of an epoch and stops between them after train_deadline_seconds or when the client disconnects; the
+    state then shows how far it got. A diverged session answers 409: start a new one."""
+    training = store.get(session_id, KIND).obj.training  # the limit is checked before waiting for the lock
+    total = body.steps + body.epochs * training.steps_per_epoch
+    if total > settings.max_steps_per_request:
+        raise too_large("the optimiser steps of this request (steps + epochs × batches per epoch)", total,
+                        settings.max_steps_per_request, "max_steps_per_request")
+    with jobs.job(), store.use(session_id, KIND) as session:
         lenet: LeNetSession = session.obj
         training = lenet.training
-        total = body.steps + body.epochs * training.steps_per_epoch
-        if total > settings.max_steps_per_request:
-            raise too_large("steps", total, settings.max_steps_per_request, "max_steps_per_request")
-        if body.steps:
-            training.train_chunk(body.steps)
-        for _ in range(body.epochs):
-            training.train_chunk(training.steps_per_epoch)
-        lenet.refresh_snapshot()
+        if training.diverged:
+            raise DivergedError(f"{training.message} {RESET_HINT}")
+        # The steps in chunks of a fifth of an epoch, then whole epochs (their test metrics come at their ends);
+        # the deadline and the client are checked between chunks, so an epoch may run past the deadline.
+        chunk = max(1, training.steps_per_epoch // LIVE_FRAMES_PER_EPOCH)
+        plan = [min(chunk, body.steps - done) for done in range(0, body.steps, chunk)]
+        plan += [training.steps_per_epoch] * body.epochs
+        gone = client_gone(request)
+        stop_at = time.monotonic() + settings.train_deadline_seconds
+        try:
+            for steps in plan:
+                if time.monotonic() >= stop_at or gone():
+                    break
+                training.train_chunk(steps)
+        except EngineError as exc:
+            if training.diverged:
+                raise DivergedError(f"{training.message} {RESET_HINT}") from exc
+            raise
+        finally:
+            lenet.refresh_snapshot()
         return session_state(session, encoding)
 
 

@@ -396,7 +396,7 @@ async def import_network(request: Request, store: Store, settings: Config, encod
     def load() -> dict[str, Any]:
         if is_json:
             try:
-                doc = json.loads(body)
+                doc = json.loads(body.decode("utf-8"))
             except UnicodeDecodeError:
                 raise EngineError("the body is not UTF-8 text; send the JSON file /export?format=json gave") from None
             except json.JSONDecodeError as exc:

@@ -116,6 +116,8 @@ class TrainTransformerResult(BaseModel):
     latest: Metrics | None
     diverged: bool
     message: str
+    stopped: str | None = Field(None, description="Why training stopped before doing all it was asked (the "
+                                                   "deadline passed, the client went away); null when it did all")
 
 
 class AttentionMap(BaseModel):
