@@ -31,7 +31,8 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.core.errors import EngineError
 
-from .store import Session, SessionNotFound, SessionStore
+from .store import Session, SessionBusy, SessionNotFound, SessionStore
+from .work import JobSlots
 
 SESSION_GONE = 4404  # close code: the session id is unknown; reconnecting will not help
 
@@ -84,16 +85,38 @@ class LiveHandlers:
     merge: Merge | None = None
 
 
-async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers, max_fps: float) -> None:
-    """Serve one live connection until the client goes away."""
+async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers, max_fps: float,
+                 jobs: JobSlots | None = None, max_queued_steps: int = 4, busy_wait: float = 2.0) -> None:
+    """Serve one live connection until the client goes away.
+
+    Training — playing, and {"type": "step"} messages alike — runs at most `max_fps` times a second, each time
+    in one of the server's training slots (`jobs`: a stream waits its turn without holding a thread); at most
+    `max_queued_steps` step messages wait, more are answered with an error instead of piling up work.
+    """
     await websocket.accept()
     mailbox = LatestFrame(handlers.merge)
     playing = asyncio.Event()
+    wake = asyncio.Event()
+    queued: list[str] = []  # units of the step messages waiting to train
     min_interval = 1.0 / max_fps if max_fps > 0 else 0.0
 
     def locked(fn: Callable[..., Any], *args: Any) -> Any:
-        with session.lock:
+        if not session.lock.acquire(timeout=busy_wait):
+            raise SessionBusy("the session is busy with another request (a training request or another stream); "
+                              "try again in a moment")
+        try:
             return fn(*args)
+        finally:
+            session.lock.release()
+
+    async def train(unit: str) -> None:
+        if jobs is not None:
+            await jobs.wait()
+        try:
+            await run_in_threadpool(locked, handlers.train, unit)
+        finally:
+            if jobs is not None:
+                jobs.release()
 
     async def snapshot() -> None:
         frame = await run_in_threadpool(locked, handlers.frame)
@@ -101,12 +124,20 @@ async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers,
 
     async def trainer_loop() -> None:
         while True:
-            await playing.wait()
+            while not (playing.is_set() or queued):
+                wake.clear()
+                await wake.wait()
             started = time.monotonic()
+            unit = queued.pop(0) if queued else "frame"
             try:
-                await run_in_threadpool(locked, handlers.train, "frame")
+                await train(unit)
+            except SessionBusy as exc:
+                mailbox.put({"type": "error", "detail": str(exc)})
+                await asyncio.sleep(min_interval)
+                continue
             except EngineError as exc:
                 playing.clear()
+                queued.clear()
                 mailbox.put({"type": "error", "detail": str(exc)})
                 await snapshot()
                 continue
@@ -135,15 +166,19 @@ async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers,
         kind = message.get("type")
         if kind == "play":
             playing.set()
+            wake.set()
             await snapshot()
         elif kind == "pause":
             playing.clear()
             await snapshot()
         elif kind == "step":
+            # Trained by the trainer loop, under the same frame-rate cap as playing.
             playing.clear()
-            unit = "batch" if message.get("unit") == "batch" else "frame"
-            await run_in_threadpool(locked, handlers.train, unit)
-            await snapshot()
+            if len(queued) >= max_queued_steps:
+                raise EngineError(f"{len(queued)} steps are already waiting to train (at most "
+                                  f"{max_queued_steps}, setting GLASSBOX_MAX_QUEUED_STEPS); wait for their frames")
+            queued.append("batch" if message.get("unit") == "batch" else "frame")
+            wake.set()
         elif kind == "config":
             if handlers.configure is None:
                 raise EngineError("this stream takes no configuration")
@@ -158,7 +193,14 @@ async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers,
     try:
         await snapshot()
         while True:
-            text = await websocket.receive_text()
+            received = await websocket.receive()
+            if received["type"] == "websocket.disconnect":
+                break
+            text = received.get("text")
+            if text is None:
+                mailbox.put({"type": "error", "detail": "send text frames holding JSON, e.g. {\"type\": \"play\"}; "
+                                                        "binary frames are not understood"})
+                continue
             try:
                 message = json.loads(text)
                 if not isinstance(message, dict):
@@ -166,7 +208,7 @@ async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers,
                 await handle(message)
             except json.JSONDecodeError:
                 mailbox.put({"type": "error", "detail": "messages must be JSON objects, e.g. {\"type\": \"play\"}"})
-            except EngineError as exc:
+            except (EngineError, SessionBusy) as exc:
                 mailbox.put({"type": "error", "detail": str(exc)})
             except LookupError as exc:
                 playing.clear()
@@ -189,7 +231,10 @@ async def serve(websocket: WebSocket, kind: str, session_id: str,
     except SessionNotFound as exc:
         await reject(websocket, str(exc))
         return
-    await stream(websocket, session, handlers_for(session), websocket.app.state.settings.max_frames_per_second)
+    settings = websocket.app.state.settings
+    await stream(websocket, session, handlers_for(session), settings.max_frames_per_second,
+                 jobs=getattr(websocket.app.state, "jobs", None), max_queued_steps=settings.max_queued_steps,
+                 busy_wait=settings.busy_wait_seconds)
 
 
 async def reject(websocket: WebSocket, detail: str) -> None:

@@ -489,3 +489,54 @@ def test_binding_beyond_loopback_without_a_token_warns(capsys, monkeypatch):
     monkeypatch.setenv("GLASSBOX_TOKEN", "x")
     cli.main(["serve", "--host", "0.0.0.0", "--port", "9"])
     assert "WARNING" not in capsys.readouterr().err
+
+
+# --- the WebSocket -----------------------------------------------------------------------------------------
+
+
+def test_websocket_binary_frames_get_an_error_message_and_the_stream_stays_open():
+    c = quiet_client()
+    sid = network(c)
+    with c.websocket_connect(f"/ws/networks/{sid}") as ws:
+        assert ws.receive_json()["type"] == "frame"
+        ws.send_bytes(b"\x00\x01")
+        assert "text frames" in ws.receive_json()["detail"]
+        ws.send_json({"type": "frame"})
+        assert ws.receive_json()["type"] == "frame"
+
+
+def test_websocket_step_messages_share_the_frame_rate_cap_and_a_step_budget():
+    c = quiet_client(max_frames_per_second=10, max_queued_steps=3)
+    sid = network(c)
+    trainer = c.app.state.store.get(sid, "network").obj
+    with c.websocket_connect(f"/ws/networks/{sid}") as ws:
+        ws.receive_json()
+        start = time.monotonic()
+        for _ in range(50):
+            ws.send_json({"type": "step", "unit": "batch"})
+        messages = [ws.receive_json() for _ in range(50)]
+        refused = [m for m in messages if m.get("type") == "error"]
+        assert refused and "GLASSBOX_MAX_QUEUED_STEPS" in refused[0]["detail"]
+        ws.send_json({"type": "frame"})
+        while ws.receive_json().get("type") != "frame":
+            pass
+        # 50 messages trained only the steps that fitted the budget, at most 10 a second.
+        assert trainer.step_count <= 50 - len(refused)
+        assert trainer.step_count - 1 <= (time.monotonic() - start) * 10 + 1
+
+
+def test_websocket_from_another_origin_is_refused_unless_listed():
+    c = quiet_client()
+    sid = network(c)
+    from starlette.websockets import WebSocketDisconnect
+    with c.websocket_connect(f"/ws/networks/{sid}", headers={"origin": "https://evil.example"}) as ws:
+        assert "GLASSBOX_ALLOWED_ORIGINS" in ws.receive_json()["detail"]
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4403
+    with c.websocket_connect(f"/ws/networks/{sid}", headers={"origin": "http://testserver"}) as ws:
+        assert ws.receive_json()["type"] == "frame"
+    listed = quiet_client(allowed_origins=["https://class.example"])
+    sid = network(listed)
+    with listed.websocket_connect(f"/ws/networks/{sid}", headers={"origin": "https://class.example"}) as ws:
+        assert ws.receive_json()["type"] == "frame"
