@@ -19,6 +19,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute, request_response
 from starlette.concurrency import run_in_threadpool
 
+from engine.core.errors import EngineError
+
 from .errors import Unsupported
 
 PARSE_IN_THREAD_BYTES = 256 * 1024
@@ -48,6 +50,14 @@ def documented_types(route: APIRoute) -> list[str] | None:
     return None
 
 
+def _utf8(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EngineError(f"the body is not UTF-8 text (byte {exc.start} cannot be decoded); send JSON in "
+                          "UTF-8") from None
+
+
 def guard(handler: Callable[[Request], Awaitable[Response]],
           types: list[str]) -> Callable[[Request], Coroutine[Any, Any, Response]]:
     takes_json = any(is_json(t) for t in types)
@@ -59,12 +69,16 @@ def guard(handler: Callable[[Request], Awaitable[Response]],
             if kind not in types and not (takes_json and is_json(kind)):
                 raise Unsupported(f"this operation takes {' or '.join(types)}, not "
                                   f"{kind or 'a body without a Content-Type'}; set the Content-Type header")
-            if is_json(kind) and len(body) > PARSE_IN_THREAD_BYTES:
-                try:
-                    # FastAPI's handler reads request.json(), which returns this when set.
-                    request._json = await run_in_threadpool(json.loads, body)  # type: ignore[attr-defined]
-                except ValueError:
-                    pass  # FastAPI parses it again and answers 422 with the position of the error
+            if is_json(kind) or not kind:
+                if len(body) > PARSE_IN_THREAD_BYTES:
+                    text = await run_in_threadpool(_utf8, body)
+                    try:
+                        # FastAPI's handler reads request.json(), which returns this when set.
+                        request._json = await run_in_threadpool(json.loads, text)  # type: ignore[attr-defined]
+                    except ValueError:
+                        pass  # FastAPI parses it again and answers 422 with the position of the error
+                else:
+                    _utf8(body)
         return await handler(request)
 
     return guarded
