@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from engine.core.errors import EngineError, SizeLimitError
-from engine.core.training import DivergedError as ProtocolDivergedError
+from engine.core.training import DivergedError as TrainingDivergedError
 from engine.dense.trainer import DivergedError
 
 from .store import MemoryBudgetExceeded, SessionBusy, SessionNotFound
@@ -43,7 +43,7 @@ STATUS_OF: dict[type[Exception], int] = {
     TooManyJobs: 429,
     SizeLimitError: 413,
     DivergedError: 409,
-    ProtocolDivergedError: 409,
+    TrainingDivergedError: 409,
     Unsupported: 415,
     EngineError: 422,
 }

@@ -41,6 +41,25 @@ def test_activation_matches_its_formula(client, name):
     np.testing.assert_allclose(out["derivative"], slope(z), rtol=1e-9, atol=1e-15)
 
 
+def test_activation_list_names_every_activation_a_network_accepts(client):
+    r = client.get("/api/functions/activations")
+    assert r.status_code == 200
+    body = r.json()
+    listed = [a["name"] for a in body["activations"]]
+    assert listed == [*FORMULAS, "softmax"]
+    assert {a["name"]: a["elementwise"] for a in body["activations"]}["softmax"] is False
+    assert all(a["elementwise"] for a in body["activations"] if a["name"] != "softmax")
+    assert body["aliases"] == {"none": "linear", "identity": "linear"}
+    # every listed name is a layer type a network spec accepts, and every name or alias a dense layer's activation
+    for name in listed:
+        spec = {"input_shape": [2], "layers": [{"type": "dense", "units": 2}, {"type": name}]}
+        assert client.post("/api/networks", json={"spec": spec}).status_code == 201, name
+    for name in [*listed, *body["aliases"]]:
+        spec = {"input_shape": [2], "layers": [{"type": "dense", "units": 2, "activation": name}]}
+        assert client.post("/api/networks", json={"spec": spec}).status_code == 201, name
+    assert "/api/functions/activations" in client.get("/openapi.json").json()["paths"]
+
+
 def test_activation_takes_rows_and_aliases(client):
     out = post(client, "/api/functions/activation", {"activation": "Identity", "z": [[1, -2], [3, 4]]})
     assert out["activation"] == "linear"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -62,6 +63,7 @@ def test_step_through_the_nine_positions_of_the_classic_example(page):
 
 
 def test_play_moves_the_window_and_pause_stops_it(page):
+    page.clock.install()  # the page's timers run on a clock the test can fast-forward
     open_page(page, "?still")
     play = page.get_by_test_id("conv-play")
     page.get_by_test_id("conv-speed").select_option("100")
@@ -71,8 +73,8 @@ def test_play_moves_the_window_and_pause_stops_it(page):
     play.click()
     assert play.get_attribute("aria-pressed") == "false"
     stopped = page.get_by_test_id("conv-position").get_attribute("data-pos")
-    page.wait_for_timeout(300)
-    assert page.get_by_test_id("conv-position").get_attribute("data-pos") == stopped
+    page.clock.run_for(2000)  # twenty ticks at this speed, had the timer survived the pause
+    expect(page.get_by_test_id("conv-position")).to_have_attribute("data-pos", stopped)
 
 
 def test_hovering_an_output_cell_jumps_the_window_there(page):
@@ -255,8 +257,9 @@ def test_arithmetic_formatting(page):
     open_page(page, "?still")
     result = page.evaluate("""async () => {
         const m = await import('/static/js/convolution/arithmetic.js');
-        return [m.formatValue(4), m.formatValue(-2), m.formatValue(1 / 9), m.formatValue(123.456),
-                m.formatValue(-0), m.termStrings([[1, -2]], [[3, 0.5]]).join(' + ')];
+        const { formatValue } = await import('/static/js/lib/format.js');
+        return [formatValue(4), formatValue(-2), formatValue(1 / 9), formatValue(123.456),
+                formatValue(-0), m.termStrings([[1, -2]], [[3, 0.5]]).join(' + ')];
     }""")
     assert result == ["4", "−2", "0.111", "123.5", "0", "1×3 + (−2)×0.5"]
 

@@ -8,6 +8,7 @@ import re
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -98,9 +99,12 @@ def test_hover_and_pin_a_conv1_unit(page):
     # Click pins it: moving away keeps the detail.
     page.mouse.click(box["x"] + box["width"] * (9.5 / 28), box["y"] + box["height"] * (14.5 / 28))
     page.wait_for_function("document.querySelector('[data-testid=unit-detail]').classList.contains('is-pinned')")
-    page.mouse.move(5, 5)
-    page.wait_for_timeout(200)
-    assert "conv1 map 3 · row 14, col 9" in detail.inner_text()
+    # Leaving the network asks again for the pinned unit (not the default one) and draws it.
+    with page.expect_response(lambda r: r.url.endswith("/api/lenet/unit")) as answer:
+        page.mouse.move(5, 5)
+    assert (answer.value.request.post_data_json["layer"], answer.value.request.post_data_json["index"]) == ("conv1", 3)
+    expect(detail).to_contain_text("conv1 map 3 · row 14, col 9")
+    expect(detail).to_have_class(re.compile(r"\bis-pinned\b"))
     page.keyboard.press("Escape")
     page.wait_for_function("!document.querySelector('[data-testid=unit-detail]').classList.contains('is-pinned')")
 

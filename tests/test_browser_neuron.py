@@ -4,7 +4,6 @@ Expected numbers are worked out here with plain arithmetic, not read back from t
 """
 
 import math
-import time
 
 import pytest
 from playwright.sync_api import expect
@@ -146,6 +145,21 @@ def test_losses_for_a_confident_right_answer(neuron_page):
     expect(page.get_by_test_id("ce-value")).to_have_text(f"{-math.log(0.98):.3f}")
 
 
+# True when the line w₁x₁ + w₂x₂ + b = 0 (the sliders' values) runs through both drag handles, read in plane
+# coordinates (−3…3) from where the handles are drawn over the plane.
+LINE_THROUGH_HANDLES = """() => {
+  const value = (id) => Number(document.querySelector(`[data-testid=${id}]`).value);
+  const [w1, w2, b] = ["weight-1", "weight-2", "bias"].map(value);
+  const overlay = document.querySelector("[data-testid=plane-overlay]").getBoundingClientRect();
+  return [1, 2].every((n) => {
+    const handle = document.querySelector(`[data-testid=line-handle-${n}]`).getBoundingClientRect();
+    const px = ((handle.x + handle.width / 2 - overlay.x) / overlay.width) * 6 - 3;
+    const py = 3 - ((handle.y + handle.height / 2 - overlay.y) / overlay.height) * 6;
+    return Math.abs(w1 * px + w2 * py + b) < 0.08;
+  });
+}"""
+
+
 def test_dragging_the_line_sets_the_weights(neuron_page):
     page = neuron_page
     page.get_by_test_id("activation-tanh").click()
@@ -160,21 +174,9 @@ def test_dragging_the_line_sets_the_weights(neuron_page):
     page.mouse.up()
     expect(page.get_by_test_id("weight-1")).not_to_have_value(before[0])
     # The line now runs through both handles: w·p + b ≈ 0 at each (plane coordinates from the drawing).
-    # Answers to the drag's last moves may still be arriving, so poll until the page has settled.
-    deadline = time.monotonic() + 10
-    while True:
-        after = [float(page.get_by_test_id(t).input_value()) for t in ("weight-1", "weight-2", "bias")]
-        overlay = page.get_by_test_id("plane-overlay").bounding_box()
-        residuals = []
-        for n in (1, 2):
-            hb = page.get_by_test_id(f"line-handle-{n}").bounding_box()
-            px = ((hb["x"] + hb["width"] / 2 - overlay["x"]) / overlay["width"]) * 6 - 3
-            py = 3 - ((hb["y"] + hb["height"] / 2 - overlay["y"]) / overlay["height"]) * 6
-            residuals.append(abs(after[0] * px + after[1] * py + after[2]))
-        if max(residuals) < 0.08:
-            break
-        assert time.monotonic() < deadline, (residuals, after)
-        page.wait_for_timeout(100)
+    # Answers to the drag's last moves may still be arriving: wait until the page has settled.
+    page.wait_for_function(LINE_THROUGH_HANDLES, timeout=10_000)
+    after = [float(page.get_by_test_id(t).input_value()) for t in ("weight-1", "weight-2", "bias")]
     assert after != [float(v) for v in before]
     # The neuron itself uses the new weights.
     inputs = [float(page.get_by_test_id(f"input-{i}").input_value()) for i in (1, 2, 3)]

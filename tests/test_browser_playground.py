@@ -5,6 +5,8 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -67,10 +69,10 @@ def test_changing_a_feature_changes_the_graph(page):
     page.get_by_test_id("remove-neuron-1").click()
     page.wait_for_function("!document.querySelector('[data-testid=neuron-1-3]')")
     # No hidden layer and only x1, x2: the caption names the linear classifier.
-    for _ in range(3):
+    layers = page.get_by_test_id("layer-count")
+    for left in (2, 1, 0):
         page.get_by_test_id("remove-layer").click()
-        page.wait_for_timeout(150)
-    page.wait_for_function("document.querySelector('[data-testid=layer-count]').textContent === '0'")
+        expect(layers).to_have_text(str(left))  # each rebuild lands before the next click
     page.get_by_test_id("feature-x1sq").click()
     page.wait_for_function("document.querySelector('[data-testid=features-caption]').textContent"
                            ".startsWith('Linear classifier')")
@@ -138,21 +140,25 @@ def test_the_url_reproduces_the_configuration_in_a_new_page(page, browser, live_
         assert other.get_by_test_id("layer-count").inner_text() == "3"
         assert "on" in other.get_by_test_id("feature-sinx1").get_attribute("class")
         assert other.get_by_test_id("discretize").is_checked()
-        # Same seed: same weights, same picture. Either page may still be drawing its latest frame, so poll both.
+        # Same seed: same weights, same picture. Either page may still be drawing its latest frame: wait until
+        # this page shows the other's picture, asking the other again whenever that wait runs out.
         deadline = time.monotonic() + 30
-        while heatmap(other) != heatmap(page):
-            assert time.monotonic() < deadline, "the two pages never showed the same output heatmap"
-            page.wait_for_timeout(100)
+        while True:
+            target = heatmap(other)
+            try:
+                page.wait_for_function(f"({HEATMAP_CHECKSUM})() === {target}", timeout=2000)
+                break
+            except PlaywrightTimeoutError:
+                assert time.monotonic() < deadline, "the two pages never showed the same output heatmap"
     finally:
         other.context.close()
 
 
 def test_export_then_import_gives_the_same_output(page, tmp_path):
     open_playground(page)
-    for _ in range(3):
+    for done in (1, 2, 3):
         page.get_by_test_id("step-button").click()
-        page.wait_for_timeout(100)
-    page.wait_for_function("document.querySelector('[data-testid=epoch-counter]').textContent === '000,003'")
+        expect(page.get_by_test_id("epoch-counter")).to_have_text(f"000,00{done}")
     trained = heatmap(page)
     first = session(page)
     probe = {"inputs": [[1.0, -2.0], [3.0, 0.5]]}

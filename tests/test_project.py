@@ -37,3 +37,16 @@ def test_production_app_serves_no_test_pages(client) -> None:
     assert client.get("/static/test/unit.html").status_code == 404
     assert client.get("/test-assets/unit.html").status_code == 404
     assert client.get("/static/js/lib/api.js").status_code == 200
+
+
+def test_app_never_selects_its_elements_by_test_hook() -> None:
+    """data-testid is for tests: the pages' scripts and styles find their elements by id, class or role."""
+    selector = re.compile(r"""\[data-testid|getAttribute\(["']data-testid|dataset\.testid\b(?!\s*=)""")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for path in sorted((ROOT / "static").rglob("*"))
+        if path.suffix in {".js", ".css"}
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if selector.search(line)
+    ]
+    assert offenders == []

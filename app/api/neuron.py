@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from engine.core.activations import canonical_activation
+from engine.core.activations import ACTIVATIONS, ALIASES, activation_names, canonical_activation
 from engine.core.losses import get_loss
 from engine.dense import neuron
 
@@ -15,6 +15,7 @@ from ..arrays import encode
 from ..errors import too_large
 from ..pages import render
 from ..schemas.neuron import (
+    ActivationList,
     ActivationRequest,
     ActivationResult,
     LossRequest,
@@ -47,6 +48,13 @@ def check_count(what: str, count: int, settings: Settings) -> None:
 @router.get("/neuron", response_class=HTMLResponse, include_in_schema=False)
 def neuron_page(request: Request) -> HTMLResponse:
     return render(request, "neuron.html", title=PAGE["title"])
+
+
+@router.get("/api/functions/activations", response_model=ActivationList, tags=["neuron"],
+            summary="The activations the engine knows (network layer types and hidden/output choices)")
+def activations() -> dict[str, Any]:
+    return {"activations": [{"name": name, "elementwise": name in ACTIVATIONS} for name in activation_names()],
+            "aliases": ALIASES}
 
 
 @router.post("/api/functions/activation", response_model=ActivationResult, tags=["neuron"],

@@ -26,6 +26,21 @@ class ActivationRequest(BaseModel):
                     "rows is a group of its own.")
 
 
+class ActivationInfo(BaseModel):
+    name: str = Field(description="The canonical name, as a network spec's layer `type` or an `activation`")
+    elementwise: bool = Field(description="True when g acts on each neuron alone; false for softmax, which "
+                                          "normalises across a layer's neurons")
+
+
+class ActivationList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "activations": [{"name": "linear", "elementwise": True}, {"name": "softmax", "elementwise": False}],
+        "aliases": {"none": "linear", "identity": "linear"}}]})
+
+    activations: list[ActivationInfo] = Field(description="Every activation the engine knows")
+    aliases: dict[str, str] = Field(description="Other names accepted for an activation → its canonical name")
+
+
 class ActivationResult(BaseModel):
     activation: str = Field(description="The activation's canonical name")
     z: ArrayJSON = Field(description="The points, as sent")

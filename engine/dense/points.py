@@ -108,28 +108,12 @@ def parse_points_csv(text: str, *, task: str, input_dim: int, train_ratio: float
         raise SizeLimitError(f"the file is {len(text):,} characters; the limit is {MAX_CSV_BYTES:,}")
     if not 0.1 <= train_ratio <= 0.9:
         raise EngineError(f"train ratio must be between 0.1 and 0.9, got {train_ratio}")
-    columns = input_dim + 1
     shape = "x1,x2,label" if input_dim == 2 else "x,y"
     rows: list[list[float]] = []
     for number, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
-        fields = [f.strip() for f in fields]
-        if not fields or all(f == "" for f in fields):
+        values = _csv_row(number, [f.strip() for f in fields], input_dim, shape, header_allowed=not rows)
+        if values is None:
             continue
-        try:
-            values = [float(f) for f in fields]
-        except ValueError:
-            if not rows and number == 1 and not any(_is_number(f) for f in fields):
-                continue  # a header line
-            got = ",".join(fields)
-            raise EngineError(f"line {number}: expected {columns} numbers ({shape}), got {got!r}") from None
-        if len(values) != columns:
-            raise EngineError(f"line {number}: expected {columns} comma-separated numbers ({shape}), "
-                              f"got {len(values)}")
-        if not all(np.isfinite(values)):
-            raise EngineError(f"line {number}: numbers must be finite (no NaN or infinity)")
-        if any(abs(v) > EXTENT for v in values[:input_dim]):
-            raise EngineError(f"line {number}: coordinates must lie in [−{EXTENT:g}, {EXTENT:g}], got "
-                              f"{values[:input_dim]}")
         values[-1] = check_label(values[-1], task, 3 if task == "multiclass" else 0,
                                  where=f"line {number}: the label")
         rows.append(values)
@@ -147,6 +131,28 @@ def parse_points_csv(text: str, *, task: str, input_dim: int, train_ratio: float
     return Dataset("custom", task, x[:split], y[:split], x[split:], y[split:], 3 if task == "multiclass" else (
         2 if task == "binary" else 0), input_dim, {"name": "custom", "train_ratio": train_ratio, "seed": seed,
                                                    "rows": len(x)})
+
+
+def _csv_row(number: int, fields: list[str], input_dim: int, shape: str, *, header_allowed: bool) -> list[float] | None:
+    """One CSV line as numbers (coordinates, then the label); None for a blank line or the header line."""
+    columns = input_dim + 1
+    if not fields or all(f == "" for f in fields):
+        return None
+    try:
+        values = [float(f) for f in fields]
+    except ValueError:
+        if header_allowed and number == 1 and not any(_is_number(f) for f in fields):
+            return None
+        got = ",".join(fields)
+        raise EngineError(f"line {number}: expected {columns} numbers ({shape}), got {got!r}") from None
+    if len(values) != columns:
+        raise EngineError(f"line {number}: expected {columns} comma-separated numbers ({shape}), got {len(values)}")
+    if not all(np.isfinite(values)):
+        raise EngineError(f"line {number}: numbers must be finite (no NaN or infinity)")
+    if any(abs(v) > EXTENT for v in values[:input_dim]):
+        raise EngineError(f"line {number}: coordinates must lie in [−{EXTENT:g}, {EXTENT:g}], got "
+                          f"{values[:input_dim]}")
+    return values
 
 
 def _is_number(text: str) -> bool:

@@ -30,6 +30,39 @@ LOSS_OUTPUTS = {
 }
 
 
+def _changed_spec(spec: dict[str, Any], *, loss: str | None, learning_rate: float | None, batch_size: int | None,
+                  dtype: str | None) -> dict[str, Any]:
+    """A copy of the spec with the loss, learning rate, batch size and dtype changed (None keeps a setting)."""
+    spec = dict(spec)
+    if loss is not None:
+        spec["loss"] = get_loss(loss).name
+    if learning_rate is not None:
+        if not np.isfinite(learning_rate) or learning_rate <= 0:
+            raise EngineError(f"learning_rate must be a positive number, got {learning_rate}")
+        spec["optimizer"] = {**spec["optimizer"], "learning_rate": float(learning_rate)}
+    if batch_size is not None:
+        spec["batch_size"] = batch_size
+    if dtype is not None:
+        spec["dtype"] = dtype
+    return spec
+
+
+def _layers_with_activations(trainer: Trainer, blocks: list[Any], hidden_act: str | None,
+                             output_act: str | None) -> list[dict[str, Any]]:
+    """The layer specs with `hidden_act` after every hidden dense layer and `output_act` after the last one."""
+    expanded = expand_layer_specs(trainer.spec["layers"])
+    if len(expanded) != len(trainer.net.layers):
+        raise EngineError("this network's spec does not match its layers; export and import it again")
+    layers: list[dict[str, Any]] = []
+    for block in blocks:
+        chosen = output_act if block.number == len(blocks) else hidden_act
+        name = chosen if chosen is not None else block.activation
+        layers.append(dict(expanded[block.dense_index]))
+        if name != "linear":
+            layers.append({"type": name})
+    return layers
+
+
 def _activation_or_none(name: str | None) -> str | None:
     return None if name is None else canonical_activation(name)
 
@@ -57,28 +90,8 @@ def reconfigure(
     output_act = _activation_or_none(output_activation)
     if hidden_act == "softmax":
         raise EngineError("softmax is an output activation; choose none, sigmoid, tanh or relu for hidden layers")
-    expanded = expand_layer_specs(trainer.spec["layers"])
-    if len(expanded) != len(trainer.net.layers):
-        raise EngineError("this network's spec does not match its layers; export and import it again")
-    layers: list[dict[str, Any]] = []
-    for block in blocks:
-        is_output = block.number == len(blocks)
-        chosen = output_act if is_output else hidden_act
-        name = chosen if chosen is not None else block.activation
-        layers.append(dict(expanded[block.dense_index]))
-        if name != "linear":
-            layers.append({"type": name})
-    spec = {**trainer.spec, "layers": layers}
-    if loss is not None:
-        spec["loss"] = get_loss(loss).name
-    if learning_rate is not None:
-        if not np.isfinite(learning_rate) or learning_rate <= 0:
-            raise EngineError(f"learning_rate must be a positive number, got {learning_rate}")
-        spec["optimizer"] = {**spec["optimizer"], "learning_rate": float(learning_rate)}
-    if batch_size is not None:
-        spec["batch_size"] = batch_size
-    if dtype is not None:
-        spec["dtype"] = dtype
+    spec = _changed_spec(trainer.spec, loss=loss, learning_rate=learning_rate, batch_size=batch_size, dtype=dtype)
+    spec["layers"] = _layers_with_activations(trainer, blocks, hidden_act, output_act)
     if loss is not None or output_activation is not None:
         wanted = LOSS_OUTPUTS.get(spec["loss"])
         final = blocks[-1].activation if output_act is None else output_act

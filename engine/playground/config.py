@@ -94,6 +94,23 @@ def normalize_config(config: dict[str, Any]) -> dict[str, Any]:
     features = list(out["features"])
     check_features(features, input_dim_of(out["dataset"]))
     out["features"] = [name for name in FEATURES if name in features]  # the page's order, always
+    _check_layers(out)
+    _check_choices(out, task)
+    for key, low, high in (("noise", 0.0, 0.5), ("train_ratio", 0.1, 0.9), ("learning_rate", 1e-7, 10.0),
+                           ("reg_rate", 0.0, 10.0)):
+        value = out[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise EngineError(f"{key} must be a number from {low:g} to {high:g}, got {value!r}")
+        out[key] = float(value)
+    for key in ("seed", "data_seed"):
+        value = out[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**32:
+            raise EngineError(f"{key} must be a whole number from 0 to 2³² − 1, got {value!r}")
+    return out
+
+
+def _check_layers(out: dict[str, Any]) -> None:
+    """Hidden layer sizes and their activations, in place (one activation for all is stored as None)."""
     hidden = out["hidden"]
     if not isinstance(hidden, list) or len(hidden) > MAX_HIDDEN_LAYERS:
         raise EngineError(f"hidden must be a list of at most {MAX_HIDDEN_LAYERS} layer sizes, got {hidden!r}")
@@ -108,6 +125,10 @@ def normalize_config(config: dict[str, Any]) -> dict[str, Any]:
         out["activations"] = [_hidden_activation(a) if a else out["activation"] for a in acts]
         if all(a == out["activation"] for a in out["activations"]):
             out["activations"] = None
+
+
+def _check_choices(out: dict[str, Any], task: str) -> None:
+    """The loss, optimiser, regularisation and batch size."""
     if out["loss"] not in LOSSES:
         raise EngineError(f"loss must be one of {list(LOSSES)}, got {out['loss']!r}")
     if out["loss"] == "cross_entropy" and task == "regression":
@@ -119,17 +140,6 @@ def normalize_config(config: dict[str, Any]) -> dict[str, Any]:
     batch = out["batch_size"]
     if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH_SIZE:
         raise EngineError(f"batch_size must be a whole number from 1 to {MAX_BATCH_SIZE}, got {batch!r}")
-    for key, low, high in (("noise", 0.0, 0.5), ("train_ratio", 0.1, 0.9), ("learning_rate", 1e-7, 10.0),
-                           ("reg_rate", 0.0, 10.0)):
-        value = out[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            raise EngineError(f"{key} must be a number from {low:g} to {high:g}, got {value!r}")
-        out[key] = float(value)
-    for key in ("seed", "data_seed"):
-        value = out[key]
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**32:
-            raise EngineError(f"{key} must be a whole number from 0 to 2³² − 1, got {value!r}")
-    return out
 
 
 def _hidden_activation(name: Any) -> str:

@@ -1,7 +1,8 @@
 // Unit tests for the shared ES modules; results land in window.__results for pytest to read.
 import { ApiError, decodeArray, decodeArrays, errorMessage } from "/static/js/lib/api.js";
 import { diverging, sequential, symmetricRange, textOn } from "/static/js/lib/colors.js";
-import { drawHeatmap, drawLegend, formatNumber } from "/static/js/lib/heatmap.js";
+import { drawHeatmap, drawLegend } from "/static/js/lib/heatmap.js";
+import { formatFixed, formatNumber, formatPercent, formatProbability, formatValue } from "/static/js/lib/format.js";
 import { extent, niceTicks, pathData, scaleLinear } from "/static/js/lib/plot.js";
 import { reconnectDelay } from "/static/js/lib/socket.js";
 import { num, symbol } from "/static/js/lib/mathml.js";
@@ -56,6 +57,37 @@ test("formatNumber", () => {
   assertEqual(formatNumber(0), "0");
   assertEqual(formatNumber(null), "—");
   assertEqual(formatNumber(-Infinity), "−∞");
+});
+
+test("formatValue: whole numbers exactly, others to 3 significant decimals", () => {
+  assertEqual(formatValue(4), "4");
+  assertEqual(formatValue(-0.0000000001), "0");
+  assertEqual(formatValue(-2.5), "−2.5");
+  assertEqual(formatValue(123.456), "123.5");
+  assertEqual(formatValue(1.23456), "1.23");
+  assertEqual(formatValue(0.0123456), "0.0123");
+  assertEqual(formatValue(null), "");
+});
+
+test("formatFixed: fixed decimals, ASCII minus, no negative zero", () => {
+  assertEqual(formatFixed(0.12345), "0.123");
+  assertEqual(formatFixed(-1.5, 2), "-1.50");
+  assertEqual(formatFixed(-0.0001), "0.000");
+  assertEqual(formatFixed(123456), "1.23e+5");
+  assertEqual(formatFixed(NaN), "—");
+  assertEqual(formatFixed(-Infinity), "-∞");
+  assertEqual(formatFixed(undefined), "—");
+});
+
+test("formatPercent and formatProbability", () => {
+  assertEqual(formatPercent(0.1234), "12.3%");
+  assertEqual(formatPercent(0.5, 0), "50%");
+  assertEqual(formatPercent(0.98765, 2), "98.77%");
+  assertEqual(formatPercent(null), "—");
+  assertEqual(formatProbability(0.9996), "100%");
+  assertEqual(formatProbability(0.0001), "<0.1%");
+  assertEqual(formatProbability(0), "0%");
+  assertEqual(formatProbability(0.4567), "45.7%");
 });
 
 test("decodeArray float32 and uint8", () => {

@@ -1,18 +1,17 @@
 // The training read-outs (step, accuracies, losses) and the learning curves, from the metric history.
+import { formatFixed, formatPercent } from "../lib/format.js";
 import { drawPlot } from "../lib/plot.js";
 
-const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
-const pct = (v) => (v === null || v === undefined ? "—" : `${(100 * v).toFixed(1)} %`);
-const loss = (v) => (v === null || v === undefined ? "—" : v.toFixed(3));
+const $ = (id) => document.getElementById(id);
 
 /** `history`: the session's metric entries ({step, loss, test_loss, sequence_accuracy, token_accuracy}). */
 export function renderMetrics(history, step) {
   $("attn-step-count").textContent = String(step).padStart(6, "0");
   const latest = history[history.length - 1];
-  $("attn-accuracy").textContent = latest ? pct(latest.sequence_accuracy) : "—";
-  $("attn-token-accuracy").textContent = latest ? pct(latest.token_accuracy) : "—";
-  $("attn-loss").textContent = loss(latest?.loss);
-  $("attn-test-loss").textContent = loss(latest?.test_loss);
+  $("attn-accuracy").textContent = latest ? formatPercent(latest.sequence_accuracy) : "—";
+  $("attn-token-accuracy").textContent = latest ? formatPercent(latest.token_accuracy) : "—";
+  $("attn-loss").textContent = formatFixed(latest?.loss);
+  $("attn-test-loss").textContent = formatFixed(latest?.test_loss);
   const series = (key, color, label, width = 2) => ({ xs: history.map((h) => h.step),
     ys: history.map((h) => h[key]), color, label, width, testid: `curve-${key}` });
   const xMax = Math.max(100, step);

@@ -52,7 +52,6 @@ export class ModelView {
           const button = document.createElement("button");
           button.type = "button";
           button.className = "mv-cell";
-          button.dataset.testid = headTestId(a.kind, a.layer, hd);
           button.setAttribute("data-testid", headTestId(a.kind, a.layer, hd));
           button.setAttribute("aria-pressed", "false");
           button.setAttribute("aria-label", `${title}, layer ${a.layer + 1}, head ${hd + 1}`);

@@ -1,5 +1,6 @@
 // The Attention page: a transformer session, trained live over /ws/transformers/{id}, drawn five ways.
 import { api, decodeArrays, showError } from "../lib/api.js";
+import { scheduleDraw } from "../lib/dom.js";
 import { downloadPng, downloadSvg } from "../lib/export.js";
 import { connectSocket } from "../lib/socket.js";
 import { drawArchitecture } from "./arch-figure.js";
@@ -12,7 +13,7 @@ import { ModelView } from "./model-view.js";
 import { highlightTokens, renderOutput } from "./output.js";
 import { WalkPanel } from "./walk-panel.js";
 
-const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+const $ = (id) => document.getElementById(id);
 const errorBox = $("attn-error");
 const fail = (err) => showError(errorBox, err);
 
@@ -123,7 +124,7 @@ function onFrame(frame) {
   if (frame.playing !== state.playing) setPlaying(frame.playing);
   if (frame.diverged) fail(new Error(`${frame.message} Press reset to start again.`));
   if (!state.typed && !$("sequence-input").matches(":focus")) $("sequence-input").value = frame.probe.typed.join(" ");
-  scheduleDraw();
+  scheduleDraw(draw);
 }
 
 function mergeHistory(tail, total) {
@@ -133,7 +134,7 @@ function mergeHistory(tail, total) {
   state.history = state.history.concat(fresh);
   if (!bridged) {
     // Frames were dropped for longer than the tail covers: fetch the whole history once.
-    api(`/api/transformers/${state.session.id}`).then((s) => { state.history = s.history; scheduleDraw(); });
+    api(`/api/transformers/${state.session.id}`).then((s) => { state.history = s.history; scheduleDraw(draw); });
   }
 }
 
@@ -146,16 +147,6 @@ function setPlaying(playing) {
 }
 
 // --- drawing --------------------------------------------------------------------------------
-
-let drawPending = false;
-function scheduleDraw() {
-  if (drawPending) return;
-  drawPending = true;
-  requestAnimationFrame(() => {
-    drawPending = false;
-    draw();
-  });
-}
 
 function layerInfo(id) {
   return state.session.attention.find((a) => a.id === id);
@@ -248,7 +239,7 @@ $("sequence-form").addEventListener("submit", async (e) => {
     state.pass = decodeArrays(result);
     walk.show(state.pass, state.typed);
     state.socket?.send({ type: "config", probe: state.typed });
-    scheduleDraw();
+    scheduleDraw(draw);
   } catch (err) {
     $("sequence-input").classList.add("invalid");
     fail(err);
@@ -267,7 +258,7 @@ $("export-svg").addEventListener("click", () => state.pass && downloadSvg(export
 $("export-png").addEventListener("click", () => state.pass && downloadPng(exportSvgElement(), exportName("png"))
   .catch(fail));
 
-window.addEventListener("resize", scheduleDraw);
+window.addEventListener("resize", () => scheduleDraw(draw));
 
 const initial = document.querySelector('.task-chip[aria-checked="true"]')?.dataset.preset || "reverse";
 createSession(initial).catch(fail);

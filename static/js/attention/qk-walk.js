@@ -1,7 +1,7 @@
 // Inside one head, for one query token: Q·Kᵀ → ÷√dₖ → mask → softmax → ·V, one stage per click, with the
 // engine's own numbers (the full trace of POST /api/transformers/{id}/forward) and each stage's formula in MathML.
 import { diverging, rgb, symmetricRange, textOn } from "../lib/colors.js";
-import { formatNumber } from "../lib/heatmap.js";
+import { formatNumber } from "../lib/format.js";
 import { headMatrix, headVectors, layerTitle } from "./maps.js";
 
 const M = (body) => `<math display="inline">${body}</math>`;

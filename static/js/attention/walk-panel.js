@@ -4,7 +4,7 @@ import { api, decodeArrays } from "../lib/api.js";
 import { layerTitle } from "./maps.js";
 import { renderWalk, STAGES } from "./qk-walk.js";
 
-const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 450; // while training runs, fetch a fresh trace at most about twice a second
 
 export class WalkPanel {

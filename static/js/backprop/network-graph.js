@@ -1,31 +1,25 @@
 // Draw a small dense network as an SVG graph: every value in its neuron, every weight on its link,
 // gradients beside them once known, the stage being computed highlighted. Numbers are given, never computed.
 import { divergingCss, diverging, symmetricRange, textOn } from "../lib/colors.js";
-import { formatNumber } from "../lib/heatmap.js";
+import { formatNumber } from "../lib/format.js";
+import { svg } from "../lib/svg.js";
 
-const SVG_NS = "http://www.w3.org/2000/svg";
 // Weight labels sit 70 % along their link and gradient labels 33 %, so that the labels of crossing links never
 // meet in the middle and each label stays on its own link.
 const LABEL_AT = [0.75, 0.62, 0.5]; // tried in turn until the label fits
 const GRAD_AT = [0.27, 0.38];
 
-function el(tag, attrs = {}, parent = null) {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) node.setAttribute(k, v);
-  if (parent) parent.append(node);
-  return node;
-}
-
 /** "h1" → h with a subscript 1, as SVG text spans ("h2_3" → h with subscript 2,3). */
 function labelText(parent, label, attrs = {}) {
-  const text = el("text", attrs, parent);
+  const text = parent.appendChild(svg("text", attrs));
   const m = /^([a-zA-Z]+?)(\d+)(?:_(\d+))?$/.exec(label);
   if (!m) {
     text.textContent = label;
     return text;
   }
-  el("tspan", {}, text).textContent = m[1];
-  el("tspan", { "baseline-shift": "sub", "font-size": "75%" }, text).textContent = m[3] ? `${m[2]},${m[3]}` : m[2];
+  text.appendChild(svg("tspan", { text: m[1] }));
+  const index = m[3] ? `${m[2]},${m[3]}` : m[2];
+  text.appendChild(svg("tspan", { "baseline-shift": "sub", "font-size": "75%", text: index }));
   return text;
 }
 
@@ -34,11 +28,11 @@ const pillWidth = (text) => 10 + 7.2 * [...text].length;
 
 /** A rounded label box with centred text; returns the group. */
 function pill(parent, x, y, text, { cls = "", testid, title, minWidth = 0 } = {}) {
-  const g = el("g", { class: `graph-pill ${cls}`, transform: `translate(${x}, ${y})` }, parent);
-  if (title) el("title", {}, g).textContent = title;
+  const g = parent.appendChild(svg("g", { class: `graph-pill ${cls}`, transform: `translate(${x}, ${y})` }));
+  if (title) g.appendChild(svg("title", {})).textContent = title;
   const width = Math.max(minWidth, pillWidth(text));
-  el("rect", { x: -width / 2, y: -10, width, height: 20, rx: 6 }, g);
-  const t = el("text", { "text-anchor": "middle", dy: "0.35em", "data-testid": testid }, g);
+  g.appendChild(svg("rect", { x: -width / 2, y: -10, width, height: 20, rx: 6 }));
+  const t = g.appendChild(svg("text", { "text-anchor": "middle", dy: "0.35em", "data-testid": testid }));
   t.textContent = text;
   return g;
 }
@@ -51,7 +45,7 @@ export class NetworkGraph {
   constructor(container, { onEdit } = {}) {
     this.container = container;
     this.onEdit = onEdit;
-    this.svg = el("svg", { class: "network-graph", role: "img", "aria-label": "The network: neurons and weights" });
+    this.svg = svg("svg", { class: "network-graph", role: "img", "aria-label": "The network: neurons and weights" });
     container.append(this.svg);
     this.view = null;
     new ResizeObserver(() => this.view && this.render(this.view)).observe(container);
@@ -91,9 +85,9 @@ export class NetworkGraph {
       y: cy + (k - (col.length - 1) / 2) * rowGap,
     })));
     const active = activeSets(view);
-    const linkLayer = el("g", { class: "graph-links" }, this.svg);
-    const labelLayer = el("g", { class: "graph-link-labels" }, this.svg);
-    const neuronLayer = el("g", { class: "graph-neurons" }, this.svg);
+    const linkLayer = this.svg.appendChild(svg("g", { class: "graph-links" }));
+    const labelLayer = this.svg.appendChild(svg("g", { class: "graph-link-labels" }));
+    const neuronLayer = this.svg.appendChild(svg("g", { class: "graph-neurons" }));
 
     // Links first; their labels are placed afterwards, most important first, wherever they do not cover a
     // neuron or another label. Links whose label does not fit show it on hover.
@@ -105,12 +99,12 @@ export class NetworkGraph {
         const b = pos[gap + 1][j];
         const state = active.links.get(`${gap + 1}:${i}:${j}`) || "";
         const thickness = 1.2 + 4.5 * Math.min(1, Math.abs(w.value) / range);
-        const line = el("line", {
+        const line = linkLayer.appendChild(svg("line", {
           x1: a.x + radius, y1: a.y, x2: b.x - radius, y2: b.y, class: `graph-link ${state}`,
           stroke: divergingCss(w.value, range), "stroke-width": thickness.toFixed(2),
-        }, linkLayer);
+        }));
         const gradText = w.grad !== null && w.grad !== undefined ? `, ∂E/∂${w.label} = ${w.grad}` : "";
-        el("title", {}, line).textContent = `${w.label} = ${w.value}${gradText}`;
+        line.appendChild(svg("title", {})).textContent = `${w.label} = ${w.value}${gradText}`;
         const along = (t) => ({ x: a.x + radius + (b.x - a.x - 2 * radius) * t, y: a.y + (b.y - a.y) * t });
         const rank = state ? 0 : 2;
         const weightLabel = { rank, at: LABEL_AT.map(along), text: formatNumber(w.value, 3), draw: (x, y, text) => {
@@ -155,23 +149,24 @@ export class NetworkGraph {
       col.forEach((n, k) => {
         const { x, y } = pos[l][k];
         const state = active.neurons.get(`${l}:${k}`) || "";
-        const g = el("g", { class: `graph-neuron ${state} ${l === 0 ? "input" : ""}`, "data-neuron": n.label },
-          neuronLayer);
+        const g = neuronLayer.appendChild(svg("g", { class: `graph-neuron ${state} ${l === 0 ? "input" : ""}`,
+          "data-neuron": n.label }));
         const known = n.value !== null && n.value !== undefined;
         const fill = known ? diverging(n.value, range) : null;
         const hasGrad = n.grad !== null && n.grad !== undefined;
-        el("rect", { x: x - box.w / 2, y: y - box.h / 2, width: box.w, height: box.h, rx: 10,
-          fill: fill ? `rgb(${fill.join(",")})` : null, class: known ? "neuron-box" : "neuron-box unknown" }, g);
-        const value = el("text", { x, y: hasGrad ? y - box.h * 0.12 : y, dy: "0.35em", "text-anchor": "middle",
+        g.appendChild(svg("rect", { x: x - box.w / 2, y: y - box.h / 2, width: box.w, height: box.h, rx: 10,
+          fill: fill ? `rgb(${fill.join(",")})` : null, class: known ? "neuron-box" : "neuron-box unknown" }));
+        const value = g.appendChild(svg("text", { x, y: hasGrad ? y - box.h * 0.12 : y, dy: "0.35em",
+          "text-anchor": "middle",
           class: "neuron-value", "data-testid": `value-${n.label}`, fill: fill ? textOn(fill) : null,
-          style: box.w < 56 ? "font-size: 12px" : null }, g);
+          style: box.w < 56 ? "font-size: 12px" : null }));
         value.textContent = known ? formatNumber(n.value, 3) : "?";
         if (hasGrad) {
-          const t = el("text", { x, y: y + box.h * 0.28, dy: "0.35em", "text-anchor": "middle", class: "neuron-grad",
-            "data-testid": `grad-${n.label}`, fill: fill ? textOn(fill) : null, style: box.w < 60 ? "font-size: 10.5px" : null },
-          g);
+          const t = g.appendChild(svg("text", { x, y: y + box.h * 0.28, dy: "0.35em", "text-anchor": "middle",
+            class: "neuron-grad",
+            "data-testid": `grad-${n.label}`, fill: fill ? textOn(fill) : null, style: box.w < 60 ? "font-size: 10.5px" : null }));
           t.textContent = `∂ ${formatNumber(n.grad, 3)}`;
-          el("title", {}, g).textContent = `∂E/∂${n.label} = ${n.grad}`;
+          g.appendChild(svg("title", {})).textContent = `∂E/∂${n.label} = ${n.grad}`;
         }
         labelText(g, n.label, { x, y: y - box.h / 2 - 8, "text-anchor": "middle", class: "neuron-label" });
         if (n.bias) {
@@ -201,30 +196,33 @@ export class NetworkGraph {
   drawLoss(loss, outputs, radius, width, lossWidth, active) {
     const boxWidth = lossWidth - 8;
     const x0 = width - boxWidth - 4;
-    const g = el("g", { class: `graph-loss ${active.loss ? "active" : ""}` }, this.svg);
+    const g = this.svg.appendChild(svg("g", { class: `graph-loss ${active.loss ? "active" : ""}` }));
     const single = loss.outputs.length === 1;
     const rowsHeight = single ? 44 : 40 * loss.outputs.length;
     const boxHeight = rowsHeight + 66;
     const mid = outputs.reduce((t, p) => t + p.y, 0) / outputs.length;
     const boxTop = mid - boxHeight / 2;
-    outputs.forEach((p) => el("line", { x1: p.x + radius, y1: p.y, x2: x0, y2: p.y, class: "loss-link" }, g));
-    el("rect", { x: x0, y: boxTop, width: boxWidth, height: boxHeight, rx: 10, class: "loss-box" }, g);
-    const title = el("text", { x: x0 + boxWidth / 2, y: boxTop + 17, "text-anchor": "middle", class: "loss-title" }, g);
+    outputs.forEach((p) => g.appendChild(svg("line", { x1: p.x + radius, y1: p.y, x2: x0, y2: p.y,
+      class: "loss-link" })));
+    g.appendChild(svg("rect", { x: x0, y: boxTop, width: boxWidth, height: boxHeight, rx: 10, class: "loss-box" }));
+    const title = g.appendChild(svg("text", { x: x0 + boxWidth / 2, y: boxTop + 17, "text-anchor": "middle",
+      class: "loss-title" }));
     title.textContent = loss.name;
     loss.outputs.forEach((o, k) => {
       const y = boxTop + 40 + k * 40;
       const suffix = single ? "" : `-${o.label}`;
-      const t = el("text", { x: x0 + 10, y, class: "loss-row editable", "data-testid": `value-target${suffix}` }, g);
+      const t = g.appendChild(svg("text", { x: x0 + 10, y, class: "loss-row editable",
+        "data-testid": `value-target${suffix}` }));
       t.textContent = `${single ? "target" : `t${k + 1}`} ${formatNumber(o.target, 4)}`;
-      el("title", {}, t).textContent = "click to edit";
+      t.appendChild(svg("title", {})).textContent = "click to edit";
       t.addEventListener("click", () => this.onEdit?.({ kind: "target", j: k, label: o.label, value: o.target,
         anchor: t }));
-      const d = el("text", { x: x0 + 10, y: y + 19, class: "loss-row delta", "data-testid": `value-delta${suffix}` },
-        g);
+      const d = g.appendChild(svg("text", { x: x0 + 10, y: y + 19, class: "loss-row delta",
+        "data-testid": `value-delta${suffix}` }));
       d.textContent = `Δ ${o.delta === null ? "?" : formatNumber(o.delta, 3)}`;
     });
-    const e = el("text", { x: x0 + boxWidth / 2, y: boxTop + boxHeight - 14, "text-anchor": "middle",
-      class: "loss-error", "data-testid": "value-error" }, g);
+    const e = g.appendChild(svg("text", { x: x0 + boxWidth / 2, y: boxTop + boxHeight - 14, "text-anchor": "middle",
+      class: "loss-error", "data-testid": "value-error" }));
     e.textContent = loss.error === null ? "E ?" : `E ${formatNumber(loss.error, 3)}`;
   }
 }

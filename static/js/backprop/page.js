@@ -10,9 +10,10 @@ import { assembleWalk, graphView } from "./walk-model.js";
 const MAX_POINTS = 3;
 const MAX_NEURONS = 12; // per layer: more would not fit the graph with its numbers
 const MAX_DENSE_LAYERS = 6;
-const ACTIVATION_LAYERS = new Set(["linear", "relu", "tanh", "sigmoid", "step", "softmax"]);
+// The layer types that are activations, as the engine lists them (asked once, when the page loads).
+const activationLayers = api("/api/functions/activations").then((r) => new Set(r.activations.map((a) => a.name)));
 
-const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
+const $ = (id) => document.getElementById(id);
 const ui = {
   error: $("error"), summary: $("network-summary"), table: $("data-table"), add: $("add-point"),
   rate: $("learning-rate"), activation: $("activation"), loss: $("loss"),
@@ -97,7 +98,7 @@ async function openSession(id, name) {
   state.id = id;
   try {
     const network = await api(base());
-    checkDrawable(network);
+    await checkDrawable(network);
     state.network = network;
     state.name = name;
     state.history.clear();
@@ -114,9 +115,10 @@ async function openSession(id, name) {
   }
 }
 
-function checkDrawable(network) {
+async function checkDrawable(network) {
+  const activations = await activationLayers;
   const dense = network.layers.filter((l) => l.type === "dense");
-  const bad = network.layers.find((l) => l.type !== "dense" && !ACTIVATION_LAYERS.has(l.type));
+  const bad = network.layers.find((l) => l.type !== "dense" && !activations.has(l.type));
   if (bad) throw new Error(`This page explains dense networks; this one has a '${bad.type}' layer.`);
   if (dense.length > MAX_DENSE_LAYERS) throw new Error(`This network has ${dense.length} dense layers; the walkthrough draws up to ${MAX_DENSE_LAYERS}.`);
   const widest = Math.max(network.layers[0].input_shape[0], ...dense.map((l) => l.output_shape[0]));
@@ -138,7 +140,7 @@ async function openExport(doc, name) {
   const created = await api("/api/networks/import", { method: "POST", body: network });
   const discard = () => api(`/api/networks/${created.id}`, { method: "DELETE" }).catch(() => {});
   try {
-    checkDrawable(created);
+    await checkDrawable(created);
   } catch (err) {
     discard();
     throw err;

@@ -4,7 +4,7 @@ import {
   equalities, formula, frac, mi, mn, mo, mtext, num, partial, product, row, sub, sum, sup, symbol, table,
 } from "../lib/mathml.js";
 import { backwardRecords, forwardRecords } from "./walk-model.js";
-import { formatNumber } from "../lib/heatmap.js";
+import { formatNumber } from "../lib/format.js";
 
 const E = () => mi("E");
 const ALPHA = () => mi("α");

@@ -1,18 +1,6 @@
 // The arithmetic of one convolution window, written out: 1×1 + 1×0 + 1×1 + … = 4.
 // Formatting only: every number here comes from the engine (POST /api/conv/apply or /api/conv/window).
-
-/** A number as the page writes it: whole numbers exactly, others with up to 3 significant decimals. */
-export function formatValue(v) {
-  if (v === null || v === undefined) return "";
-  if (!Number.isFinite(v)) return v > 0 ? "∞" : v < 0 ? "−∞" : "NaN";
-  const rounded = Math.round(v);
-  let s;
-  if (Math.abs(v - rounded) < 1e-9) s = String(rounded === 0 ? 0 : rounded);
-  else if (Math.abs(v) >= 100) s = String(Number(v.toFixed(1)));
-  else if (Math.abs(v) >= 1) s = String(Number(v.toFixed(2)));
-  else s = String(Number(v.toPrecision(3)));
-  return s.replace("-", "−");
-}
+import { formatValue } from "../lib/format.js";
 
 /** Wrap negative numbers in parentheses so "2×(−1)" reads unambiguously. */
 export function operand(v) {

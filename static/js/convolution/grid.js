@@ -1,7 +1,7 @@
 // Number grids for the convolution page: a matrix of cells coloured by value, optionally editable,
 // optionally with a zero-padding border, and a movable window frame showing the kernel's weights.
 import { diverging, rgb, textOn } from "../lib/colors.js";
-import { formatValue } from "./arithmetic.js";
+import { formatValue } from "../lib/format.js";
 
 const GAP = 2;
 

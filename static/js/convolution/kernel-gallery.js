@@ -2,7 +2,8 @@
 // feature map side by side; hover a pixel to see its window's arithmetic (POST /api/conv/window).
 import { api, decodeArray } from "../lib/api.js";
 import { rgb, textOn } from "../lib/colors.js";
-import { formatValue, renderSum } from "./arithmetic.js";
+import { renderSum } from "./arithmetic.js";
+import { formatValue } from "../lib/format.js";
 import { createGrid, rangeOf } from "./grid.js";
 import { createDrawPad } from "../lib/draw-pad.js";
 import { drawLegend } from "../lib/heatmap.js";
@@ -19,7 +20,7 @@ function resizeCentered(matrix, k) {
 }
 
 export function initKernelGallery(root, { onError }) {
-  const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
+  const $ = (id) => root.querySelector(`#${id}`);
   const els = {
     presets: $("kernel-presets"), editor: $("kernel-editor"), divisor: $("kernel-divisor"), size: $("kernel-size"),
     flip: $("kernel-flip"), description: $("kernel-description"), input: $("kernel-image-input"),

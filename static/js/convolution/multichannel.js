@@ -1,14 +1,15 @@
 // The multi-channel view: an RGB input and one 3×3×3 filter. Each channel's window meets its own kernel
 // slice; the three channel sums plus the bias make one output number. Numbers from POST /api/conv/apply.
 import { api } from "../lib/api.js";
-import { formatValue, renderSum } from "./arithmetic.js";
+import { renderSum } from "./arithmetic.js";
+import { formatValue } from "../lib/format.js";
 import { createGrid, rangeOf } from "./grid.js";
 
 const NAMES = ["R", "G", "B"];
 const CELL = 32;
 
 export function initMultiChannel(root, { onError }) {
-  const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
+  const $ = (id) => root.querySelector(`#${id}`);
   const rowsEl = $("mc-channels");
   const outputEl = $("mc-output-grid");
   const totalEl = $("mc-total-line");

@@ -6,7 +6,7 @@ import { initMultiChannel } from "./multichannel.js";
 import { initParamCalc } from "./param-calc.js";
 import { initSlidingWindow } from "./sliding-window.js";
 
-const banner = document.querySelector('[data-testid="conv-page-error"]');
+const banner = document.getElementById("conv-page-error");
 const onError = (err) => showError(banner, err);
 const section = (id) => document.getElementById(id);
 

@@ -5,7 +5,7 @@ import { api } from "../lib/api.js";
 const FIELDS = ["height", "width", "channels", "units", "filters", "kernel"];
 
 export function initParamCalc(root, { onError }) {
-  const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
+  const $ = (id) => root.querySelector(`#${id}`);
   const inputs = Object.fromEntries(FIELDS.map((name) => [name, $(`param-${name}`)]));
   let request = 0;
 

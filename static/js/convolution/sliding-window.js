@@ -19,7 +19,7 @@ const randomBit = () => (Math.random() < 0.5 ? 0 : 1);
 const randomWeight = () => Math.floor(Math.random() * 3) - 1;
 
 export function initSlidingWindow(root, { onError }) {
-  const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
+  const $ = (id) => root.querySelector(`#${id}`);
   const els = {
     input: $("conv-input-grid"), kernel: $("conv-kernel-grid"), output: $("conv-output-grid"),
     arithmetic: $("conv-arithmetic"), play: $("conv-play"), step: $("conv-step"), speed: $("conv-speed"),

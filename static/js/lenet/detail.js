@@ -1,9 +1,10 @@
 // One unit's arithmetic, as CNN Explainer shows it: the window it reads, the filter, the products summed,
 // the bias, the activation. Every number comes from the engine's unit-detail response (POST /api/lenet/unit).
 import { diverging, rgb, symmetricRange, textOn } from "../lib/colors.js";
-import { drawHeatmap, formatNumber } from "../lib/heatmap.js";
+import { drawHeatmap } from "../lib/heatmap.js";
+import { formatNumber, formatPercent } from "../lib/format.js";
 import { pixelAt } from "../lib/image-canvas.js";
-import { h } from "./dom.js";
+import { el } from "../lib/dom.js";
 
 const ACTIVATION = { relu: "ReLU", tanh: "tanh", softmax: "softmax" };
 const LAYER_WORDS = {
@@ -12,25 +13,21 @@ const LAYER_WORDS = {
   fc1: "all 400 pool2 outputs", fc2: "all 120 fc1 outputs", logits: "all 84 fc2 outputs",
 };
 
-function fmt(v) {
-  return formatNumber(v, 3);
-}
-
 /** A k×k grid of numbers with coloured cells. `mark` = [row, col] to outline. */
 function numberGrid(matrix, { range, caption, mark = null, grey = false } = {}) {
-  const figure = h("figure", "ud-fig");
-  const grid = h("div", "ud-grid");
+  const figure = el("figure", { class: "ud-fig" });
+  const grid = el("div", { class: "ud-grid" });
   grid.style.gridTemplateColumns = `repeat(${matrix[0].length}, auto)`;
   const r = range ?? symmetricRange(matrix.flat());
   matrix.forEach((row, i) => row.forEach((v, j) => {
-    const cell = h("span", "ud-cell", fmt(v));
+    const cell = el("span", { class: "ud-cell", text: formatNumber(v) });
     const color = grey ? greyLevel(v) : diverging(v, r);
     cell.style.background = rgb(color);
     cell.style.color = textOn(color);
     if (mark && mark[0] === i && mark[1] === j) cell.classList.add("is-mark");
     grid.append(cell);
   }));
-  figure.append(grid, h("figcaption", "", caption));
+  figure.append(grid, el("figcaption", { text: caption }));
   return figure;
 }
 
@@ -42,28 +39,28 @@ function greyLevel(v) {
 
 /** A small heat map (no numbers; each cell's number in its tooltip through the grid's title). */
 function miniMap(values, rows, cols, { caption, size = 50, range } = {}) {
-  const figure = h("figure", "ud-fig ud-mini");
-  const canvas = h("canvas");
+  const figure = el("figure", { class: "ud-fig ud-mini" });
+  const canvas = el("canvas");
   canvas.style.width = `${size}px`;
   canvas.style.height = `${(size * rows) / cols}px`;
   drawHeatmap(canvas, values, rows, cols, { range });
   canvas.addEventListener("pointermove", (event) => {
     const at = pixelAt(event, canvas, rows, cols);
-    canvas.title = at ? `[${at[0]}, ${at[1]}] = ${fmt(values[at[0] * cols + at[1]])}` : "";
+    canvas.title = at ? `[${at[0]}, ${at[1]}] = ${formatNumber(values[at[0] * cols + at[1]])}` : "";
   });
-  figure.append(canvas, h("figcaption", "", caption));
+  figure.append(canvas, el("figcaption", { text: caption }));
   return figure;
 }
 
 function op(symbol) {
-  return h("span", "ud-op", symbol);
+  return el("span", { class: "ud-op", text: symbol });
 }
 
 function equation(lines) {
-  const box = h("div", "ud-sum");
+  const box = el("div", { class: "ud-sum" });
   for (const [label, value, strong] of lines) {
-    const line = h("div", strong ? "ud-line is-result" : "ud-line");
-    line.append(h("span", "ud-label", label), h("span", "ud-value", value));
+    const line = el("div", { class: strong ? "ud-line is-result" : "ud-line" });
+    line.append(el("span", { class: "ud-label", text: label }), el("span", { class: "ud-value", text: value }));
     box.append(line);
   }
   return box;
@@ -71,23 +68,24 @@ function equation(lines) {
 
 function activationLine(detail) {
   const name = ACTIVATION[detail.activation] || detail.activation;
-  return [`${name}(z)`, `= ${fmt(detail.activation_value)}`, true];
+  return [`${name}(z)`, `= ${formatNumber(detail.activation_value)}`, true];
 }
 
 function header(detail) {
-  const head = h("div", "ud-head");
+  const head = el("div", { class: "ud-head" });
   const where = detail.row !== undefined && detail.row !== null ? ` · row ${detail.row}, col ${detail.col}` : "";
   const what = detail.layer === "logits" ? `output ${detail.index} (digit ${detail.index})`
     : `${detail.layer} ${detail.kind === "dense" ? "unit" : "map"} ${detail.index}${where}`;
-  head.append(h("strong", "", what), h("span", "muted", ` reads ${LAYER_WORDS[detail.layer]}`));
-  const value = h("span", "ud-output", `the network's value: ${fmt(detail.value)}`);
+  head.append(el("strong", { text: what }),
+    el("span", { class: "muted", text: ` reads ${LAYER_WORDS[detail.layer]}` }));
+  const value = el("span", { class: "ud-output", text: `the network's value: ${formatNumber(detail.value)}` });
   value.title = "the number the network computed (float32); the arithmetic below runs in float64";
   head.append(value);
   return head;
 }
 
 function renderConv(detail) {
-  const body = h("div", "ud-body");
+  const body = el("div", { class: "ud-body" });
   const channels = detail.window.length;
   const windowRange = symmetricRange(detail.window.flat(2));
   const kernelRange = symmetricRange(detail.kernel.flat(2));
@@ -102,20 +100,20 @@ function renderConv(detail) {
       numberGrid(detail.products[0], { caption: "products", range: productRange }),
       op("→"),
       equation([
-        ["Σ products", `= ${fmt(detail.sum)}`],
-        ["+ bias", `${fmt(detail.bias)}`],
-        ["z", `= ${fmt(detail.z)}`],
+        ["Σ products", `= ${formatNumber(detail.sum)}`],
+        ["+ bias", `${formatNumber(detail.bias)}`],
+        ["z", `= ${formatNumber(detail.z)}`],
         activationLine(detail),
       ]),
     );
     return body;
   }
-  const cards = h("div", "ud-channels");
+  const cards = el("div", { class: "ud-channels" });
   for (let c = 0; c < channels; c++) {
-    const card = h("div", "ud-channel");
+    const card = el("div", { class: "ud-channel" });
     card.append(
-      h("div", "ud-channel-title", `pool1 map ${c}`),
-      h("div", "ud-channel-row"),
+      el("div", { class: "ud-channel-title", text: `pool1 map ${c}` }),
+      el("div", { class: "ud-channel-row" }),
     );
     const row = card.lastChild;
     row.append(
@@ -125,35 +123,35 @@ function renderConv(detail) {
       op("="),
       miniMap(detail.products[c].flat(), 5, 5, { caption: "products", range: productRange, size: 40 }),
     );
-    card.append(h("div", "ud-channel-sum", `Σ = ${fmt(detail.channel_sums[c])}`));
+    card.append(el("div", { class: "ud-channel-sum", text: `Σ = ${formatNumber(detail.channel_sums[c])}` }));
     cards.append(card);
   }
-  const terms = detail.channel_sums.map((s) => (s < 0 ? `(${fmt(s)})` : fmt(s))).join(" + ");
+  const terms = detail.channel_sums.map((s) => (s < 0 ? `(${formatNumber(s)})` : formatNumber(s))).join(" + ");
   body.classList.add("ud-body-conv2");
   body.append(cards, equation([
-    ["Σ channels", `${terms} = ${fmt(detail.sum)}`],
-    ["+ bias", fmt(detail.bias)],
-    ["z", `= ${fmt(detail.z)}`],
+    ["Σ channels", `${terms} = ${formatNumber(detail.sum)}`],
+    ["+ bias", formatNumber(detail.bias)],
+    ["z", `= ${formatNumber(detail.z)}`],
     activationLine(detail),
   ]));
   return body;
 }
 
 function renderPool(detail) {
-  const body = h("div", "ud-body");
+  const body = el("div", { class: "ud-body" });
   const flat = detail.window.flat();
   const name = detail.mode === "max" ? "max" : "mean";
   body.append(
     numberGrid(detail.window, { caption: `window of ${detail.previous} map ${detail.index}`,
       mark: detail.mode === "max" ? detail.argmax : null }),
     op("→"),
-    equation([[`${name}(${flat.map(fmt).join(", ")})`, `= ${fmt(detail.pooled)}`, true]]),
+    equation([[`${name}(${flat.map(fmt).join(", ")})`, `= ${formatNumber(detail.pooled)}`, true]]),
   );
   return body;
 }
 
 function renderDense(detail) {
-  const body = h("div", "ud-body");
+  const body = el("div", { class: "ud-body" });
   const n = detail.products.length;
   const cols = n === 400 ? 20 : n === 120 ? 12 : 12;
   const rows = Math.ceil(n / cols);
@@ -163,23 +161,24 @@ function renderDense(detail) {
     return out;
   };
   const order = detail.products.map((p, i) => [Math.abs(p), i]).sort((a, b) => b[0] - a[0]).slice(0, 6);
-  const list = h("ol", "ud-terms");
+  const list = el("ol", { class: "ud-terms" });
   for (const [, i] of order) {
-    const item = h("li");
-    item.append(h("span", "ud-label", `input ${i}`),
-      h("span", "ud-value", `${fmt(detail.inputs[i])} × ${fmt(detail.weights[i])} = ${fmt(detail.products[i])}`));
+    const item = el("li");
+    item.append(el("span", { class: "ud-label", text: `input ${i}` }),
+      el("span", { class: "ud-value",
+        text: `${formatNumber(detail.inputs[i])} × ${formatNumber(detail.weights[i])} = ${formatNumber(detail.products[i])}` }));
     list.append(item);
   }
-  const terms = h("div", "ud-terms-box");
-  terms.append(h("div", "ud-channel-title", `largest of the ${n} terms`), list);
+  const terms = el("div", { class: "ud-terms-box" });
+  terms.append(el("div", { class: "ud-channel-title", text: `largest of the ${n} terms` }), list);
   const lines = [
-    [`Σ ${n} products`, `= ${fmt(detail.sum)}`],
-    ["+ bias", fmt(detail.bias)],
-    ["z", `= ${fmt(detail.z)}`],
+    [`Σ ${n} products`, `= ${formatNumber(detail.sum)}`],
+    ["+ bias", formatNumber(detail.bias)],
+    ["z", `= ${formatNumber(detail.z)}`],
   ];
   if (detail.layer === "logits") {
     lines[2][2] = true;
-    lines.push(["softmax", `e^z / Σⱼ e^zⱼ = ${(detail.probability * 100).toFixed(2)}%`, true]);
+    lines.push(["softmax", `e^z / Σⱼ e^zⱼ = ${formatPercent(detail.probability, 2)}`, true]);
   } else {
     lines.push(activationLine(detail));
   }
@@ -201,7 +200,9 @@ export function renderUnitDetail(container, detail, { pinned = false } = {}) {
   container.replaceChildren();
   container.classList.toggle("is-pinned", pinned);
   const head = header(detail);
-  if (pinned) head.append(h("span", "ud-pin", "pinned — click the unit again or press Esc to release"));
+  if (pinned) {
+    head.append(el("span", { class: "ud-pin", text: "pinned — click the unit again or press Esc to release" }));
+  }
   const body = detail.kind === "conv" ? renderConv(detail) : detail.kind === "pool" ? renderPool(detail)
     : renderDense(detail);
   container.append(head, body);
@@ -209,5 +210,5 @@ export function renderUnitDetail(container, detail, { pinned = false } = {}) {
 
 export function renderDetailHint(container, text) {
   container.classList.remove("is-pinned");
-  container.replaceChildren(h("p", "ud-hint muted", text));
+  container.replaceChildren(el("p", { class: "ud-hint muted", text }));
 }

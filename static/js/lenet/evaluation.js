@@ -1,10 +1,12 @@
 // The learned filters as small images, the confusion matrix and the mistakes on the test digits.
 import { rgb, sequential, symmetricRange, textOn } from "../lib/colors.js";
-import { drawHeatmap, formatNumber } from "../lib/heatmap.js";
-import { h, paintDigit } from "./dom.js";
+import { drawHeatmap } from "../lib/heatmap.js";
+import { formatNumber, formatPercent } from "../lib/format.js";
+import { el } from "../lib/dom.js";
+import { paintDigit } from "./digit.js";
 
 function kernelCanvas(values, range, label) {
-  const canvas = h("canvas", "kernel");
+  const canvas = el("canvas", { class: "kernel" });
   drawHeatmap(canvas, values, 5, 5, { range });
   canvas.title = label;
   return canvas;
@@ -20,23 +22,23 @@ export function renderFilters(conv1El, conv2El, filters) {
   const range1 = symmetricRange(w1);
   conv1El.replaceChildren();
   for (let o = 0; o < 6; o++) {
-    const item = h("figure", "filter");
+    const item = el("figure", { class: "filter" });
     item.dataset.index = o;
     item.append(kernelCanvas(w1.subarray(o * 25, o * 25 + 25), range1, `conv1 filter ${o}, bias ${formatNumber(b1[o])}`),
-      h("figcaption", "", String(o)));
+      el("figcaption", { text: String(o) }));
     conv1El.append(item);
   }
   const w2 = filters.conv2.weight.data;
   const range2 = symmetricRange(w2);
   conv2El.replaceChildren();
   for (let o = 0; o < 16; o++) {
-    const column = h("figure", "filter filter-column");
+    const column = el("figure", { class: "filter filter-column" });
     column.dataset.index = o;
     for (let c = 0; c < 6; c++) {
       const start = (o * 6 + c) * 25;
       column.append(kernelCanvas(w2.subarray(start, start + 25), range2, `conv2 filter ${o}, channel ${c}`));
     }
-    column.append(h("figcaption", "", String(o)));
+    column.append(el("figcaption", { text: String(o) }));
     conv2El.append(column);
   }
   return { range1, range2 };
@@ -53,17 +55,17 @@ export function markFilter(conv1El, conv2El, unit) {
 
 /** The 10×10 confusion matrix as a table; onCell(trueDigit, predicted) when a cell is clicked. */
 export function renderConfusion(container, confusion, { onCell = () => {}, selected = null } = {}) {
-  const table = h("table", "confusion");
-  const head = h("tr");
-  head.append(h("th", "corner", "true╲said"));
-  for (let p = 0; p < 10; p++) head.append(h("th", "", String(p)));
+  const table = el("table", { class: "confusion" });
+  const head = el("tr");
+  head.append(el("th", { class: "corner", text: "true╲said" }));
+  for (let p = 0; p < 10; p++) head.append(el("th", { text: String(p) }));
   table.append(head);
   const rowTotals = confusion.map((row) => row.reduce((a, b) => a + b, 0));
   confusion.forEach((row, t) => {
-    const tr = h("tr");
-    tr.append(h("th", "", String(t)));
+    const tr = el("tr");
+    tr.append(el("th", { text: String(t) }));
     row.forEach((count, p) => {
-      const td = h("td", t === p ? "diag" : count ? "off" : "zero", count ? String(count) : "·");
+      const td = el("td", { class: t === p ? "diag" : count ? "off" : "zero", text: count ? String(count) : "·" });
       const share = rowTotals[t] ? count / rowTotals[t] : 0;
       if (t === p) {
         const color = sequential(share);
@@ -88,17 +90,18 @@ export function renderConfusion(container, confusion, { onCell = () => {}, selec
 export function renderMistakes(container, mistakes, { onPick = () => {} } = {}) {
   container.replaceChildren();
   if (!mistakes.length) {
-    container.append(h("p", "muted small", "None here."));
+    container.append(el("p", { class: "muted small", text: "None here." }));
     return;
   }
   for (const m of mistakes) {
-    const button = h("button", "mistake");
+    const button = el("button", { class: "mistake" });
     button.type = "button";
-    button.title = `test digit #${m.index}: a ${m.label}, read as ${m.predicted} (${(m.confidence * 100).toFixed(1)}%)`;
-    const canvas = h("canvas", "mistake-img");
+    button.title = `test digit #${m.index}: a ${m.label}, read as ${m.predicted} (${formatPercent(m.confidence)})`;
+    const canvas = el("canvas", { class: "mistake-img" });
     paintDigit(canvas, m.image.data);
-    const caption = h("span", "mistake-caption");
-    caption.append(h("b", "", String(m.label)), h("span", "muted", "→"), h("b", "said", String(m.predicted)));
+    const caption = el("span", { class: "mistake-caption" });
+    caption.append(el("b", { text: String(m.label) }), el("span", { class: "muted", text: "→" }),
+      el("b", { class: "said", text: String(m.predicted) }));
     button.append(canvas, caption);
     button.addEventListener("click", () => onPick(m));
     container.append(button);

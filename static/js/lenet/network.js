@@ -3,7 +3,8 @@
 // a number the engine computed, on the diverging scale, each layer scaled to its own largest |value|.
 // Hovering a unit reports it (row/col from the pointer); `highlight` draws what the engine said it reads.
 import { rgb, diverging, symmetricRange } from "../lib/colors.js";
-import { drawHeatmap, formatNumber } from "../lib/heatmap.js";
+import { drawHeatmap } from "../lib/heatmap.js";
+import { formatNumber, formatProbability } from "../lib/format.js";
 import { svg } from "../lib/svg.js";
 
 export const SPATIAL = ["conv1", "pool1", "conv2", "pool2"];
@@ -63,7 +64,6 @@ export function createNetworkView(container, { onHover = () => {}, onSelect = ()
         canvas.dataset.layer = col.layer;
         canvas.dataset.index = i;
         canvas.dataset.testid = col.layer === "input" ? "preprocessed-input" : `feature-map-${col.layer}-${i}`;
-        canvas.setAttribute("data-testid", canvas.dataset.testid);
         canvas.setAttribute("aria-label", col.layer === "input" ? "The 28×28 input" : `${col.layer} map ${i}`);
         body.append(canvas);
         entry.maps.push(canvas);
@@ -160,7 +160,7 @@ export function createNetworkView(container, { onHover = () => {}, onSelect = ()
           cell.style.background = rgb(diverging(logit, range));
           cell.title = `logit ${formatNumber(logit)}`;
           row.querySelector(".out-fill").style.width = `${(probs[d] * 100).toFixed(2)}%`;
-          row.querySelector(".out-pct").textContent = formatPercent(probs[d]);
+          row.querySelector(".out-pct").textContent = formatProbability(probs[d]);
           row.dataset.probability = String(probs[d]);
           row.classList.toggle("is-top", d === prediction.digit);
         });
@@ -321,11 +321,4 @@ export function createNetworkView(container, { onHover = () => {}, onSelect = ()
   layout();
   clear();
   return { update, clear, highlight, layout, get hovered() { return hovered && hovered.unit; } };
-}
-
-export function formatPercent(p) {
-  if (!Number.isFinite(p)) return "—";
-  if (p >= 0.9995) return "100%";
-  if (p < 0.0005) return p > 0 ? "<0.1%" : "0%";
-  return `${(p * 100).toFixed(1)}%`;
 }

@@ -6,7 +6,8 @@ import { drawLegend } from "../lib/heatmap.js";
 import { nest } from "../lib/image-canvas.js";
 import { renderDetailHint, renderUnitDetail } from "./detail.js";
 import { markFilter, renderConfusion, renderFilters, renderMistakes } from "./evaluation.js";
-import { createNetworkView, formatPercent } from "./network.js";
+import { createNetworkView } from "./network.js";
+import { formatPercent, formatProbability } from "../lib/format.js";
 import { createTrainPanel } from "./train.js";
 
 const $ = (id) => document.getElementById(id);
@@ -83,7 +84,7 @@ function showPrediction(answer) {
   state.prediction = answer;
   view.update(answer);
   els.prediction.textContent = String(answer.digit);
-  els.confidence.textContent = `${formatPercent(answer.probabilities[answer.digit])} sure`;
+  els.confidence.textContent = `${formatProbability(answer.probabilities[answer.digit])} sure`;
   const label = state.source && state.source.kind === "sample" ? state.source.label : null;
   els.prediction.classList.toggle("is-right", label !== null && label === answer.digit);
   els.prediction.classList.toggle("is-wrong", label !== null && label !== answer.digit);
@@ -221,7 +222,7 @@ function showChip() {
     els.chip.classList.add("is-session");
   } else {
     const acc = state.shippedAccuracy;
-    els.chip.textContent = `shipped LeNet-5${acc ? ` · ${(acc * 100).toFixed(1)}% on test digits` : ""}`;
+    els.chip.textContent = `shipped LeNet-5${acc ? ` · ${formatPercent(acc)} on test digits` : ""}`;
     els.chip.classList.remove("is-session");
   }
 }
@@ -308,7 +309,7 @@ async function loadEvaluation() {
     state.evaluation = evaluation;
     state.shippedAccuracy = evaluation.accuracy;
     els.summary.textContent = `The shipped model reads ${evaluation.correct.toLocaleString("en")} of the ` +
-      `${evaluation.total.toLocaleString("en")} test digits right (${(evaluation.accuracy * 100).toFixed(2)}%). ` +
+      `${evaluation.total.toLocaleString("en")} test digits right (${formatPercent(evaluation.accuracy, 2)}). ` +
       "Click a mistake to look inside.";
     showChip();
     showMistakes();

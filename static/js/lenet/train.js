@@ -3,8 +3,10 @@
 // "use this model" to read the drawing with it.
 import { api, decodeArrays } from "../lib/api.js";
 import { symmetricRange } from "../lib/colors.js";
-import { drawHeatmap, formatNumber } from "../lib/heatmap.js";
-import { h, paintDigit } from "./dom.js";
+import { drawHeatmap } from "../lib/heatmap.js";
+import { formatNumber, formatPercent } from "../lib/format.js";
+import { el, scheduleDraw } from "../lib/dom.js";
+import { paintDigit } from "./digit.js";
 import { drawPlot, extent } from "../lib/plot.js";
 import { connectSocket } from "../lib/socket.js";
 
@@ -23,14 +25,13 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
   let step = 0;
   let pace = null;
   let paceMarks = [];
-  let drawQueued = false;
   const filterCanvases = [];
   const probeItems = [];
 
   for (let i = 0; i < 6; i++) {
-    const fig = h("figure", "filter");
-    const canvas = h("canvas", "kernel");
-    fig.append(canvas, h("figcaption", "", String(i)));
+    const fig = el("figure", { class: "filter" });
+    const canvas = el("canvas", { class: "kernel" });
+    fig.append(canvas, el("figcaption", { text: String(i) }));
     els.filters.append(fig);
     filterCanvases.push(canvas);
   }
@@ -58,7 +59,6 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
   }
 
   function drawCharts() {
-    drawQueued = false;
     const xs = history.map((e) => e.epoch);
     const lastEpoch = Math.max(1, ...xs);
     const tested = history.filter((e) => e.test_accuracy !== null && e.test_accuracy !== undefined);
@@ -85,18 +85,11 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
       ],
     });
     const latest = tested[tested.length - 1];
-    els.accuracy.textContent = latest ? `${(latest.test_accuracy * 100).toFixed(1)}%` : "—";
+    els.accuracy.textContent = latest ? formatPercent(latest.test_accuracy) : "—";
     els.accuracy.dataset.value = latest ? String(latest.test_accuracy) : "";
     if (latest) {
       const when = latest.epoch < 0.5 ? "before any training" : `after epoch ${Math.round(latest.epoch)}`;
       els.accuracyWhen.textContent = `on the 2,000 test digits, ${when}`;
-    }
-  }
-
-  function queueCharts() {
-    if (!drawQueued) {
-      drawQueued = true;
-      requestAnimationFrame(drawCharts);
     }
   }
 
@@ -115,7 +108,7 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
       item.root.classList.toggle("is-right", right);
       item.root.classList.toggle("is-wrong", !right);
       const conf = probabilities ? probabilities.data[i * 10 + p] : null;
-      item.root.title = `a ${session.probeLabels[i]}, read as ${p}${conf !== null ? ` (${(conf * 100).toFixed(0)}%)` : ""}`;
+      item.root.title = `a ${session.probeLabels[i]}, read as ${p}${conf !== null ? ` (${formatPercent(conf, 0)})` : ""}`;
     });
     const right = predicted.filter((p, i) => p === session.probeLabels[i]).length;
     els.probesScore.textContent = `${right} of ${predicted.length} right`;
@@ -126,10 +119,10 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     probeItems.length = 0;
     const images = state.probe_images;
     state.probe_labels.forEach((label, i) => {
-      const root = h("figure", "probe");
-      const canvas = h("canvas", "probe-img");
+      const root = el("figure", { class: "probe" });
+      const canvas = el("canvas", { class: "probe-img" });
       paintDigit(canvas, images.data.subarray(i * 784, (i + 1) * 784));
-      const caption = h("figcaption", "probe-label", "?");
+      const caption = el("figcaption", { class: "probe-label", text: "?" });
       root.append(canvas, caption);
       els.probes.append(root);
       probeItems.push({ root, label: caption });
@@ -162,7 +155,7 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     setPlaying(frame.playing);
     if (frame.limit_reached) els.error.textContent = "Stopped after 100 epochs (start again for a fresh model).";
     status();
-    queueCharts();
+    scheduleDraw(drawCharts);
     onFrame({ id: session.id, epoch, step, using });
   }
 

@@ -1,5 +1,6 @@
 // Draw a 2-D array on a canvas with a colour scale, and optionally a legend.
 import { diverging, rgb, sequential, symmetricRange } from "./colors.js";
+import { formatNumber } from "./format.js";
 
 /**
  * Fill a rows × cols canvas pixel by pixel: `colorOf(i)` gives [r, g, b] for the i-th value (row-major).
@@ -70,16 +71,4 @@ export function drawLegend(container, { scale = "diverging", range = 1, width = 
   const [loText, hiText] = ends ?? defaults[scale];
   const span = (text) => Object.assign(document.createElement("span"), { textContent: text });
   container.append(...(label ? [span(label)] : []), span(loText), bar, span(hiText));
-}
-
-/** Short, honest number formatting: up to `digits` significant digits, no trailing noise. */
-export function formatNumber(v, digits = 3) {
-  if (v === null || v === undefined) return "—";
-  if (!Number.isFinite(v)) return v > 0 ? "∞" : v < 0 ? "−∞" : "NaN";
-  if (v === 0) return "0";
-  const abs = Math.abs(v);
-  let s;
-  if (abs >= 1e4 || abs < 1e-3) s = v.toExponential(digits - 1);
-  else s = Number(v.toPrecision(digits)).toString();
-  return s.replace("-", "−");
 }

@@ -1,7 +1,7 @@
 // Training curves: train and test loss (and accuracy) against training steps, with a hover read-out.
 // A canvas sparkline redrawn every frame, without the axes of plot.js's SVG plots (which it shares the scales of).
 import { cssColor, fitCanvas } from "./plot-canvas.js";
-import { formatNumber } from "./heatmap.js";
+import { formatNumber, formatPercent } from "./format.js";
 import { scaleLinear } from "./plot.js";
 
 /**
@@ -110,7 +110,7 @@ export class LineChart {
     for (const s of this.series) {
       const v = e[s.key];
       if (v === null || v === undefined) continue;
-      parts.push(`${s.label} ${s.unit === "%" ? (100 * v).toFixed(1) + " %" : formatNumber(v, 3)}`);
+      parts.push(`${s.label} ${s.unit === "%" ? formatPercent(v) : formatNumber(v, 3)}`);
     }
     if (this.hoverIndex !== null) parts[0] += ` (step ${e.step})`;
     this.readout.textContent = `${this.label ? this.label + ": " : ""}${parts.join(" · ")}`;

@@ -1,6 +1,7 @@
 // Build MathML formulas as DOM nodes (MathML Core: native in Chromium and Firefox, no library).
 // Every builder takes children that are nodes or strings (a string becomes an <mi>/<mo> as fits).
-import { formatNumber } from "./heatmap.js";
+import { setAttributes } from "./dom.js";
+import { formatNumber } from "./format.js";
 
 export const MATHML_NS = "http://www.w3.org/1998/Math/MathML";
 
@@ -8,8 +9,7 @@ const OPERATORS = new Set(["=", "+", "−", "-", "×", "·", "(", ")", "[", "]",
   "′"]);
 
 function node(tag, children = [], attrs = {}) {
-  const el = document.createElementNS(MATHML_NS, tag);
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) el.setAttribute(k, v);
+  const el = setAttributes(document.createElementNS(MATHML_NS, tag), attrs);
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     el.append(typeof child === "string" ? token(child) : child);

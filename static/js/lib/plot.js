@@ -1,7 +1,7 @@
 // Line plots in SVG: axes with round-number ticks, curves that break at gaps, a marker at one x.
 // The curves are data the engine computed; this module only maps them to pixels.
+import { svg as svgElement } from "./svg.js";
 
-const SVG_NS = "http://www.w3.org/2000/svg";
 let clipCounter = 0;
 
 /** Round-number ticks covering [lo, hi], about `count` of them (1, 2 or 5 times a power of ten apart). */
@@ -60,15 +60,17 @@ export function pathData(xs, ys, sx, sy) {
 // Paint goes through CSS so that colours may be custom properties (var(--accent)) and follow dark mode.
 const PAINT = new Set(["stroke", "fill", "stroke-width", "stroke-dasharray"]);
 
-function el(name, attrs = {}, parent = null) {
-  const node = document.createElementNS(SVG_NS, name);
+/** A new SVG element `name` appended to `parent`, its paint attributes set as CSS properties. */
+function el(name, attrs, parent) {
+  const plain = {};
+  const paint = [];
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === null) continue;
-    if (PAINT.has(k)) node.style.setProperty(k, String(v));
-    else node.setAttribute(k, v);
+    if (PAINT.has(k)) paint.push(`${k}: ${v}`);
+    else plain[k] = v;
   }
-  if (parent) parent.append(node);
-  return node;
+  if (paint.length) plain.style = paint.join("; ");
+  return parent.appendChild(svgElement(name, plain));
 }
 
 function tickLabel(v) {

@@ -2,6 +2,7 @@
 // Every number and curve shown comes from the engine through /api/neuron and /api/functions.
 import { ApiError, api, decodeArrays, showError } from "../lib/api.js";
 import { NEGATIVE, POSITIVE, diverging, rgb, sequential, symmetricRange, textOn } from "../lib/colors.js";
+import { formatFixed } from "../lib/format.js";
 import { drawHeatmap, drawLegend } from "../lib/heatmap.js";
 import { drawPlot, extent } from "../lib/plot.js";
 
@@ -73,15 +74,6 @@ const results = { neuron: null, curve: null };
 const $ = (id) => document.getElementById(id);
 const errorBox = $("error");
 
-/** Fixed decimals with an ASCII minus; −0 reads as 0; very large values in exponent form. */
-function fixed(v, digits = 3) {
-  if (v === null || v === undefined) return "—";
-  if (!Number.isFinite(v)) return v > 0 ? "∞" : "-∞";
-  if (Math.abs(v) >= 1e5) return v.toExponential(2);
-  const s = v.toFixed(digits);
-  return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
-}
-
 const paren = (s) => (s.startsWith("-") ? `(${s})` : s);
 
 const failures = new Map(); // task name → what went wrong; the banner shows every current failure
@@ -131,18 +123,18 @@ function renderNeuron() {
   const r = results.neuron;
   if (!r) return;
   const meta = ACTIVATIONS[r.activation];
-  r.terms.forEach((t, i) => { $(`term-${i + 1}`).textContent = fixed(t); });
-  $("term-b").textContent = fixed(state.bias);
+  r.terms.forEach((t, i) => { $(`term-${i + 1}`).textContent = formatFixed(t); });
+  $("term-b").textContent = formatFixed(state.bias);
   $("sum-terms").textContent = state.inputs
-    .map((x, i) => `${paren(fixed(x, 2))}·${paren(fixed(state.weights[i], 2))}`)
-    .concat(paren(fixed(state.bias, 2)))
+    .map((x, i) => `${paren(formatFixed(x, 2))}·${paren(formatFixed(state.weights[i], 2))}`)
+    .concat(paren(formatFixed(state.bias, 2)))
     .join(" + ");
   const z = $("weighted-sum");
-  z.textContent = fixed(r.z);
+  z.textContent = formatFixed(r.z);
   z.dataset.value = String(r.z);
-  $("output-expression").textContent = meta.apply(fixed(r.z), state.others.map((v) => fixed(v, 2)));
+  $("output-expression").textContent = meta.apply(formatFixed(r.z), state.others.map((v) => formatFixed(v, 2)));
   const a = $("neuron-output");
-  a.textContent = fixed(r.output);
+  a.textContent = formatFixed(r.output);
   a.dataset.value = String(r.output);
 
   const fires = $("fires");
@@ -166,7 +158,7 @@ function renderArtificial(r) {
     const color = diverging(x, 3);
     $(`art-x${i + 1}-node`).style.fill = rgb(color);
     const label = $(`art-x${i + 1}`);
-    label.textContent = fixed(x, 2);
+    label.textContent = formatFixed(x, 2);
     label.style.fill = textOn(color);
   });
   document.querySelectorAll("#art-neuron .link").forEach((link, i) => {
@@ -174,14 +166,14 @@ function renderArtificial(r) {
     link.style.stroke = rgb(w >= 0 ? POSITIVE : NEGATIVE);
     link.style.strokeWidth = String(Math.min(12, 1 + 3 * Math.abs(w)));
     link.style.opacity = w === 0 ? "0.25" : "0.9";
-    $(`art-w${i + 1}`).textContent = `w${SUBSCRIPT[i]} = ${fixed(w, 2)}`;
+    $(`art-w${i + 1}`).textContent = `w${SUBSCRIPT[i]} = ${formatFixed(w, 2)}`;
   });
-  $("art-b").textContent = `b = ${fixed(state.bias, 2)}`;
-  $("art-z").textContent = `z = ${fixed(r.z)}`;
+  $("art-b").textContent = `b = ${formatFixed(state.bias, 2)}`;
+  $("art-z").textContent = `z = ${formatFixed(r.z)}`;
   $("art-g").textContent = `g = ${r.activation}`;
   const outColor = PROBABILITY_OUTPUTS.has(r.activation) ? sequential(r.output) : diverging(r.output, 3);
   $("art-a-node").style.fill = rgb(outColor);
-  $("art-a").textContent = fixed(r.output);
+  $("art-a").textContent = formatFixed(r.output);
   $("art-a").style.fill = textOn(outColor);
   $("art-a-node").classList.toggle("firing", r.fires && r.activation === "step");
 }
@@ -191,11 +183,11 @@ function renderSoftmax(r) {
   group.hidden = !r.softmax;
   if (!r.softmax) return;
   r.softmax.z.forEach((z, i) => {
-    $(`softmax-z-${i + 1}`).textContent = fixed(z, 2);
-    $(`softmax-output-${i + 1}`).textContent = fixed(r.softmax.outputs[i]);
+    $(`softmax-z-${i + 1}`).textContent = formatFixed(z, 2);
+    $(`softmax-output-${i + 1}`).textContent = formatFixed(r.softmax.outputs[i]);
     $(`softmax-bar-${i + 1}`).style.width = `${(100 * r.softmax.outputs[i]).toFixed(2)}%`;
   });
-  $("softmax-sum").textContent = fixed(r.softmax.total);
+  $("softmax-sum").textContent = formatFixed(r.softmax.total);
 }
 
 // ---- the activation's curves --------------------------------------------------------------------------------
@@ -220,7 +212,7 @@ function renderActivationPlots() {
   $("activation-formula").innerHTML = meta.formula;
   $("activation-note").textContent = meta.note;
   const r = results.neuron && results.neuron.activation === curve.activation ? results.neuron : null;
-  const marker = (y, color) => (r ? { x: r.z, label: `z = ${fixed(r.z, 2)}`, points: [{ y, color }] } : null);
+  const marker = (y, color) => (r ? { x: r.z, label: `z = ${formatFixed(r.z, 2)}`, points: [{ y, color }] } : null);
   const valueDomain = extent(curve.value, { include: [0] });
   const slopeDomain = extent(curve.derivative, { include: [0, curve.activation === "step" ? 1 : 0] });
   drawPlot($("activation-plot"), {
@@ -235,9 +227,9 @@ function renderActivationPlots() {
     marker: r && marker(r.derivative, "var(--grad-color)"),
   });
   $("activation-caption").textContent = r
-    ? `g(z) = ${fixed(r.output)} at z = ${fixed(r.z)}` : "g(z)";
+    ? `g(z) = ${formatFixed(r.output)} at z = ${formatFixed(r.z)}` : "g(z)";
   $("derivative-caption").textContent = r
-    ? `g′(z) = ${fixed(r.derivative)} at z = ${fixed(r.z)}` : "g′(z)";
+    ? `g′(z) = ${formatFixed(r.derivative)} at z = ${formatFixed(r.z)}` : "g′(z)";
 }
 
 /** The chosen activation's curve, small, inside the g box of the artificial neuron. */
@@ -301,10 +293,10 @@ function renderPlane(r) {
   const visible = Boolean(r.line);
   for (const node of [line, normal, $("handle-1"), $("handle-2")]) node.style.display = visible ? "" : "none";
   const [w1, w2] = r.weights;
-  $("line-equation").textContent = `${fixed(w1, 2)}·x₁ + ${paren(fixed(w2, 2))}·x₂ + ${paren(fixed(r.bias, 2))} = 0`;
+  $("line-equation").textContent = `${formatFixed(w1, 2)}·x₁ + ${paren(formatFixed(w2, 2))}·x₂ + ${paren(formatFixed(r.bias, 2))} = 0`;
   $("plane-weights").textContent = visible
-    ? `w₁ = ${fixed(w1, 2)}, w₂ = ${fixed(w2, 2)}, b = ${fixed(r.bias, 2)}`
-    : `w₁ = ${fixed(w1, 2)}, w₂ = ${fixed(w2, 2)}, b = ${fixed(r.bias, 2)}: the line z = 0 lies outside this square.`;
+    ? `w₁ = ${formatFixed(w1, 2)}, w₂ = ${formatFixed(w2, 2)}, b = ${formatFixed(r.bias, 2)}`
+    : `w₁ = ${formatFixed(w1, 2)}, w₂ = ${formatFixed(w2, 2)}, b = ${formatFixed(r.bias, 2)}: the line z = 0 lies outside this square.`;
   if (!visible) {
     plane.handles = null;
     return;
@@ -428,7 +420,7 @@ function renderLosses(mse, ce) {
           label: "∂L/∂ŷ" },
         { xs: Y_HAT_SAMPLES, ys: r.value.slice(0, n), color: "var(--accent)", width: 2.8, label: "L" },
       ],
-      marker: { x: state.prediction, label: `ŷ = ${fixed(state.prediction)}`, points: [
+      marker: { x: state.prediction, label: `ŷ = ${formatFixed(state.prediction)}`, points: [
         { y: now.gradz, color: "var(--value-negative)" }, { y: now.grad, color: "var(--grad-color)" },
         { y: now.value, color: "var(--accent)" }] },
     });
@@ -436,21 +428,21 @@ function renderLosses(mse, ce) {
   };
   const m = plot($("mse-plot"), mse);
   const c = plot($("ce-plot"), ce);
-  $("mse-value").textContent = fixed(m.value);
-  $("ce-value").textContent = fixed(c.value);
-  $("mse-grad").textContent = fixed(m.grad);
-  $("ce-grad").textContent = fixed(c.grad);
-  $("mse-gradz").textContent = fixed(m.gradz);
-  $("ce-gradz").textContent = fixed(c.gradz);
-  $("loss-prediction-value").textContent = fixed(state.prediction);
+  $("mse-value").textContent = formatFixed(m.value);
+  $("ce-value").textContent = formatFixed(c.value);
+  $("mse-grad").textContent = formatFixed(m.grad);
+  $("ce-grad").textContent = formatFixed(c.grad);
+  $("mse-gradz").textContent = formatFixed(m.gradz);
+  $("ce-gradz").textContent = formatFixed(c.gradz);
+  $("loss-prediction-value").textContent = formatFixed(state.prediction);
 
   const wrong = Math.abs(state.prediction - state.target) > 0.9;
   $("saturation-note").innerHTML =
     `<b>Why cross-entropy keeps learning.</b> When the output is a sigmoid, ŷ = σ(z), the gradient that reaches z is `
     + `∂L/∂ŷ · σ′(z), and σ′(z) = ŷ(1 − ŷ) all but vanishes when the sigmoid saturates near 0 or 1. `
-    + `Squared error keeps that factor: here ∂L/∂z = <span class="mono">${fixed(m.gradz)}</span>. `
+    + `Squared error keeps that factor: here ∂L/∂z = <span class="mono">${formatFixed(m.gradz)}</span>. `
     + `Cross-entropy's ∂L/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ) grows exactly as fast as σ′ shrinks and cancels it, leaving `
-    + `∂L/∂z = ŷ − y = <span class="mono">${fixed(c.gradz)}</span>. `
+    + `∂L/∂z = ŷ − y = <span class="mono">${formatFixed(c.gradz)}</span>. `
     + (wrong
       ? "This output is confidently wrong and saturated: squared error barely moves it, cross-entropy pushes hard."
       : `Try ŷ near ${state.target === 1 ? "0" : "1"}: a confidently wrong neuron barely learns with squared error, `
@@ -462,21 +454,21 @@ function renderLosses(mse, ce) {
 function syncSliders() {
   state.inputs.forEach((x, i) => {
     $(`input-${i + 1}`).value = x;
-    $(`input-${i + 1}-value`).textContent = fixed(x, 2);
+    $(`input-${i + 1}-value`).textContent = formatFixed(x, 2);
   });
   state.weights.forEach((w, i) => {
     $(`weight-${i + 1}`).value = w;
-    $(`weight-${i + 1}-value`).textContent = fixed(w, 2);
+    $(`weight-${i + 1}-value`).textContent = formatFixed(w, 2);
   });
   $("bias").value = state.bias;
-  $("bias-value").textContent = fixed(state.bias, 2);
+  $("bias-value").textContent = formatFixed(state.bias, 2);
   state.others.forEach((z, i) => { $(`softmax-other-${i + 2}`).value = z; });
   document.querySelectorAll("[data-activation]").forEach((button) => {
     button.setAttribute("aria-checked", String(button.dataset.activation === state.activation));
   });
   $("loss-target").value = String(state.target);
   $("loss-prediction").value = state.prediction;
-  $("loss-prediction-value").textContent = fixed(state.prediction);
+  $("loss-prediction-value").textContent = formatFixed(state.prediction);
 }
 
 function wireControls() {
@@ -484,19 +476,19 @@ function wireControls() {
   [1, 2, 3].forEach((n, i) => {
     $(`input-${n}`).addEventListener("input", (e) => {
       state.inputs[i] = numberOf(e.target);
-      $(`input-${n}-value`).textContent = fixed(state.inputs[i], 2);
+      $(`input-${n}-value`).textContent = formatFixed(state.inputs[i], 2);
       updateNeuron();
     });
     $(`weight-${n}`).addEventListener("input", (e) => {
       state.weights[i] = numberOf(e.target);
-      $(`weight-${n}-value`).textContent = fixed(state.weights[i], 2);
+      $(`weight-${n}-value`).textContent = formatFixed(state.weights[i], 2);
       updateNeuron();
       if (i < 2) refreshPlane();
     });
   });
   $("bias").addEventListener("input", (e) => {
     state.bias = numberOf(e.target);
-    $("bias-value").textContent = fixed(state.bias, 2);
+    $("bias-value").textContent = formatFixed(state.bias, 2);
     updateNeuron();
     refreshPlane();
   });
@@ -523,7 +515,7 @@ function wireControls() {
   });
   $("loss-prediction").addEventListener("input", (e) => {
     state.prediction = numberOf(e.target);
-    $("loss-prediction-value").textContent = fixed(state.prediction);
+    $("loss-prediction-value").textContent = formatFixed(state.prediction);
     updateLosses();
   });
   // Hovering a part of either drawing, or its line in the key, lights up the matching parts.

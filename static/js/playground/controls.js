@@ -4,7 +4,7 @@ import { rgb } from "../lib/colors.js";
 import { ACTIVATION_LABELS } from "./state.js";
 import { CLASS_COLORS } from "./value-maps.js";
 
-const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+const $ = (id) => document.getElementById(id);
 
 /** Fill the menus whose choices come from the server's catalogue. */
 export function fillChoices(choices) {
@@ -23,13 +23,13 @@ function fillSelect(select, options) {
 }
 
 /** Show a slider's value beside it, as the slider itself counts (percent for the train ratio). */
-export function showSliderValue(testid, value) {
-  document.querySelector(`output[data-for="${testid}"]`).textContent = testid === "train-ratio" ? `${value}%` : String(value);
+export function showSliderValue(id, value) {
+  document.querySelector(`output[for="${id}"]`).textContent = id === "train-ratio" ? `${value}%` : String(value);
 }
 
-function setSlider(testid, value) {
-  $(testid).value = String(value);
-  showSliderValue(testid, value);
+function setSlider(id, value) {
+  $(id).value = String(value);
+  showSliderValue(id, value);
 }
 
 /** Select `value` in a menu, adding it as a choice when a link brought one the menu lacks. */

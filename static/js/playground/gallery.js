@@ -1,7 +1,7 @@
 // The universal-approximation gallery: one card per preset, each painted with the output the server trained
 // for it; a click opens the preset on the page.
 import { api, ApiError, decodeArrays } from "../lib/api.js";
-import { formatNumber } from "../lib/heatmap.js";
+import { formatNumber, formatPercent } from "../lib/format.js";
 import { paintBytes } from "./value-maps.js";
 
 const SIZE = 50; // the server paints each card's output on a 50 × 50 grid
@@ -31,7 +31,7 @@ export async function buildGallery(grid, items, onOpen) {
       const r = decodeArrays(await api(`/api/playground/gallery/${item.name}`));
       paintBytes(canvas, r.output.data, SIZE);
       note.textContent = `${r.epochs} epochs · test loss ${formatNumber(r.test_loss, 3)} · ` +
-        `${(100 * r.test_accuracy).toFixed(0)} % right`;
+        `${formatPercent(r.test_accuracy, 0)} right`;
     } catch (err) {
       note.textContent = err instanceof ApiError ? err.message : "could not train";
     }

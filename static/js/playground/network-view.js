@@ -3,22 +3,12 @@
 import { diverging, rgb, symmetricRange } from "../lib/colors.js";
 import { drawCurve } from "./curve-plot.js";
 import { ACTIVATION_LABELS, featureLabel } from "./state.js";
+import { el } from "../lib/dom.js";
 import { svg } from "../lib/svg.js";
 import { paintBytes, paintProbability, paintValues } from "./value-maps.js";
 const THUMB = 25; // server thumbnails are 25 × 25
 const HEADER = 84; // room above the columns for the +/− buttons and activation menus
 const MAX_WEIGHT_WIDTH = 5; // |w| at which a link reaches full width, as TensorFlow Playground
-
-function el(tag, attrs = {}, parent = null) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "text") node.textContent = v;
-    else if (k === "class") node.className = v;
-    else node.setAttribute(k, v);
-  }
-  if (parent) parent.append(node);
-  return node;
-}
 
 /**
  * A weight's or a bias's value in a frame, or its gradient ∂L/∂w with `gradient`.
@@ -125,7 +115,7 @@ export class NetworkView {
       node.setAttribute("aria-checked", String(on));
       node.setAttribute("tabindex", "0");
       node.title = on ? `${featureLabel(f.name)} is fed in; click to leave it out` : `Click to feed in ${featureLabel(f.name)}`;
-      el("span", { class: "pg-node-label", text: featureLabel(f.name) }, node);
+      node.appendChild(el("span", { class: "pg-node-label", text: featureLabel(f.name) }));
       const canvas = node.querySelector("canvas");
       if (kind === "curve") drawCurve(canvas, this.structure.axis, [f.curve.data], { range: symmetricRange(f.curve.data) });
       else paintValues(canvas, f.map.data, THUMB, symmetricRange(f.map.data));
@@ -142,7 +132,7 @@ export class NetworkView {
         const node = this.nodeBox(layer, i, `neuron-${layer}-${i}`, cls);
         node.addEventListener("mouseenter", () => this.handlers.hoverNeuron({ layer, index: i }));
         node.addEventListener("mouseleave", () => this.handlers.hoverNeuron(null));
-        const bias = el("div", { class: "pg-bias", "data-testid": `bias-${layer}-${i}` }, node);
+        const bias = node.appendChild(el("div", { class: "pg-bias", "data-testid": `bias-${layer}-${i}` }));
         const info = { kind: "bias", layer, to: i };
         bias.addEventListener("mouseenter", (e) => this.handlers.hoverParam(info, e));
         bias.addEventListener("mousemove", (e) => this.handlers.hoverParam(info, e));
@@ -157,13 +147,13 @@ export class NetworkView {
 
   nodeBox(column, index, testid, cls) {
     const size = this.geometry.size(column);
-    const node = el("div", { class: cls, "data-testid": testid }, this.container);
+    const node = this.container.appendChild(el("div", { class: cls, "data-testid": testid }));
     node.style.left = `${this.geometry.x[column]}px`;
     node.style.top = `${this.geometry.y(column, index)}px`;
     node.style.width = `${size}px`;
     node.style.height = `${size}px`;
     if (size < 24) node.classList.add("small");
-    const canvas = el("canvas", { width: THUMB, height: THUMB }, node);
+    const canvas = node.appendChild(el("canvas", { width: THUMB, height: THUMB }));
     if (this.structure.kind === "curve") {
       canvas.width = 80;
       canvas.height = 80;
@@ -175,27 +165,28 @@ export class NetworkView {
     const { columns, size } = this.geometry;
     const { hidden, activations, maxNeurons } = this.structure;
     for (let layer = 1; layer <= hidden.length; layer++) {
-      const head = el("div", { class: "pg-layer-head" }, this.container);
+      const head = this.container.appendChild(el("div", { class: "pg-layer-head" }));
       head.style.left = `${this.geometry.x[layer] + size(layer) / 2}px`;
-      const buttons = el("div", { class: "pg-neuron-buttons" }, head);
-      const plus = el("button", { class: "icon tiny-icon", "data-testid": `add-neuron-${layer}`, text: "+",
-                                  "aria-label": `Add a neuron to layer ${layer}` }, buttons);
-      const minus = el("button", { class: "icon tiny-icon", "data-testid": `remove-neuron-${layer}`, text: "−",
-                                   "aria-label": `Remove a neuron from layer ${layer}` }, buttons);
+      const buttons = head.appendChild(el("div", { class: "pg-neuron-buttons" }));
+      const plus = buttons.appendChild(el("button", { class: "icon tiny-icon", "data-testid": `add-neuron-${layer}`, text: "+",
+                                  "aria-label": `Add a neuron to layer ${layer}` }));
+      const minus = buttons.appendChild(el("button", { class: "icon tiny-icon", "data-testid": `remove-neuron-${layer}`, text: "−",
+                                   "aria-label": `Remove a neuron from layer ${layer}` }));
       plus.disabled = columns[layer] >= maxNeurons;
       minus.disabled = columns[layer] <= 1;
       plus.addEventListener("click", () => this.handlers.addNeuron(layer));
       minus.addEventListener("click", () => this.handlers.removeNeuron(layer));
-      el("span", { class: "pg-layer-units", text: `${columns[layer]} neuron${columns[layer] > 1 ? "s" : ""}` }, head);
-      const select = el("select", { class: "pg-layer-act", "data-testid": `layer-activation-${layer}`,
-                                    "aria-label": `Activation of layer ${layer}` }, head);
-      for (const [act, label] of Object.entries(ACTIVATION_LABELS)) el("option", { value: act, text: label }, select);
+      const units = `${columns[layer]} neuron${columns[layer] > 1 ? "s" : ""}`;
+      head.appendChild(el("span", { class: "pg-layer-units", text: units }));
+      const select = head.appendChild(el("select", { class: "pg-layer-act", "data-testid": `layer-activation-${layer}`,
+                                    "aria-label": `Activation of layer ${layer}` }));
+      for (const [act, label] of Object.entries(ACTIVATION_LABELS)) select.append(el("option", { value: act, text: label }));
       select.value = activations[layer - 1];
       select.addEventListener("change", () => this.handlers.setLayerActivation(layer, select.value));
     }
-    const out = el("div", { class: "pg-layer-head pg-out-head" }, this.container);
+    const out = this.container.appendChild(el("div", { class: "pg-layer-head pg-out-head" }));
     out.style.left = `${this.geometry.x[columns.length - 1] + size(columns.length - 1) / 2}px`;
-    el("span", { class: "pg-layer-units", text: "output" }, out);
+    out.appendChild(el("span", { class: "pg-layer-units", text: "output" }));
   }
 
   /** Draw a frame: every neuron's map, links by weight (or gradient), biases. */

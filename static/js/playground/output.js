@@ -3,16 +3,16 @@
 // and a legend. It draws what the page state holds; it never changes it.
 import { POSITIVE, rgb } from "../lib/colors.js";
 import { CurvePlot } from "./curve-plot.js";
-import { drawLegend, formatNumber } from "../lib/heatmap.js";
+import { drawLegend } from "../lib/heatmap.js";
+import { formatFixed, formatNumber, formatPercent } from "../lib/format.js";
 import { LineChart } from "../lib/line-chart.js";
 import { PlanePlot } from "./plane-plot.js";
 import { formatEpoch, neuronName } from "./state.js";
 import { CLASS_COLORS, paintProbability } from "./value-maps.js";
 
-const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+const $ = (id) => document.getElementById(id);
 const FULL_SIZE = 100; // the server's full-resolution maps are 100 × 100
 
-const lossText = (v) => (Number.isFinite(v) ? v.toFixed(3) : "—");
 
 export class OutputPanel {
   constructor() {
@@ -49,13 +49,13 @@ export class OutputPanel {
     counter.textContent = formatEpoch(frame.epoch);
     counter.dataset.epoch = String(frame.epoch);
     const m = frame.metrics || {};
-    for (const [testid, value] of [["test-loss", m.test_loss], ["train-loss", m.train_loss]]) {
-      $(testid).textContent = lossText(value);
-      $(testid).dataset.value = String(value ?? "");
+    for (const [id, value] of [["test-loss", m.test_loss], ["train-loss", m.train_loss]]) {
+      $(id).textContent = formatFixed(value);
+      $(id).dataset.value = String(value ?? "");
     }
     const classification = task !== "regression";
     document.querySelector(".pg-accuracy").hidden = !classification;
-    $("test-accuracy").textContent = Number.isFinite(m.test_accuracy) ? `${(100 * m.test_accuracy).toFixed(1)} %` : "—";
+    $("test-accuracy").textContent = formatPercent(m.test_accuracy);
     this.lossChart.setEntries(history);
     this.accuracyChart.canvas.hidden = !classification;
     this.accuracyChart.readout.hidden = !classification;

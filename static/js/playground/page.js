@@ -2,8 +2,9 @@
 // view, the output column and the live socket to the API. Every number drawn comes from the server (frames
 // over /ws/networks/{id}, points and read-outs over REST).
 import { api, decodeArrays, showError } from "../lib/api.js";
+import { scheduleDraw } from "../lib/dom.js";
 import { datasetPicker } from "./dataset-picker.js";
-import { formatNumber } from "../lib/heatmap.js";
+import { formatNumber } from "../lib/format.js";
 import { NetworkView, paramValue } from "./network-view.js";
 import { ParamPopover } from "./param-popover.js";
 import {
@@ -17,7 +18,7 @@ import { applyEdit, editAt, readoutAt } from "./points.js";
 import { DEFAULT_VIEW, modelCaption, neuronName, parseHash, toHash } from "./state.js";
 import { connectSocket } from "../lib/socket.js";
 
-const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+const $ = (id) => document.getElementById(id);
 
 const state = {
   catalog: null,
@@ -65,7 +66,7 @@ async function main() {
     const next = parseHash(location.hash, state.catalog.defaults);
     start(next.config, next.view, next.edits);
   });
-  window.addEventListener("resize", () => { renderStructure(); scheduleDraw(); });
+  window.addEventListener("resize", () => { renderStructure(); scheduleDraw(draw); });
   document.body.dataset.ready = "true";
 }
 
@@ -186,21 +187,10 @@ function receive(msg) {
     state.layout = state.frame.layout;
     renderStructure();
   }
-  scheduleDraw();
+  scheduleDraw(draw);
 }
 
 // --- drawing --------------------------------------------------------------------------------------------
-
-let drawPending = false;
-
-function scheduleDraw() {
-  if (drawPending) return;
-  drawPending = true;
-  requestAnimationFrame(() => {
-    drawPending = false;
-    draw();
-  });
-}
 
 function draw() {
   const frame = state.frame;
@@ -217,7 +207,7 @@ function draw() {
 }
 
 function drawPoints() {
-  if (state.kind === "curve") scheduleDraw();
+  if (state.kind === "curve") scheduleDraw(draw);
   output.drawPoints(state);
 }
 
@@ -313,7 +303,7 @@ function hoverNeuron(target) {
   state.focus = target;
   network.highlight(target);
   send({ type: "config", focus: target ? [target.layer, target.index] : null });
-  if (!target) scheduleDraw();
+  if (!target) scheduleDraw(draw);
 }
 
 /** A weight or bias of the current frame: its name and index for PATCH /params, value, gradient, what it joins. */
@@ -514,9 +504,9 @@ function wireControls() {
   });
   $("activation").addEventListener("change", (e) => rebuild({ ...state.config, activation: e.target.value, activations: null }));
   $("loss").addEventListener("change", (e) => rebuild({ ...state.config, loss: e.target.value }));
-  for (const [testid, key, scale] of [["train-ratio", "train_ratio", 100], ["noise", "noise", 100]]) {
-    const input = $(testid);
-    input.addEventListener("input", () => showSliderValue(testid, input.value));
+  for (const [id, key, scale] of [["train-ratio", "train_ratio", 100], ["noise", "noise", 100]]) {
+    const input = $(id);
+    input.addEventListener("input", () => showSliderValue(id, input.value));
     input.addEventListener("change", () => rebuild({ ...state.config, [key]: Number(input.value) / scale }));
   }
   const batch = $("batch-size");
@@ -534,13 +524,13 @@ function wireControls() {
   });
   $("add-layer").addEventListener("click", () => rebuild(withLayerAdded(state.config, state.catalog.choices.max_hidden_layers)));
   $("remove-layer").addEventListener("click", () => rebuild(withLayerRemoved(state.config)));
-  for (const [testid, key] of [["show-test-data", "showTestData"], ["discretize", "discretize"],
-                               ["show-gradients", "showGradients"]]) {
-    $(testid).addEventListener("change", (e) => {
+  for (const [id, key] of [["show-test-data", "showTestData"], ["discretize", "discretize"],
+                           ["show-gradients", "showGradients"]]) {
+    $(id).addEventListener("change", (e) => {
       state.view[key] = e.target.checked;
       writeHash();
       drawPoints();
-      scheduleDraw();
+      scheduleDraw(draw);
     });
   }
   const plot = $("output-plot");

@@ -1,5 +1,5 @@
 // A tooltip that follows the mouse, and a small form to type a new value for a weight or a bias.
-import { formatNumber } from "../lib/heatmap.js";
+import { formatNumber } from "../lib/format.js";
 
 const TITLES = { weight: "Weight", bias: "Bias" };
 const SYMBOLS = { weight: "w", bias: "b" };

@@ -1,7 +1,7 @@
 // Points by hand: what a click on the plot adds or removes, sending an edit to the session, and the read-out
 // of the network at the mouse.
 import { api } from "../lib/api.js";
-import { formatNumber } from "../lib/heatmap.js";
+import { formatNumber } from "../lib/format.js";
 import { neuronName, roundCoord } from "./state.js";
 
 const EXTENT = 6;
