@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # LeNet.
     max_predict_image_size: int = Field(1024, description="Largest side of an image sent to /api/lenet/predict")
 
+    # Autoencoder.
+    max_decode_points: int = Field(1024, description="Most points one /api/autoencoders/…/decode request decodes, and "
+                                                     "most images one …/encode request encodes")
+
     # Attention.
     attention_stream_every: int = Field(10, description="Training steps between attention maps streamed live")
 

@@ -2,6 +2,8 @@
 
 glassbox train lenet [--epochs N] [--batch 64] [--lr 0.002] [--augment/--no-augment] [--seed 0] [--out PATH]
                      [--activation relu|tanh] [--pooling max|avg] [--mnist-idx FOLDER]
+glassbox train autoencoder [--epochs 30] [--batch 64] [--lr 0.002] [--latent 2|3] [--hidden 256,64]
+                           [--loss bce|mse] [--denoise 0] [--activation relu|tanh] [--seed 0] [--out PATH]
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from engine.lenet.model import ACTIVATION_CHOICES, POOLING_CHOICES, LeNet5
 from engine.lenet.training import LeNetTraining
 
 from .cli import command
+from .train_autoencoder import add_autoencoder_args, train_autoencoder
 
 
 def _args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", choices=["lenet"], help="what to train (LeNet-5 on MNIST digits)")
-    p.add_argument("--epochs", type=int, default=40, help="passes over the training digits (default 40)")
+    p.add_argument("model", choices=["lenet", "autoencoder"],
+                   help="what to train: LeNet-5 on MNIST digits, or the digits' autoencoder (no labels)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="passes over the training digits (default 40 for lenet, 30 for autoencoder)")
     p.add_argument("--batch", type=int, default=64, help="mini-batch size (default 64)")
     p.add_argument("--lr", type=float, default=2e-3,
                    help="Adam's learning rate at the start; it decays along a cosine to 2%% of it (default 0.002)")
@@ -33,9 +38,11 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the weights, the batch order and the augmentation")
     p.add_argument("--activation", choices=ACTIVATION_CHOICES, default="relu")
     p.add_argument("--pooling", choices=POOLING_CHOICES, default="max")
-    p.add_argument("--out", default="lenet5.npz", help="where to write the weights (.npz; default lenet5.npz)")
+    p.add_argument("--out", default=None,
+                   help="where to write the weights (.npz; default lenet5.npz, or autoencoder.npz)")
     p.add_argument("--mnist-idx", metavar="FOLDER",
                    help="train on the full MNIST IDX files in FOLDER instead of the shipped 10,000 digits")
+    add_autoencoder_args(p)
 
 
 def format_confusion(counts: np.ndarray) -> str:
@@ -59,6 +66,10 @@ def command_line(args: argparse.Namespace) -> str:
 
 @command("train", _args)
 def train(args: argparse.Namespace) -> int:
+    if args.model == "autoencoder":
+        return train_autoencoder(args)
+    args.epochs = 40 if args.epochs is None else args.epochs
+    args.out = "lenet5.npz" if args.out is None else args.out
     from tqdm import tqdm
 
     if args.epochs < 1 or args.batch < 1 or not args.lr > 0:

@@ -11,10 +11,10 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.core import serialize
 from engine.core.errors import EngineError
+from engine.dense import walk as walks
 from engine.dense.presets import get_preset, list_presets
 from engine.dense.reconfigure import reconfigure
 from engine.dense.trainer import Trainer, dataset_from_config
-from engine.dense.walk import Walk, dense_labels, move, start_walk
 
 from ..arrays import encode
 from ..errors import too_large
@@ -34,9 +34,8 @@ from ..schemas.networks import (
     StepResult,
     TrainRequest,
     TrainResult,
-    WalkRequest,
-    WalkState,
 )
+from ..schemas.walk import WalkRequest, WalkState
 from ..settings import Settings
 from ..store import Session
 from .deps import Config, Enc, Store
@@ -92,13 +91,9 @@ def build_trainer(body: CreateNetwork, settings: Settings) -> Trainer:
 
 def state_of(session: Session, encoding: EncodingParam = "json") -> dict[str, Any]:
     trainer: Trainer = session.obj
-    layers = []
-    shape = list(trainer.net.input_shape)
-    for i, layer in enumerate(trainer.net.layers):
-        out_shape = list(getattr(layer, "output_shape", shape))
-        layers.append({"index": i, "type": layer.type, "input_shape": shape, "output_shape": out_shape,
-                       "params": {k: list(v.shape) for k, v in layer.params.items()}})
-        shape = out_shape
+    layers = [{"index": i, "type": layer.type, "input_shape": layer.input_shape, "output_shape": layer.output_shape,
+               "params": {k: list(v.shape) for k, v in layer.params.items()}}
+              for i, layer in enumerate(trainer.net.layers)]
     data = None
     if trainer.data is not None:
         d = trainer.data
@@ -206,31 +201,8 @@ def reset(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, An
         return state_of(session, encoding)
 
 
-def rewind(trainer: Trainer, walk: Walk) -> None:
-    """Back to the start of the walk's step: its update, if revealed, is undone."""
-    move(trainer, walk, -(walk.position + 1))
-
-
 def walk_state(trainer: Trainer, encoding: EncodingParam) -> dict[str, Any]:
-    walk = trainer.walk
-    if walk is None:
-        try:
-            labels = dense_labels(trainer)
-        except EngineError:  # not a dense network: nothing to name
-            labels = {}
-        return encode({"granularity": None, "position": -1, "total": 0, "step": trainer.step_count, "stages": [],
-                       "revealed": [], "current": None, "labels": labels, "points": None, "inputs": None,
-                       "targets": None, "params": trainer.net.param_arrays()}, encoding)
-    revealed = walk.stages[: walk.position + 1]
-    return encode({
-        "granularity": walk.granularity, "position": walk.position, "total": len(walk.stages),
-        "step": trainer.step_count,
-        "stages": [{"index": s["index"], "phase": s["phase"], "title": s["title"], "layer": s["layer"],
-                    "neuron": s["neuron"]} for s in walk.stages],
-        "revealed": revealed, "current": revealed[-1] if revealed else None, "labels": walk.labels,
-        "points": walk.inputs, "inputs": walk.network_inputs, "targets": walk.loss_targets,
-        "params": trainer.net.param_arrays(),
-    }, encoding)
+    return encode(walks.view(trainer), encoding)
 
 
 @router.post("/networks/{network_id}/walk", response_model=WalkState, summary="Advance the step-by-step cursor")
@@ -239,26 +211,14 @@ def walk_advance(network_id: str, body: WalkRequest, store: Store, settings: Con
     """Reveal the next (or previous) stage of one training step: forward layer 1 … L, loss,
     backward layer L … 1, update. Past the update stage, `next` starts the next step on the same data points
     (or on `inputs`/`targets` when given). With `to`, jump straight to that stage of the current step
-    (`to: -1` starts a walk without revealing anything)."""
+    (`to: -1` starts a walk without revealing anything). Each stage is one of the typed records of the
+    `kind` union (forward_layer, forward_neuron, loss, backward_layer, backward_neuron, update)."""
     check_batch(body.inputs, settings)
     with store.use(network_id, KIND) as session:
         trainer: Trainer = session.obj
-        walk = trainer.walk
-        fresh = body.inputs is not None or walk is None or walk.granularity != body.granularity
-        if walk is not None and fresh:
-            rewind(trainer, walk)
-        if body.to is None and body.action == "next" and walk is not None and not fresh and walk.finished:
-            fresh = True  # the update is applied: the next stage belongs to the next step
-        if fresh:
-            x = None if body.inputs is None else np.asarray(body.inputs, dtype=np.float64)
-            y = None if body.targets is None else np.asarray(body.targets)
-            if x is None and walk is not None:  # keep walking the same data points
-                x, y = walk.inputs, walk.targets
-            trainer.walk = walk = start_walk(trainer, body.granularity, x, y)
-        if body.to is not None:
-            move(trainer, walk, min(body.to, len(walk.stages) - 1) - walk.position)
-        elif body.action == "next" or not fresh:
-            move(trainer, walk, 1 if body.action == "next" else -1)
+        walks.advance(trainer, body.granularity, body.action, body.to,
+                      None if body.inputs is None else np.asarray(body.inputs, dtype=np.float64),
+                      None if body.targets is None else np.asarray(body.targets))
         return walk_state(trainer, encoding)
 
 
@@ -272,11 +232,8 @@ def walk_get(network_id: str, store: Store, encoding: Enc = "json") -> dict[str,
 def walk_reset(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
     """Undo a revealed-but-unfinished step (its update, if shown) and forget the walk."""
     with store.use(network_id, KIND) as session:
-        trainer: Trainer = session.obj
-        if trainer.walk is not None and not trainer.walk.finished:
-            rewind(trainer, trainer.walk)
-        trainer.walk = None
-        return walk_state(trainer, encoding)
+        walks.forget(session.obj)
+        return walk_state(session.obj, encoding)
 
 
 @router.patch("/networks/{network_id}", response_model=NetworkState, summary="Change activations, loss, learning "
@@ -290,11 +247,9 @@ def change_network(network_id: str, body: NetworkChange, store: Store, settings:
         raise too_large("batch_size", body.batch_size, settings.max_batch_size, "max_batch_size")
     with store.use(network_id, KIND) as session:
         old: Trainer = session.obj
-        walk = old.walk
-        start = walk.state_before if walk is not None and not walk.finished else None
         trainer = reconfigure(old, activation=body.activation, output_activation=body.output_activation,
                               loss=body.loss, learning_rate=body.learning_rate, batch_size=body.batch_size,
-                              dtype=body.dtype, state=start)
+                              dtype=body.dtype, state=walks.starting_state(old))
         if body.data is not None:
             trainer.set_data(dataset_from_config(body.data.model_dump(exclude_none=True)))
         check_limits(trainer, settings)
@@ -308,8 +263,7 @@ def change_network(network_id: str, body: NetworkChange, store: Store, settings:
 def patch_param(network_id: str, body: ParamPatch, store: Store) -> dict[str, Any]:
     with store.use(network_id, KIND) as session:
         trainer: Trainer = session.obj
-        if trainer.walk is not None and not trainer.walk.finished:
-            rewind(trainer, trainer.walk)
+        walks.undo_unfinished(trainer)
         value = trainer.set_param(body.layer, body.name, body.index, body.value)
         return {"layer": body.layer, "name": body.name, "index": body.index, "value": value}
 

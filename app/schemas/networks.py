@@ -125,20 +125,6 @@ class TrainRequest(BaseModel):
     epochs: int = Field(0, ge=0, description="Full passes over the training data to run (after `steps`)")
 
 
-class WalkRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    action: Literal["next", "back"] = Field("next", description="Move one stage forward or back")
-    granularity: Literal["layer", "neuron"] = Field(
-        "layer", description="One stage per layer, or per neuron; changing it restarts the walk")
-    inputs: list[list[FiniteFloat]] | None = Field(None, description="Data points for a new walk (default: the "
-                                                                     "first mini-batch of the session's data)")
-    targets: list[FiniteFloat] | list[list[FiniteFloat]] | None = Field(None, description="Their targets")
-    to: int | None = Field(None, ge=-1, description="Jump straight to this stage (−1: before the first; past the "
-                                                    "last: the last) instead of moving one; `action` is then "
-                                                    "ignored")
-
-
 class ParamPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"layer": 0, "name": "weight", "index": [1, 0], "value": 0.25}]})
@@ -214,27 +200,6 @@ class TrainResult(BaseModel):
                                        "undone (parameters, optimiser, step count, history), and so does every "
                                        "later request to train until a reset")
     message: str
-
-
-class WalkState(BaseModel):
-    granularity: str | None
-    position: int = Field(description="Index of the stage last revealed; −1 before the first")
-    total: int
-    step: int = Field(description="Optimiser steps taken by the session")
-    stages: list[dict[str, Any]] = Field(description="Title and phase of every stage of this step")
-    revealed: list[dict[str, Any]] = Field(description="Every revealed stage with its numbers, in order")
-    current: dict[str, Any] | None = Field(description="The stage at `position`")
-    labels: dict[str, Any] = Field(description="Names of neurons (i1, h1, prediction), weights (w1…) and biases "
-                                               "(given for any dense network, walking or not)")
-    points: ArrayJSON | None = Field(None, description="The step's data points as given (raw x1, x2 when the "
-                                                       "network uses features)")
-    inputs: ArrayJSON | None = Field(None, description="The step's data points as the first layer sees them "
-                                                       "(feature columns when features are set)")
-    targets: ArrayJSON | None = Field(None, description="The step's targets as the loss compares them, one row "
-                                                        "per data point")
-    params: dict[str, ArrayJSON] = Field(default_factory=dict, description="'layer.name' → the network's "
-                                         "parameters now: the old ones before the update stage, the new ones "
-                                         "from it on")
 
 
 class ParamValue(BaseModel):

@@ -211,12 +211,9 @@ class Trainer(TrainerBase):
         Same arithmetic as `backward` (loss_and_backward), so a step gives the same numbers either way.
         """
         layers = self.net.layers
-        self.net.trace = []  # the trace of an earlier pass no longer matches the parameters
-        out = x
-        for layer in layers:
-            out = layer.forward(out)
-        value = self.loss.value(out, target)
-        if self.loss.fuses_with is not None and layers[-1].type == self.loss.fuses_with and len(layers) > 1:
+        logits, out = self.net.forward_untraced(x)
+        value = self.loss.network_value(layers[-1].type, out, logits, target)
+        if self.loss.fuses(layers[-1].type) and len(layers) > 1:
             self.net.backward(self.loss.grad_pre_activation(out, target), start=len(layers) - 2)
         else:
             self.net.backward(self.loss.grad(out, target))
@@ -316,9 +313,9 @@ class Trainer(TrainerBase):
         if len(x) == 0:
             return {"loss": None, "accuracy": None}
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging network's loss may overflow
-            out = self.net.forward(self.inputs(x), keep_trace=False)
+            logits, out = self.net.forward_untraced(self.net.check_input(self.inputs(x)))
             target = self.loss.prepare_target(self.targets(labels), out.shape, self.net.dtype)
-            loss = self.loss.value(out, target)
+            loss = self.loss.network_value(self.net.layers[-1].type, out, logits, target)
         return {"loss": loss if np.isfinite(loss) else None, "accuracy": self.accuracy(out, labels)}
 
     def accuracy(self, out: np.ndarray, labels: np.ndarray) -> float | None:
