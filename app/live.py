@@ -18,8 +18,12 @@ and optionally:
 
 The stream owns the plumbing: it keeps the session alive while it streams (each frame marks it used and busy, so
 the idle time-out never drops a session that is training live), the history deltas, the config validation and
-the close codes. If the session is gone (evicted, deleted or idle), the client gets an error and the connection
-closes with code 4404.
+the close codes. If the session is gone (deleted, or the store expired it), the client gets an error and the
+connection closes with code 4404 (4410 when it expired).
+
+With the session store, `serve` holds the session's streaming lease while the connection lasts: the session
+stays in memory, is written at most once a second while it trains (by the store's writer thread, never by a
+frame), and a change made by a REST request on another worker is loaded and sent as a frame at once.
 
 Client → server messages: {"type": "play"}, {"type": "pause"}, {"type": "step", "unit": "frame"|"batch"},
 {"type": "config", ...}, {"type": "frame"} (send the current state without training).
@@ -33,8 +37,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,9 +50,12 @@ from starlette.websockets import WebSocketState
 from engine.core.errors import EngineError
 
 from .errors import describe_errors, status_of
-from .store import Session, SessionNotFound, SessionStore
+from .store import ReadOnlySession, Session, SessionBusy, SessionExpired, SessionNotFound, SessionStore
+from .work import JobSlots
 
 SESSION_GONE = 4404  # close code: the session id is unknown; reconnecting will not help
+SESSION_EXPIRED = 4410  # close code: the store removed the session (retention, disk budget)
+SESSION_BUSY = 4409  # close code: another worker streams the session; reconnecting later may succeed
 
 
 Merge = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
@@ -154,21 +161,54 @@ class LiveStream:
     client's messages. With a store, every piece of work on the session marks it used and busy."""
 
     def __init__(self, websocket: WebSocket, session: Session, handlers: LiveHandlers, max_fps: float,
-                 store: SessionStore | None) -> None:
+                 store: SessionStore | None, wake: asyncio.Event | None = None, *, jobs: JobSlots | None = None,
+                 max_queued_steps: int = 4, busy_wait: float = 2.0) -> None:
         self.websocket, self.session, self.handlers, self.store = websocket, session, handlers, store
+        self.wake = wake  # set (from another thread) when a change made elsewhere was loaded
         self.mailbox = LatestFrame(handlers.merge)
         self.playing = asyncio.Event()
+        # Step messages wait here and are trained by the trainer loop, under the same frame-rate cap as playing;
+        # `ready` wakes the loop for playing or for a queued step. Each training chunk takes one of the server's
+        # training slots (`jobs`), waiting its turn without holding a thread.
+        self.queued: list[str] = []
+        self.ready = asyncio.Event()
+        self.jobs, self.max_queued_steps, self.busy_wait = jobs, max_queued_steps, busy_wait
         self.min_interval = 1.0 / max_fps if max_fps > 0 else 0.0
         self.feed = HistoryFeed(handlers.history) if handlers.history is not None else None
 
     # --- work on the session, in a worker thread under its lock ------------------------------------------
 
+    @contextmanager
+    def _held(self) -> Iterator[None]:
+        """The session's lock, waited for at most busy_wait seconds (then SessionBusy: a long REST training
+        request must not stall the stream's thread for its whole length)."""
+        if not self.session.lock.acquire(timeout=self.busy_wait):
+            raise SessionBusy("the session is busy with another request (a training request or another stream); "
+                              "try again in a moment")
+        try:
+            yield
+        finally:
+            self.session.lock.release()
+
     def _locked(self, fn: Callable[..., Any], *args: Any) -> Any:
-        with self.session.lock, (self.store.working(self.session) if self.store is not None else nullcontext()):
+        with self._held(), (self.store.working(self.session) if self.store is not None else nullcontext()):
             return fn(*args)
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await run_in_threadpool(self._locked, fn, *args)
+
+    def _changing(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self.store is not None:
+            self.store.before_live_change(self.session)  # waits while a change made elsewhere is on its way
+        with self._held(), (self.store.working(self.session) if self.store is not None else nullcontext()):
+            result = fn(*args)
+            if self.store is not None:
+                self.store.changed_live(self.session)  # written at most once a second, by the store's thread
+            return result
+
+    async def change(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Like run, for work that changes the session (training, settings)."""
+        return await run_in_threadpool(self._changing, fn, *args)
 
     def _frame(self) -> dict[str, Any]:
         frame = self.handlers.frame()
@@ -193,21 +233,29 @@ class LiveStream:
         message = {"type": "error", "detail": str(exc), "status": status_of(exc)}
         if isinstance(exc, LookupError):
             self.playing.clear()
-            message["close"] = SESSION_GONE
+            message["close"] = SESSION_EXPIRED if isinstance(exc, SessionExpired) else SESSION_GONE
         self.mailbox.put(message)
 
     # --- the three loops ---------------------------------------------------------------------------------
 
     async def trainer_loop(self) -> None:
         while True:
-            await self.playing.wait()
+            while not (self.playing.is_set() or self.queued):
+                self.ready.clear()
+                await self.ready.wait()
             started = time.monotonic()
             try:
-                await self.train("frame", while_playing=True)
+                unit, while_playing = (self.queued.pop(0), False) if self.queued else ("frame", True)
+                await self.train(unit, while_playing=while_playing)
                 if await self.run(self.handlers.finished):
                     self.playing.clear()
                 await self.snapshot()
+            except SessionBusy as exc:
+                self.error(exc)
+                await asyncio.sleep(max(self.min_interval, 0.05))
+                continue
             except _Reported:
+                self.queued.clear()
                 continue
             except LookupError as exc:
                 self.error(exc)
@@ -224,13 +272,18 @@ class LiveStream:
     async def train(self, unit: str, while_playing: bool = False) -> None:
         """Train one unit; a training error (divergence) pauses, is reported, and is followed by a frame that
         shows the state it left."""
+        if self.jobs is not None:
+            await self.jobs.wait()
         try:
-            await self.run(self._train, unit, while_playing)
-        except EngineError as exc:
+            await self.change(self._train, unit, while_playing)
+        except (EngineError, ReadOnlySession) as exc:
             self.playing.clear()
             self.error(exc)
             await self.snapshot()
             raise _Reported from None
+        finally:
+            if self.jobs is not None:
+                self.jobs.release()
 
     async def sender_loop(self) -> None:
         while True:
@@ -247,20 +300,35 @@ class LiveStream:
         kind = message.get("type")
         if kind == "play":
             self.playing.set()
+            self.ready.set()
         elif kind == "pause":
             self.playing.clear()
         elif kind == "step":
+            # Trained by the trainer loop, under the same frame-rate cap as playing; its frame follows.
             self.playing.clear()
-            await self.train("batch" if message.get("unit") == "batch" else "frame")
+            if len(self.queued) >= self.max_queued_steps:
+                raise EngineError(f"{len(self.queued)} steps are already waiting to train (at most "
+                                  f"{self.max_queued_steps}, setting GLASSBOX_MAX_QUEUED_STEPS); wait for their "
+                                  f"frames")
+            self.queued.append("batch" if message.get("unit") == "batch" else "frame")
+            self.ready.set()
+            return
         elif kind == "config":
-            await self.run(self._configure, message)
+            await self.change(self._configure, message)
         elif kind != "frame":
             raise EngineError(f"unknown message type {kind!r}; use play, pause, step, config or frame")
         await self.snapshot()
 
     async def receive_loop(self) -> None:
         while True:
-            text = await self.websocket.receive_text()
+            received = await self.websocket.receive()
+            if received["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(received.get("code", 1000))
+            text = received.get("text")
+            if text is None:
+                self.error(EngineError("send text frames holding JSON, e.g. {\"type\": \"play\"}; binary frames "
+                                       "are not understood"))
+                continue
             try:
                 message = json.loads(text)
                 if not isinstance(message, dict):
@@ -270,12 +338,18 @@ class LiveStream:
                 self.error(EngineError("messages must be JSON objects, e.g. {\"type\": \"play\"}"))
             except _Reported:
                 pass
-            except (EngineError, LookupError) as exc:
+            except (EngineError, LookupError, ReadOnlySession, SessionBusy) as exc:
                 self.error(exc)
+
+    async def waker_loop(self) -> None:
+        while self.wake is not None:
+            await self.wake.wait()
+            self.wake.clear()
+            await self.snapshot()
 
     async def serve(self) -> None:
         await self.websocket.accept()
-        tasks = [asyncio.create_task(self.trainer_loop()), asyncio.create_task(self.sender_loop())]
+        tasks = [asyncio.create_task(loop()) for loop in (self.trainer_loop, self.sender_loop, self.waker_loop)]
         try:
             try:
                 await self.snapshot()
@@ -309,19 +383,34 @@ async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers,
 
 async def serve(websocket: WebSocket, kind: str, session_id: str,
                 handlers_for: Callable[[Session], LiveHandlers]) -> None:
-    """Look the session up and stream it; an unknown id is refused with close code 4404."""
+    """Look the session up and stream it under its lease; an unknown id is refused with close code 4404, an
+    expired one with 4410, one streaming on another worker with 4409."""
     store: SessionStore = websocket.app.state.store
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+
+    def on_change() -> None:  # from the store's thread: a change made elsewhere was loaded
+        loop.call_soon_threadsafe(wake.set)
+
     try:
-        session = store.get(session_id, kind)
+        session = await run_in_threadpool(store.open_stream, session_id, kind, on_change)
     except SessionNotFound as exc:
-        await reject(websocket, str(exc))
+        await reject(websocket, str(exc), SESSION_EXPIRED if isinstance(exc, SessionExpired) else SESSION_GONE)
         return
-    await stream(websocket, session, handlers_for(session), websocket.app.state.settings.max_frames_per_second,
-                 store)
+    except SessionBusy as exc:
+        await reject(websocket, str(exc), SESSION_BUSY)
+        return
+    settings = websocket.app.state.settings
+    try:
+        await LiveStream(websocket, session, handlers_for(session), settings.max_frames_per_second, store, wake,
+                         jobs=getattr(websocket.app.state, "jobs", None), max_queued_steps=settings.max_queued_steps,
+                         busy_wait=settings.busy_wait_seconds).serve()
+    finally:
+        await run_in_threadpool(store.close_stream, session, on_change)
 
 
-async def reject(websocket: WebSocket, detail: str) -> None:
-    """Refuse a connection for an unknown session: the client sees close code 4404 and the reason."""
+async def reject(websocket: WebSocket, detail: str, code: int = SESSION_GONE) -> None:
+    """Refuse a connection: the client sees the close code and the reason."""
     await websocket.accept()
     await websocket.send_text(json.dumps({"type": "error", "detail": detail}))
-    await websocket.close(code=SESSION_GONE, reason=detail[:120])
+    await websocket.close(code=code, reason=detail[:120])

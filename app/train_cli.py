@@ -4,6 +4,7 @@ glassbox train lenet [--epochs N] [--batch 64] [--lr 0.002] [--augment/--no-augm
                      [--activation relu|tanh] [--pooling max|avg] [--mnist-idx FOLDER]
 glassbox train autoencoder [--epochs 30] [--batch 64] [--lr 0.002] [--latent 2|3] [--hidden 256,64]
                            [--loss bce|mse] [--denoise 0] [--activation relu|tanh] [--seed 0] [--out PATH]
+glassbox train catch [--steps 20000] [--seed 0] [--out PATH]   (the Q-network that plays catch; app/train_rl.py)
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from engine.lenet.training import LeNetTraining
 
 from .cli import command
 from .train_autoencoder import add_autoencoder_args, train_autoencoder
+from .train_rl import add_catch_args, train_catch
 
 
 def _args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", choices=["lenet", "autoencoder"],
-                   help="what to train: LeNet-5 on MNIST digits, or the digits' autoencoder (no labels)")
+    p.add_argument("model", choices=["lenet", "autoencoder", "catch"],
+                   help="what to train: LeNet-5 on MNIST digits, the digits' autoencoder (no labels), or the "
+                        "Q-network that plays catch")
     p.add_argument("--epochs", type=int, default=None,
                    help="passes over the training digits (default 40 for lenet, 30 for autoencoder)")
     p.add_argument("--batch", type=int, default=64, help="mini-batch size (default 64)")
@@ -39,10 +42,12 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--activation", choices=ACTIVATION_CHOICES, default="relu")
     p.add_argument("--pooling", choices=POOLING_CHOICES, default="max")
     p.add_argument("--out", default=None,
-                   help="where to write the weights (.npz; default lenet5.npz, or autoencoder.npz)")
+                   help="where to write the weights (.npz; default lenet5.npz, autoencoder.npz, or for catch the "
+                        "shipped engine/rl/weights/catch.npz)")
     p.add_argument("--mnist-idx", metavar="FOLDER",
                    help="train on the full MNIST IDX files in FOLDER instead of the shipped 10,000 digits")
     add_autoencoder_args(p)
+    add_catch_args(p)
 
 
 def format_confusion(counts: np.ndarray) -> str:
@@ -68,6 +73,8 @@ def command_line(args: argparse.Namespace) -> str:
 def train(args: argparse.Namespace) -> int:
     if args.model == "autoencoder":
         return train_autoencoder(args)
+    if args.model == "catch":
+        return train_catch(args)
     args.epochs = 40 if args.epochs is None else args.epochs
     args.out = "lenet5.npz" if args.out is None else args.out
     from tqdm import tqdm

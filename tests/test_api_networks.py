@@ -337,18 +337,36 @@ def test_divergence_is_reported_not_a_500(client):
     assert client.post(f"/api/networks/{sid}/reset").json()["diverged"] is False
 
 
-def test_eviction_and_idle_timeout():
+def test_eviction_and_idle_timeout_move_sessions_out_of_memory_not_out_of_the_store():
     with make_client(max_sessions=2) as c:
-        ids = [create(c, preset="worked-example")["id"] for _ in range(3)]
-        assert c.get(f"/api/networks/{ids[0]}").status_code == 404
-        assert c.get(f"/api/networks/{ids[2]}").status_code == 200
+        first = create(c, preset="worked-example", data={"name": "xor", "seed": 3})
+        c.post(f"/api/networks/{first['id']}/train", json={"steps": 7})
+        trained = c.get(f"/api/networks/{first['id']}").json()
+        ids = [create(c, preset="worked-example")["id"] for _ in range(2)]
+        assert len(c.app.state.store) == 2  # the first one left memory...
+        again = c.get(f"/api/networks/{first['id']}")  # ...and comes back from the store, as it was
+        assert again.status_code == 200 and again.json() == trained
+        assert c.get(f"/api/networks/{ids[1]}").status_code == 200
     with make_client(session_idle_seconds=0) as c:
+        sid = create(c, preset="worked-example")["id"]
+        assert c.get(f"/api/networks/{sid}").status_code == 200
+
+
+def test_without_a_store_evicted_and_idle_sessions_are_gone():
+    with make_client(store="memory", max_sessions=2) as c:
+        ids = [create(c, preset="worked-example")["id"] for _ in range(3)]
+        r = c.get(f"/api/networks/{ids[0]}")
+        assert r.status_code == 404 and "to make room for newer ones" in r.json()["detail"]
+        assert c.get(f"/api/networks/{ids[2]}").status_code == 200
+    with make_client(store="memory", session_idle_seconds=0) as c:
         sid = create(c, preset="worked-example")["id"]
         assert c.get(f"/api/networks/{sid}").status_code == 404
 
 
-def test_two_sessions_trained_from_two_threads_stay_independent(client):
-    """Each session trained concurrently ends exactly where the same training alone ends."""
+def test_two_sessions_trained_from_two_threads_stay_independent():
+    """Each session trained concurrently ends exactly where the same training alone ends (four training slots:
+    beyond GLASSBOX_MAX_TRAINING_JOBS a request is answered 429, see test_hardening.py)."""
+    client = make_client(max_training_jobs=4, busy_wait_seconds=30)
     cfgs = [(SMALL_SPEC, {"name": "circle", "seed": 1}), ({**SMALL_SPEC, "seed": 9}, {"name": "xor", "seed": 2})]
     ids = [create(client, spec=s, data=d)["id"] for s, d in cfgs]
     errors = []

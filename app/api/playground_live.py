@@ -28,8 +28,8 @@ router = APIRouter(tags=["playground"])
 def frame_of(session: Session, focus: tuple[int, int] | None = None) -> dict[str, Any]:
     """The current frame, arrays still NumPy (the caller encodes them)."""
     trainer: Trainer = session.obj
-    maps = maps_for(trainer, session.extra.get("maps"))
-    session.extra["maps"] = maps
+    maps = maps_for(trainer, session.cache.get("maps"))
+    session.cache["maps"] = maps
     frame = playground_frame(trainer, maps, focus)
     frame["revision"] = revision(session)
     return frame
@@ -55,7 +55,7 @@ def get_frame(network_id: str, store: Store,
     the metrics history to `from`, then append `entries`; no entry is lost with a dropped frame) — and
     `{"type": "error", "detail"}` messages. Closing the socket stops the training; reconnecting resumes the
     session. An unknown or expired session closes with code 4404."""
-    with store.use(network_id, KIND) as session:
+    with store.use(network_id, KIND, changes=False) as session:
         focus = None if focus_layer is None else (focus_layer, focus_index)
         return encode(frame_of(session, focus), "base64")
 
