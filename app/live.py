@@ -37,8 +37,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +51,7 @@ from engine.core.errors import EngineError
 
 from .errors import describe_errors, status_of
 from .store import ReadOnlySession, Session, SessionBusy, SessionExpired, SessionNotFound, SessionStore
+from .work import JobSlots
 
 SESSION_GONE = 4404  # close code: the session id is unknown; reconnecting will not help
 SESSION_EXPIRED = 4410  # close code: the store removed the session (retention, disk budget)
@@ -119,6 +120,7 @@ class LatestFrame:
 
     async def get(self) -> dict[str, Any]:
         await self._ready.wait()
+        message: dict[str, Any] | None
         if self._messages:
             message = self._messages.pop(0)
         else:
@@ -160,18 +162,37 @@ class LiveStream:
     client's messages. With a store, every piece of work on the session marks it used and busy."""
 
     def __init__(self, websocket: WebSocket, session: Session, handlers: LiveHandlers, max_fps: float,
-                 store: SessionStore | None, wake: asyncio.Event | None = None) -> None:
+                 store: SessionStore | None, wake: asyncio.Event | None = None, *, jobs: JobSlots | None = None,
+                 max_queued_steps: int = 4, busy_wait: float = 2.0) -> None:
         self.websocket, self.session, self.handlers, self.store = websocket, session, handlers, store
         self.wake = wake  # set (from another thread) when a change made elsewhere was loaded
         self.mailbox = LatestFrame(handlers.merge)
         self.playing = asyncio.Event()
+        # Step messages wait here and are trained by the trainer loop, under the same frame-rate cap as playing;
+        # `ready` wakes the loop for playing or for a queued step. Each training chunk takes one of the server's
+        # training slots (`jobs`), waiting its turn without holding a thread.
+        self.queued: list[str] = []
+        self.ready = asyncio.Event()
+        self.jobs, self.max_queued_steps, self.busy_wait = jobs, max_queued_steps, busy_wait
         self.min_interval = 1.0 / max_fps if max_fps > 0 else 0.0
         self.feed = HistoryFeed(handlers.history) if handlers.history is not None else None
 
     # --- work on the session, in a worker thread under its lock ------------------------------------------
 
+    @contextmanager
+    def _held(self) -> Iterator[None]:
+        """The session's lock, waited for at most busy_wait seconds (then SessionBusy: a long REST training
+        request must not stall the stream's thread for its whole length)."""
+        if not self.session.lock.acquire(timeout=self.busy_wait):
+            raise SessionBusy("the session is busy with another request (a training request or another stream); "
+                              "try again in a moment")
+        try:
+            yield
+        finally:
+            self.session.lock.release()
+
     def _locked(self, fn: Callable[..., Any], *args: Any) -> Any:
-        with self.session.lock, (self.store.working(self.session) if self.store is not None else nullcontext()):
+        with self._held(), (self.store.working(self.session) if self.store is not None else nullcontext()):
             return fn(*args)
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -180,7 +201,7 @@ class LiveStream:
     def _changing(self, fn: Callable[..., Any], *args: Any) -> Any:
         if self.store is not None:
             self.store.before_live_change(self.session)  # waits while a change made elsewhere is on its way
-        with self.session.lock, (self.store.working(self.session) if self.store is not None else nullcontext()):
+        with self._held(), (self.store.working(self.session) if self.store is not None else nullcontext()):
             result = fn(*args)
             if self.store is not None:
                 self.store.changed_live(self.session)  # written at most once a second, by the store's thread
@@ -220,14 +241,22 @@ class LiveStream:
 
     async def trainer_loop(self) -> None:
         while True:
-            await self.playing.wait()
+            while not (self.playing.is_set() or self.queued):
+                self.ready.clear()
+                await self.ready.wait()
             started = time.monotonic()
             try:
-                await self.train("frame", while_playing=True)
+                unit, while_playing = (self.queued.pop(0), False) if self.queued else ("frame", True)
+                await self.train(unit, while_playing=while_playing)
                 if await self.run(self.handlers.finished):
                     self.playing.clear()
                 await self.snapshot()
+            except SessionBusy as exc:
+                self.error(exc)
+                await asyncio.sleep(max(self.min_interval, 0.05))
+                continue
             except _Reported:
+                self.queued.clear()
                 continue
             except LookupError as exc:
                 self.error(exc)
@@ -244,6 +273,8 @@ class LiveStream:
     async def train(self, unit: str, while_playing: bool = False) -> None:
         """Train one unit; a training error (divergence) pauses, is reported, and is followed by a frame that
         shows the state it left."""
+        if self.jobs is not None:
+            await self.jobs.wait()
         try:
             await self.change(self._train, unit, while_playing)
         except (EngineError, ReadOnlySession) as exc:
@@ -251,6 +282,9 @@ class LiveStream:
             self.error(exc)
             await self.snapshot()
             raise _Reported from None
+        finally:
+            if self.jobs is not None:
+                self.jobs.release()
 
     async def sender_loop(self) -> None:
         while True:
@@ -267,11 +301,19 @@ class LiveStream:
         kind = message.get("type")
         if kind == "play":
             self.playing.set()
+            self.ready.set()
         elif kind == "pause":
             self.playing.clear()
         elif kind == "step":
+            # Trained by the trainer loop, under the same frame-rate cap as playing; its frame follows.
             self.playing.clear()
-            await self.train("batch" if message.get("unit") == "batch" else "frame")
+            if len(self.queued) >= self.max_queued_steps:
+                raise EngineError(f"{len(self.queued)} steps are already waiting to train (at most "
+                                  f"{self.max_queued_steps}, setting GLASSBOX_MAX_QUEUED_STEPS); wait for their "
+                                  f"frames")
+            self.queued.append("batch" if message.get("unit") == "batch" else "frame")
+            self.ready.set()
+            return
         elif kind == "config":
             await self.change(self._configure, message)
         elif kind != "frame":
@@ -280,7 +322,14 @@ class LiveStream:
 
     async def receive_loop(self) -> None:
         while True:
-            text = await self.websocket.receive_text()
+            received = await self.websocket.receive()
+            if received["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(received.get("code", 1000))
+            text = received.get("text")
+            if text is None:
+                self.error(EngineError("send text frames holding JSON, e.g. {\"type\": \"play\"}; binary frames "
+                                       "are not understood"))
+                continue
             try:
                 message = json.loads(text)
                 if not isinstance(message, dict):
@@ -290,7 +339,7 @@ class LiveStream:
                 self.error(EngineError("messages must be JSON objects, e.g. {\"type\": \"play\"}"))
             except _Reported:
                 pass
-            except (EngineError, LookupError, ReadOnlySession) as exc:
+            except (EngineError, LookupError, ReadOnlySession, SessionBusy) as exc:
                 self.error(exc)
 
     async def waker_loop(self) -> None:
@@ -352,9 +401,11 @@ async def serve(websocket: WebSocket, kind: str, session_id: str,
     except SessionBusy as exc:
         await reject(websocket, str(exc), SESSION_BUSY)
         return
+    settings = websocket.app.state.settings
     try:
-        await LiveStream(websocket, session, handlers_for(session),
-                         websocket.app.state.settings.max_frames_per_second, store, wake).serve()
+        await LiveStream(websocket, session, handlers_for(session), settings.max_frames_per_second, store, wake,
+                         jobs=getattr(websocket.app.state, "jobs", None), max_queued_steps=settings.max_queued_steps,
+                         busy_wait=settings.busy_wait_seconds).serve()
     finally:
         await run_in_threadpool(store.close_stream, session, on_change)
 

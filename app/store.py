@@ -53,7 +53,12 @@ class ReadOnlySession(PermissionError):
 
 
 class SessionBusy(RuntimeError):
-    """409: the session streams on another connection of another worker, or another process wrote it first."""
+    """409: the session is busy with another request, streams on another worker, or another process wrote it
+    first."""
+
+
+class MemoryBudgetExceeded(Exception):
+    """413: the sessions in memory and the new one would hold more than the server's memory budget."""
 
 
 @dataclass
@@ -65,6 +70,7 @@ class Session:
     created: float = field(default_factory=time.monotonic)
     last_used: float = field(default_factory=time.monotonic)
     extra: dict[str, Any] = field(default_factory=dict)  # JSON metadata the routes keep; stored with the state
+    nbytes: int = 0  # estimated memory held (engine.core.budget), counted against the store's total
     # Requests and live frames working on the session right now: a busy session is not idle, however long a
     # request or a frame takes.
     busy: int = 0
@@ -124,9 +130,12 @@ def _utc(timestamp: float) -> str:
 class SessionStore:
     def __init__(self, max_sessions: int, idle_seconds: float, backend: Backend | None = None, *,
                  retention_seconds: float = 30 * 86400.0, max_bytes: int = 2 << 30, snapshot_seconds: float = 1.0,
-                 lock_timeout: float = 30.0, lease_seconds: float = 6.0, purge_seconds: float = 600.0) -> None:
+                 lock_timeout: float = 30.0, lease_seconds: float = 6.0, purge_seconds: float = 600.0,
+                 max_total_bytes: int | None = None, busy_wait: float = 2.0) -> None:
         self.max_sessions = max_sessions
         self.idle_seconds = idle_seconds
+        self.max_total_bytes = max_total_bytes
+        self.busy_wait = busy_wait
         self.backend = backend
         self.retention_seconds = retention_seconds
         self.max_bytes = max_bytes
@@ -151,12 +160,61 @@ class SessionStore:
 
     # --- sessions ----------------------------------------------------------------------------------------------
 
-    def add(self, kind: str, obj: Any, *, extra: dict[str, Any] | None = None, owner: str | None = None) -> Session:
-        session = Session(secrets.token_urlsafe(16), kind, obj, extra=dict(extra or {}), owner=owner)
+    def add(self, kind: str, obj: Any, *, extra: dict[str, Any] | None = None, owner: str | None = None,
+            nbytes: int = 0) -> Session:
+        """Keep `obj` in a new session, written to the store; the least recently used sessions leave memory to
+        make room (by count and by the memory budget)."""
+        session = Session(secrets.token_urlsafe(16), kind, obj, extra=dict(extra or {}), owner=owner, nbytes=nbytes)
+        self.reserve(nbytes)
         with session.lock:
             self._write(session)
         self._remember(session)
         return session
+
+    def reserve(self, nbytes: int, session: Session | None = None) -> None:
+        """Check before building something of `nbytes` (a new session, or `session` growing to that size) that it
+        fits the total budget, dropping least recently used idle sessions to make room; MemoryBudgetExceeded if
+        it cannot fit."""
+        with self._lock:
+            self._purge_idle()
+            self._make_room(nbytes - (session.nbytes if session is not None else 0), exclude=session)
+
+    def resize(self, session: Session, nbytes: int) -> None:
+        """Record a session's new size (after `reserve` said it fits)."""
+        with self._lock:
+            session.nbytes = nbytes
+
+    def in_memory(self) -> list[str]:
+        """The ids of the sessions held in this process's memory now (the store keeps the others)."""
+        with self._lock:
+            return list(self._sessions)
+
+    def total_bytes(self) -> int:
+        with self._lock:
+            return sum(s.nbytes for s in self._sessions.values())
+
+    def _make_room(self, nbytes: int, exclude: Session | None) -> None:
+        if self.max_total_bytes is None or nbytes <= 0:
+            return
+        total = sum(s.nbytes for s in self._sessions.values())
+        if total + nbytes <= self.max_total_bytes:
+            return
+        # Oldest first; a session a request is using right now stays.
+        for sid, s in list(self._sessions.items()):
+            if total + nbytes <= self.max_total_bytes:
+                break
+            if s is exclude or s.streams or s.busy or not s.lock.acquire(blocking=False):
+                continue
+            try:
+                del self._sessions[sid]
+                total -= s.nbytes
+            finally:
+                s.lock.release()
+        if total + nbytes > self.max_total_bytes:
+            raise MemoryBudgetExceeded(
+                f"the session needs about {nbytes / 2**20:,.0f} MiB and the sessions in use hold "
+                f"{total / 2**20:,.0f} MiB of the server's {self.max_total_bytes / 2**20:,.0f} MiB (setting "
+                f"GLASSBOX_MAX_TOTAL_BYTES); make it smaller or try again when others have finished")
 
     def get(self, session_id: str, kind: str | None) -> Session:
         """The session (of `kind`, or of any kind for None), from memory or else from the store; raises
@@ -182,8 +240,11 @@ class SessionStore:
         return session
 
     @contextmanager
-    def use(self, session_id: str, kind: str, *, changes: bool = True) -> Iterator[Session]:
-        """The session, held under its lock for the `with` block: one request at a time per session.
+    def use(self, session_id: str, kind: str, *, changes: bool = True,
+            timeout: float | None = None) -> Iterator[Session]:
+        """The session, held under its lock for the `with` block: one request at a time per session. A request
+        waits at most `timeout` seconds (default: the store's busy_wait) for another one using the session, then
+        SessionBusy (409): a long training request must not pile up waiting threads.
 
         With `changes` (every route that may change the session), the block runs under the session's
         cross-process lock, after any live stream on another worker has written its latest state, and the
@@ -192,7 +253,7 @@ class SessionStore:
             session = self.get(session_id, kind)
             if changes and session.readonly:
                 raise self._read_only(session)
-            with session.lock, self.working(session):
+            with self._locked(session, timeout), self.working(session):
                 yield session
             return
         with self.backend.lock(session_id, self.lock_timeout):
@@ -200,7 +261,7 @@ class SessionStore:
             session = self.get(session_id, kind)
             if session.readonly:
                 raise self._read_only(session)
-            with session.lock, self.working(session):
+            with self._locked(session, timeout), self.working(session):
                 try:
                     yield session
                 finally:
@@ -208,6 +269,16 @@ class SessionStore:
             if held_elsewhere:
                 self.backend.publish(session_id, {"type": "changed", "version": session.version,
                                                   "from": self.worker})
+
+    @contextmanager
+    def _locked(self, session: Session, timeout: float | None) -> Iterator[None]:
+        if not session.lock.acquire(timeout=self.busy_wait if timeout is None else timeout):
+            raise SessionBusy(f"the {session.kind} session '{session.id}' is busy with another request (training, "
+                              f"or a live stream's frame); try again in a moment")
+        try:
+            yield
+        finally:
+            session.lock.release()
 
     @contextmanager
     def working(self, session: Session) -> Iterator[None]:

@@ -363,8 +363,10 @@ def test_without_a_store_evicted_and_idle_sessions_are_gone():
         assert c.get(f"/api/networks/{sid}").status_code == 404
 
 
-def test_two_sessions_trained_from_two_threads_stay_independent(client):
-    """Each session trained concurrently ends exactly where the same training alone ends."""
+def test_two_sessions_trained_from_two_threads_stay_independent():
+    """Each session trained concurrently ends exactly where the same training alone ends (four training slots:
+    beyond GLASSBOX_MAX_TRAINING_JOBS a request is answered 429, see test_hardening.py)."""
+    client = make_client(max_training_jobs=4, busy_wait_seconds=30)
     cfgs = [(SMALL_SPEC, {"name": "circle", "seed": 1}), ({**SMALL_SPEC, "seed": 9}, {"name": "xor", "seed": 2})]
     ids = [create(client, spec=s, data=d)["id"] for s, d in cfgs]
     errors = []

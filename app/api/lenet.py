@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -18,6 +19,7 @@ from engine.lenet.model import LAYER_NAMES, OUTPUT_SHAPES, LeNet5
 from engine.lenet.training import DigitArrays, LeNetTraining, evaluate, probe_indices, shipped_digits
 
 from ..arrays import encode
+from ..budgets import check, lenet_session_cost
 from ..errors import too_large
 from ..live import LiveHandlers, serve
 from ..pages import render
@@ -37,7 +39,8 @@ from ..schemas.lenet import (
 )
 from ..settings import Settings
 from ..store import Codec, Session, SessionStore, register_codec
-from .deps import Config, Enc, Store
+from ..work import client_gone
+from .deps import Config, Enc, Jobs, Store
 
 PAGE = {
     "path": "/lenet",
@@ -154,6 +157,7 @@ def read_image(body: PredictRequest, settings: Settings) -> np.ndarray:
     if body.png is not None:
         image = decode_png_data_url(body.png)
     else:
+        assert body.image is not None  # exactly one of the two, checked above
         rows, cols = len(body.image), max((len(r) for r in body.image), default=0)
         if rows > limit or cols > limit:
             raise too_large("the image's larger side", max(rows, cols), limit, "max_predict_image_size")
@@ -306,14 +310,16 @@ def probe_frame(lenet: LeNetSession) -> dict[str, Any]:
 
 @router.post("/api/lenet/sessions", response_model=SessionState, status_code=201,
              summary="Start training a fresh LeNet-5")
-def create_session(body: CreateSession, store: Store, encoding: Enc = "json") -> dict[str, Any]:
+def create_session(body: CreateSession, store: Store, settings: Config, encoding: Enc = "json") -> dict[str, Any]:
     """A new LeNet-5 with random weights on the 8,000 training digits. Train it over the WebSocket
     /ws/lenet/{id} (play / pause / step) or with POST …/train; predict with it by passing `session`."""
+    cost = lenet_session_cost(body.batch_size, len(shared.digits().y_test))
+    check(cost, settings, store)
     model = LeNet5(body.activation, body.pooling, seed=body.seed)
     training = LeNetTraining(model, "mnist10k", learning_rate=body.learning_rate, batch_size=body.batch_size,
                              augment=body.augment, seed=body.seed)
     training.record()
-    return session_state(store.add(KIND, LeNetSession.around(training)), encoding)
+    return session_state(store.add(KIND, LeNetSession.around(training), nbytes=cost.held), encoding)
 
 
 @router.get("/api/lenet/sessions/{session_id}", response_model=SessionState, summary="A training session's state")
@@ -332,20 +338,32 @@ def delete_session(session_id: str, store: Store) -> Response:
              summary="Train for some steps or epochs",
              responses={409: {"description": "Training diverged (now or before): the weights were kept from before "
                                              "this request; reset the session to train on"}})
-def train_session(session_id: str, body: TrainRequest, store: Store, settings: Config,
-                  encoding: Enc = "json") -> dict[str, Any]:
-    with store.use(session_id, KIND) as session:
+def train_session(session_id: str, body: TrainRequest, request: Request, store: Store, settings: Config,
+                  jobs: Jobs, encoding: Enc = "json") -> dict[str, Any]:
+    """`steps` batches, then `epochs` epochs: at most max_steps_per_request batches in all. Trains in chunks of a
+    fifth of an epoch (then whole epochs, whose test metrics come at their ends) and stops between them after
+    train_deadline_seconds or when the client disconnects; the state then shows how far it got. A diverged
+    session answers 409 until it is reset."""
+    training = store.get(session_id, KIND).obj.training  # the limit is checked before waiting for the lock
+    total = body.steps + body.epochs * training.steps_per_epoch
+    if total > settings.max_steps_per_request:
+        raise too_large("the optimiser steps of this request (steps + epochs × batches per epoch)", total,
+                        settings.max_steps_per_request, "max_steps_per_request")
+    with jobs.job(), store.use(session_id, KIND) as session:
         lenet: LeNetSession = session.obj
         training = lenet.training
         training.check_trainable()  # a diverged session answers 409, even to a request for no steps
-        total = body.steps + body.epochs * training.steps_per_epoch
-        if total > settings.max_steps_per_request:
-            raise too_large("steps", total, settings.max_steps_per_request, "max_steps_per_request")
+        chunk = max(1, training.steps_per_epoch // LIVE_FRAMES_PER_EPOCH)
+        plan: list[tuple[int, int | None]] = [(min(chunk, body.steps - done), None)
+                                              for done in range(0, body.steps, chunk)]
+        plan += [(training.steps_per_epoch, training.steps_per_epoch)] * body.epochs
+        gone = client_gone(request)
+        stop_at = time.monotonic() + settings.train_deadline_seconds
         try:
-            if body.steps:
-                training.train(body.steps)
-            if body.epochs:
-                training.train(body.epochs * training.steps_per_epoch, record_every=training.steps_per_epoch)
+            for steps, record_every in plan:
+                if time.monotonic() >= stop_at or gone():
+                    break
+                training.train(steps, record_every=record_every)
         finally:
             lenet.refresh_snapshot()
         return session_state(session, encoding)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Response, WebSocket
+from fastapi import APIRouter, Request, Response, WebSocket
 
+from engine.core.training import DivergedError
 from engine.transformer.tasks import PRESETS, list_presets
 from engine.transformer.trainer import Prediction, TransformerTrainer
 
 from ..arrays import encode
+from ..budgets import check, transformer_session_cost
 from ..errors import too_large
 from ..live import LiveHandlers, serve
 from ..schemas.common import EncodingParam
@@ -24,21 +26,31 @@ from ..schemas.transformers import (
     TransformerState,
 )
 from ..settings import Settings
-from ..store import Session
-from .deps import Config, Enc, Store
+from ..store import Session, SessionStore
+from ..work import StopTraining, client_gone, deadline
+from .deps import Config, Enc, Jobs, Store
 
 router = APIRouter(tags=["transformers"])
 KIND = "transformer"
 
 
 
-def build(body: CreateTransformer, settings: Settings) -> TransformerTrainer:
+def build(body: CreateTransformer, settings: Settings, store: SessionStore | None = None) -> TransformerTrainer:
+    """The trainer with its model and held-out token ids (small: parameters are bounded by max_parameters),
+    checked against the memory and work budgets before anything is evaluated or trained."""
     train = body.train.model_dump(exclude_none=True) if body.train else {}
     if train.get("batch_size", 0) > settings.max_batch_size:
         raise too_large("batch_size", train["batch_size"], settings.max_batch_size, "max_batch_size")
-    return TransformerTrainer(
+    trainer = TransformerTrainer(
         body.preset, model=body.model.model_dump(exclude_none=True) if body.model else None, train=train,
         task=body.task.model_dump(exclude_none=True) if body.task else None, max_params=settings.max_parameters)
+    check(transformer_session_cost(trainer), settings, store)
+    return trainer
+
+
+def reset_hint(session_id: str) -> str:
+    return (f"Reset the model (POST /api/transformers/{session_id}/reset): only a reset helps, since the kept "
+            f"weights are the ones that diverged and a lower learning rate alone diverges again.")
 
 
 def attention_info(trainer: TransformerTrainer) -> list[dict[str, Any]]:
@@ -108,9 +120,9 @@ def presets() -> list[dict[str, Any]]:
              summary="Create a transformer session")
 def create(body: CreateTransformer, store: Store, settings: Config) -> dict[str, Any]:
     """A fresh model for a task preset (sizes and settings may override the preset's)."""
-    trainer = build(body, settings)
+    trainer = build(body, settings, store)
     trainer.record()
-    return state_of(store.add(KIND, trainer), settings)
+    return state_of(store.add(KIND, trainer, nbytes=transformer_session_cost(trainer).held), settings)
 
 
 @router.get("/api/transformers/{session_id}", response_model=TransformerState, summary="A session's state")
@@ -129,14 +141,25 @@ def delete(session_id: str, store: Store) -> Response:
              summary="Train for some steps",
              responses={409: {"description": "Training diverged (now or before): the weights were kept from before "
                                              "this request; reset the session to train on"}})
-def train(session_id: str, body: TrainTransformer, store: Store, settings: Config) -> dict[str, Any]:
+def train(session_id: str, body: TrainTransformer, request: Request, store: Store, settings: Config,
+          jobs: Jobs) -> dict[str, Any]:
+    """At most max_steps_per_request steps; stops early, answering with what it did and `stopped`, after
+    train_deadline_seconds or when the client disconnects. A diverged session answers 409 until reset."""
     if body.steps > settings.max_steps_per_request:
         raise too_large("steps", body.steps, settings.max_steps_per_request, "max_steps_per_request")
-    with store.use(session_id, KIND) as session:
+    with jobs.job(), store.use(session_id, KIND) as session:
         trainer: TransformerTrainer = session.obj
-        history = trainer.train(body.steps, record_every=body.record_every)
-        return encode({"history": history, "step": trainer.step_count, "latest": trainer.latest(),
-                       "diverged": trainer.diverged, "message": trainer.diverged_message})
+        if trainer.diverged:
+            raise DivergedError(f"{trainer.diverged_message} {reset_hint(session_id)}")
+        start, stopped = len(trainer.history), None
+        try:
+            with deadline(trainer, settings.train_deadline_seconds, client_gone(request)):
+                trainer.train(body.steps, record_every=body.record_every)
+        except StopTraining as stop:
+            stopped = stop.reason
+            trainer.record()
+        return encode({"history": trainer.history[start:], "step": trainer.step_count, "latest": trainer.latest(),
+                       "diverged": trainer.diverged, "message": trainer.diverged_message, "stopped": stopped})
 
 
 @router.post("/api/transformers/{session_id}/reset", response_model=TransformerState,

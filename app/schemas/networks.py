@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .common import ArrayJSON, FiniteFloat
+from .common import ArrayJSON, FiniteFloat, NumbersOrRows, Rows
 from .training import MetricsRecord
 
 
@@ -23,7 +23,7 @@ class LayerSpec(BaseModel):
     bias: bool | None = Field(None, description="Dense: whether the layer has a bias (default true)")
     init: str | None = Field(None, description="xavier (default), he, uniform (−0.5, 0.5), zeros, values")
     bias_init: FiniteFloat | None = Field(None, description="Dense: starting value of every bias (default 0)")
-    weight: list[list[FiniteFloat]] | None = Field(None, description="Dense with init 'values': the (in, out) matrix")
+    weight: Rows | None = Field(None, description="Dense with init 'values': the (in, out) matrix")
 
 
 class OptimizerSpec(BaseModel):
@@ -36,13 +36,16 @@ class OptimizerSpec(BaseModel):
     reg_rate: FiniteFloat = Field(0.0, ge=0, le=100, description="Regularisation rate λ")
 
 
+SPEC_EXAMPLE: dict[str, Any] = {
+    "features": ["x1", "x2"],
+    "layers": [{"type": "dense", "units": 4, "activation": "tanh"},
+               {"type": "dense", "units": 2, "activation": "tanh"},
+               {"type": "dense", "units": 1, "activation": "tanh"}],
+    "loss": "mse", "optimizer": {"type": "sgd", "learning_rate": 0.03}, "batch_size": 10, "seed": 0}
+
+
 class NetworkSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "features": ["x1", "x2"],
-        "layers": [{"type": "dense", "units": 4, "activation": "tanh"},
-                   {"type": "dense", "units": 2, "activation": "tanh"},
-                   {"type": "dense", "units": 1, "activation": "tanh"}],
-        "loss": "mse", "optimizer": {"type": "sgd", "learning_rate": 0.03}, "batch_size": 10, "seed": 0}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SPEC_EXAMPLE]})
 
     name: str | None = Field(None, max_length=100, description="A label for the network")
     input_shape: list[int] | None = Field(None, description="Shape of one input without the batch axis, e.g. [2]")
@@ -76,10 +79,10 @@ class DataSpec(BaseModel):
     train_ratio: FiniteFloat = Field(0.5, ge=0.1, le=0.9, description="Share of the points used for training")
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of the generator")
     num_samples: int | None = Field(None, ge=4, description="Number of points (default per data set)")
-    X: list[list[FiniteFloat]] | None = Field(None, description="Explicit training inputs, one row per point")
-    y: list[FiniteFloat] | list[list[FiniteFloat]] | None = Field(None, description="Explicit training targets")
-    X_test: list[list[FiniteFloat]] | None = Field(None, description="Explicit test inputs")
-    y_test: list[FiniteFloat] | list[list[FiniteFloat]] | None = Field(None, description="Explicit test targets")
+    X: Rows | None = Field(None, description="Explicit training inputs, one row per point")
+    y: NumbersOrRows | None = Field(None, description="Explicit training targets")
+    X_test: Rows | None = Field(None, description="Explicit test inputs")
+    y_test: NumbersOrRows | None = Field(None, description="Explicit test targets")
     task: Literal["binary", "multiclass", "regression"] = Field(
         "regression", description="For explicit points: what the targets are")
     num_classes: int = Field(0, ge=0, le=1000, description="For explicit multiclass points")
@@ -88,7 +91,7 @@ class DataSpec(BaseModel):
 class CreateNetwork(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"preset": "worked-example"},
-        {"spec": NetworkSpec.model_config["json_schema_extra"]["examples"][0],
+        {"spec": SPEC_EXAMPLE,
          "data": {"name": "circle", "noise": 0.1, "train_ratio": 0.5, "seed": 1}}]})
 
     preset: str | None = Field(None, description="A preset name (GET /api/presets); or give `spec`")
@@ -99,23 +102,23 @@ class CreateNetwork(BaseModel):
 class Batch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    inputs: list[list[FiniteFloat]] | None = Field(
+    inputs: Rows | None = Field(
         None, description="Data points, one row each (raw x1, x2 when the network uses features)")
-    targets: list[FiniteFloat] | list[list[FiniteFloat]] | None = Field(
+    targets: NumbersOrRows | None = Field(
         None, description="Targets: one number per point, or one row per point")
 
 
 class ForwardRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    inputs: list[list[FiniteFloat]] = Field(min_length=1, description="Data points, one row each")
+    inputs: Rows = Field(min_length=1, description="Data points, one row each")
 
 
 class BackwardRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    inputs: list[list[FiniteFloat]] = Field(min_length=1, description="Data points, one row each")
-    targets: list[FiniteFloat] | list[list[FiniteFloat]] = Field(description="Targets, one per point")
+    inputs: Rows = Field(min_length=1, description="Data points, one row each")
+    targets: NumbersOrRows = Field(description="Targets, one per point")
 
 
 class TrainRequest(BaseModel):
@@ -200,6 +203,20 @@ class TrainResult(BaseModel):
                                        "undone (parameters, optimiser, step count, history), and so does every "
                                        "later request to train until a reset")
     message: str
+    stopped: str | None = Field(None, description="Why training stopped before doing all it was asked (the "
+                                                   "deadline passed, the client went away); null when it did all")
+
+
+class NetworkExport(BaseModel):
+    """What POST /api/networks/import reads: an export (GET /export), checked by the same schemas as creation."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    format: str | None = Field(None, description="glassbox-network/1")
+    spec: NetworkSpec = Field(description="The network, as in POST /api/networks")
+    weights: dict[str, Any] | None = Field(None, description="'layer.name' → nested lists (JSON exports)")
+    step: int = Field(0, ge=0, description="Optimiser steps the network had taken")
+    data: DataSpec | None = Field(None, description="Data to train it on, as in POST /api/networks")
 
 
 class ParamValue(BaseModel):

@@ -108,6 +108,8 @@ class TrainTransformerResult(BaseModel):
     latest: MetricsRecord | None
     diverged: bool = Field(description="Always false: training that diverges answers 409 with the request undone")
     message: str
+    stopped: str | None = Field(None, description="Why training stopped before doing all it was asked (the "
+                                                   "deadline passed, the client went away); null when it did all")
 
 
 class LiveConfig(BaseModel):
