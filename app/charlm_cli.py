@@ -49,7 +49,7 @@ def held_out_windows(trainer: CharLMTrainer) -> int:
 
 
 def train_charlm(args: argparse.Namespace) -> int:
-    from tqdm import tqdm  # type: ignore[import-untyped]
+    from tqdm import tqdm
 
     args.epochs = 10 if args.epochs is None else args.epochs
     args.out = str(DEFAULT_WEIGHTS) if args.out is None else args.out

@@ -24,7 +24,7 @@ from engine.core.activations import softmax
 from engine.core.errors import EngineError
 
 from ..arrays import encode
-from ..errors import too_large
+from ..errors import describe_errors, status_of, too_large
 from ..live import LiveHandlers, serve
 from ..pages import render
 from ..schemas.charlm import (
@@ -211,23 +211,32 @@ def embedding(store: Store, session: str | None = None, encoding: Enc = "json") 
 # --- streamed generation ----------------------------------------------------------------------------------------
 
 
-@router.websocket("/ws/charlm/generate")
-async def generate_stream(websocket: WebSocket) -> None:
-    """Send a /generate body as JSON ({"text", "length", "temperature", "top_k", "seed", "session"}); receive
-    {"type": "start", chars, note, ...}, then {"type": "char", "index", "char", "probability",
-    "sampled_probability"} per character, then {"type": "done", "text"}. A new request stops the running one;
-    {"type": "stop"} stops it. Errors: {"type": "error", "detail"} (the connection stays open)."""
-    await websocket.accept()
-    settings: Settings = websocket.app.state.settings
-    store: SessionStore = websocket.app.state.store
-    running: asyncio.Task[None] | None = None
+def parse_generate(raw: str, settings: Settings) -> Generate | None:
+    """A /generate body from a WebSocket message, checked as the REST route checks it; None for a stop."""
+    try:
+        message = json.loads(raw)
+    except json.JSONDecodeError:
+        message = None
+    if not isinstance(message, dict):
+        raise EngineError('send a JSON object like {"text": "ROMEO.", "length": 200}, or {"type": "stop"}')
+    if message.get("type") == "stop":
+        return None
+    try:
+        body = Generate.model_validate({k: v for k, v in message.items() if k != "type"})
+    except ValidationError as exc:
+        raise EngineError(describe_errors(list(exc.errors()))) from None
+    generate_checks(body, settings)
+    return body
 
-    async def write(body: Generate) -> None:
-        def start() -> tuple[dict[str, Any], Iterator[Any]]:
-            with model_for(store, body.session) as model:
-                window = window_of(model, model.read(body.text))
-            return window, iter_generate(store, body)
 
+async def send_generation(websocket: WebSocket, store: SessionStore, body: Generate) -> None:
+    """Stream one generation: start (the window read), one message per character, done. Errors are sent."""
+    def start() -> tuple[dict[str, Any], Iterator[Any]]:
+        with model_for(store, body.session) as model:
+            window = window_of(model, model.read(body.text))
+        return window, iter_generate(store, body)
+
+    try:
         window, chars = await run_in_threadpool(start)
         await websocket.send_text(json.dumps({"type": "start", **window, "length": body.length}))
         text = []
@@ -238,38 +247,33 @@ async def generate_stream(websocket: WebSocket) -> None:
                                                   "probability": sampled.probability,
                                                   "sampled_probability": sampled.sampled_probability}))
         await websocket.send_text(json.dumps({"type": "done", "text": "".join(text)}))
+    except (EngineError, SessionNotFound) as exc:
+        await websocket.send_text(json.dumps({"type": "error", "detail": str(exc), "status": status_of(exc)}))
 
-    async def guarded(body: Generate) -> None:
-        try:
-            await write(body)
-        except (EngineError, SessionNotFound) as exc:
-            await websocket.send_text(json.dumps({"type": "error", "detail": str(exc)}))
 
+@router.websocket("/ws/charlm/generate")
+async def generate_stream(websocket: WebSocket) -> None:
+    """Send a /generate body as JSON ({"text", "length", "temperature", "top_k", "seed", "session"}); receive
+    {"type": "start", chars, note, ...}, then {"type": "char", "index", "char", "probability",
+    "sampled_probability"} per character, then {"type": "done", "text"}. A new request stops the running one;
+    {"type": "stop"} stops it. Errors: {"type": "error", "detail", "status"} (the connection stays open)."""
+    await websocket.accept()
+    settings: Settings = websocket.app.state.settings
+    store: SessionStore = websocket.app.state.store
+    running: asyncio.Task[None] | None = None
     try:
         while True:
             raw = await websocket.receive_text()
             if running is not None and not running.done():
                 running.cancel()
             try:
-                message = json.loads(raw)
-                if isinstance(message, dict) and message.get("type") == "stop":
-                    continue
-                if isinstance(message, dict):
-                    message.pop("type", None)
-                body = Generate.model_validate(message)
-                generate_checks(body, settings)
-            except json.JSONDecodeError:
-                await websocket.send_text(json.dumps({"type": "error", "detail": "send a JSON object like "
-                                                      "{\"text\": \"ROMEO.\", \"length\": 200}"}))
-                continue
-            except ValidationError as exc:
-                detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3])
-                await websocket.send_text(json.dumps({"type": "error", "detail": detail}))
-                continue
+                body = parse_generate(raw, settings)
             except EngineError as exc:
-                await websocket.send_text(json.dumps({"type": "error", "detail": str(exc), "status": 413}))
+                await websocket.send_text(json.dumps({"type": "error", "detail": str(exc),
+                                                      "status": status_of(exc)}))
                 continue
-            running = asyncio.create_task(guarded(body))
+            if body is not None:
+                running = asyncio.create_task(send_generation(websocket, store, body))
     except WebSocketDisconnect:
         pass
     finally:
