@@ -142,6 +142,9 @@ def test_limits_follow_the_settings():
         assert small.post("/api/charlm/predict", json={"text": "x" * 21}).status_code == 413
         assert small.post("/api/charlm/generate", json={"text": "x", "length": 6}).status_code == 413
         assert small.get("/api/charlm").json()["max_generate"] == 5
+    with make_client(max_step_work=1e6) as small:  # a session's training step is budgeted like the others'
+        r = small.post("/api/charlm/sessions", json={})
+        assert r.status_code == 413 and "MAX_STEP_WORK" in r.json()["detail"]
 
 
 @pytest.mark.parametrize("body", [{"text": 3}, {"text": "a", "temperature": float("nan")}, {"text": "a", "top_k": 0},

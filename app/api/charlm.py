@@ -24,6 +24,7 @@ from engine.core.activations import softmax
 from engine.core.errors import EngineError
 
 from ..arrays import encode
+from ..budgets import charlm_session_cost, check
 from ..errors import describe_errors, status_of, too_large
 from ..live import LiveHandlers, serve
 from ..pages import render
@@ -338,8 +339,10 @@ def create_session(body: CreateSession, store: Store, settings: Config) -> dict[
         train={"batch_size": t.batch_size, "learning_rate": t.learning_rate, "warmup": t.warmup, "seed": t.seed,
                "eval_windows": 16},
         max_params=settings.max_parameters)
+    cost = charlm_session_cost(trainer)
+    check(cost, settings, store)
     trainer.record()
-    session = store.add(KIND, trainer, extra=new_sample(trainer, {}))
+    session = store.add(KIND, trainer, extra=new_sample(trainer, {}), nbytes=cost.held)
     return session_state(session)
 
 
