@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from markupsafe import Markup
 from pydantic import BaseModel, ValidationError
 
 from engine.core.errors import EngineError
@@ -19,7 +20,7 @@ from engine.course import checks, lessons, surface
 from engine.playground import config as pg
 
 from ..arrays import encode
-from ..pages import render
+from ..pages import discovered_pages, render, templates, tool_block
 from ..schemas.lessons import (
     Attempt,
     CheckResult,
@@ -89,8 +90,10 @@ def lesson_page(request: Request, number: str) -> HTMLResponse | RedirectRespons
         return RedirectResponse("/learn")
     lesson = lessons.BY_NUMBER[int(number)]
     records = [lesson_record(item) for item in lessons.LESSONS]
+    record = records[lesson.number - 1]
     return render(request, "learn/lesson.html", title=f"{lesson.number}. {lesson.title}",
-                  lesson=records[lesson.number - 1], lessons=records,
+                  lesson=record, lessons=records, stylesheets=widget_stylesheets(record),
+                  available={page["path"] for page in discovered_pages()},
                   previous=records[lesson.number - 2] if lesson.number > 1 else None,
                   next=records[lesson.number] if lesson.number < len(records) else None)
 
@@ -231,3 +234,49 @@ def loss_surface(body: SurfaceRequest, encoding: Enc = "json") -> dict[str, Any]
         "paths": [{"optimizer": p.optimizer, "points": encode(p.points), "losses": encode(p.losses),
                    "diverged": p.diverged, "steps_to_minimum": p.steps_to_minimum} for p in paths],
     }
+
+
+# --- the widgets' markup: the tool pages' own blocks -----------------------------------------------------
+
+NEURON_PARTS = {"analogy": "neuron_analogy", "knobs": "neuron_knobs", "activation": "neuron_activation",
+                "plane": "neuron_plane", "losses": "neuron_losses"}
+WIDGET_BLOCKS: dict[str, list[tuple[str, str]]] = {
+    "playground": [("playground.html", "playground_widget"), ("playground.html", "playground_popovers")],
+    "sliding-window": [("convolution.html", "conv_sliding")],
+    "kernel-gallery": [("convolution.html", "conv_gallery")],
+    "param-calc": [("convolution.html", "conv_params")],
+    "backprop": [("backprop.html", "backprop_widget")],
+    "lenet": [("lenet.html", "lenet_stage")],
+    "attention": [("attention.html", "attention_widget")],
+    "autoencoder": [("autoencoder.html", "autoencoder_widget")],
+    "surface": [("learn/surface.html", "surface_widget")],
+}
+# What a component needs beyond its markup, shown folded: the LeNet component also drives its unit detail,
+# filters, mistakes and training panel.
+WIDGET_MORE: dict[str, tuple[str, str, str]] = {
+    "lenet": ("lenet.html", "lenet_more", "More of LeNet: any unit's arithmetic, the filters, the mistakes, training"),
+}
+WIDGET_CSS = {"neuron": "neuron", "playground": "playground", "sliding-window": "convolution",
+              "kernel-gallery": "convolution", "param-calc": "convolution", "backprop": "backprop", "lenet": "lenet",
+              "attention": "attention", "autoencoder": "autoencoder", "surface": "course"}
+
+
+def widget_markup(kind: str, parts: list[str]) -> Markup:
+    """The markup a widget mounts on: the blocks of its tool page's template (the page's own elements)."""
+    if kind == "neuron":
+        banner = Markup('<p class="error-banner" id="error" data-testid="error" role="alert"></p>')
+        return banner + Markup("").join(tool_block("neuron.html", NEURON_PARTS[p]) for p in parts)
+    html = Markup("").join(tool_block(template, block) for template, block in WIDGET_BLOCKS[kind])
+    if kind in WIDGET_MORE:
+        template, block, summary = WIDGET_MORE[kind]
+        html += Markup('<details class="widget-more"><summary>{}</summary>{}</details>').format(
+            summary, tool_block(template, block))
+    return html
+
+
+def widget_stylesheets(lesson: dict[str, Any]) -> list[str]:
+    sheets = {WIDGET_CSS[w["kind"]] for w in lesson["widgets"]}
+    return [f"/static/css/{name}.css" for name in sorted(sheets)]
+
+
+templates.env.globals["widget_markup"] = widget_markup

@@ -154,7 +154,8 @@ LESSONS: tuple[Lesson, ...] = (
                "reaches a test loss under 0.01?", "choice",
                options=(("3", "3 neurons"), ("20", "20 neurons"), ("both", "both"), ("neither", "neither"))),)),
     Lesson(9, "kinds-of-learning", "The kinds of learning",
-           "Supervised, unsupervised, reinforcement: where the signal to learn from comes from.", ("/autoencoder",),
+           "Supervised, unsupervised, reinforcement: where the signal to learn from comes from.",
+           ("/autoencoder", "/qlearning"),
            widgets=(Widget("autoencoder", "autoencoder", "/autoencoder", {},
                            "An autoencoder's 2-D code of 2,000 test digits — learned without a single label. "
                            "Click the map to decode a point."),),
