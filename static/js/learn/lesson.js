@@ -12,6 +12,8 @@ const next = lesson < 12 ? { number: lesson + 1, path: nextLink.getAttribute("hr
 
 adoptLinkProgress();
 renderLessonList();
+// On a narrow screen the lesson list starts folded: the lesson comes first.
+if (matchMedia("(max-width: 900px)").matches) document.querySelector(".lesson-list-toggle").open = false;
 
 const presenter = createPresenter({ lesson, total: 12, next });
 document.querySelector("[data-testid=presenter-mode]").addEventListener("click", () => presenter.enter(0));
