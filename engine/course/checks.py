@@ -510,8 +510,9 @@ def fool_lenet(classify: Callable[[np.ndarray], tuple[int, np.ndarray]], origina
         return CheckResult(False, f"{erased:.0%} of the {label}'s ink is gone — a person would not see a {label} "
                            "either. Keep the digit and add a little ink instead.", measured)
     if digit == label:
-        return CheckResult(False, f"LeNet still reads {label} ({probabilities[digit]:.0%} sure) after {changed} changed "
-                           f"pixels. What makes a {label} a {label} for it? Try a short stroke that closes a loop or "
+        return CheckResult(False, f"LeNet still reads {label} ({probabilities[digit]:.0%} sure) after {changed} "
+                           f"changed pixels. What makes a {label} a {label} for it? Try a short stroke that closes "
+                           "a loop or "
                            "crosses the stem.", measured)
     if changed > MAX_CHANGED:
         return CheckResult(False, f"LeNet reads {digit} now, but you changed {changed} pixels — that is drawing a new "
@@ -545,7 +546,8 @@ def attention_weight(answer: object) -> CheckResult:
     right = float(weights[1])
     measured = {"answer": value, "weights": weights.tolist()}
     if abs(value - right) < 0.002:
-        return CheckResult(True, f"{right:.3f}. Scores q·k / √2 = {', '.join(f'{s:.3f}' for s in (np.asarray(ATTENTION_KEYS) @ np.asarray(ATTENTION_QUERY) / np.sqrt(2))[:2])}"
+        scores = np.asarray(ATTENTION_KEYS) @ np.asarray(ATTENTION_QUERY) / np.sqrt(2)
+        return CheckResult(True, f"{right:.3f}. Scores q·k / √2 = {scores[0]:.3f}, {scores[1]:.3f}"
                            f"; the third key is masked (−∞, weight {weights[2]:g}), and softmax shares the rest: "
                            f"{weights[0]:.3f} and {right:.3f}.", measured)
     if abs(value - float(attention_weights(masked=False)[1])) < 0.002:
