@@ -79,7 +79,9 @@ def fire_both_large(weights: list[float], bias: float) -> CheckResult:
     if false_alarms:
         p = false_alarms[0]
         z = w[0] * p[0] + w[1] * p[1] + bias
-        hint = ("a negative weight lets a negative input switch it on; keep both weights positive"
+        hint = ("the bias alone is above 0, so it fires with no input at all — make the bias negative"
+                if p == (0.0, 0.0) else
+                "a negative weight lets a negative input switch it on; keep both weights positive"
                 if min(w[0], w[1]) < 0 else
                 "one large input alone is enough to cross 0: make the bias more negative (or the weights smaller), "
                 "so that only the two together get z above 0")

@@ -214,7 +214,7 @@ function render() {
   const outputs = model.layers[model.layers.length - 1].outLabels;
   const ctx = { point: state.point, count: model.points || 1, lossName: lossName(), outputs: outputs.length,
     outputLabels: outputs };
-  ui.summary.textContent = summary();
+  if (ui.summary) ui.summary.textContent = summary(); // a lesson shows the walk without the page's header
   // Deeper or wider networks get the whole width for the graph; the explanation moves below it.
   const widest = Math.max(...state.walk.labels.neurons.map((c) => c.length));
   ui.stageRow.classList.toggle("wide-graph", state.walk.labels.neurons.length > 3 || widest > 4);
@@ -672,8 +672,8 @@ export function mountBackprop({ session = null, keyboard = true } = {}) {
       else if (e.key === "ArrowLeft") ui.back.click();
     });
   }
-  guarded(() => openLinked(session));
-  return { state: () => ({ session: state.id }), link: () => (state.id ? `/backprop?session=${state.id}` : "/backprop") };
+  const ready = guarded(() => openLinked(session));
+  return { ready, state: () => ({ session: state.id }), link: () => (state.id ? `/backprop?session=${state.id}` : "/backprop") };
 }
 
 async function openLinked(linked) {

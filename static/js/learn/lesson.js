@@ -19,9 +19,11 @@ const presenter = createPresenter({ lesson, total: 12, next });
 document.querySelector("[data-testid=presenter-mode]").addEventListener("click", () => presenter.enter(0));
 
 async function main() {
-  const widgets = await mountWidgets(article);
+  // Exercises answer at once (typed ones need no widget); a widget's exercise reads it once it has mounted.
+  const widgets = {};
   wireExercises(widgets, { onPassed: () => renderLessonList() });
   wireLessonExtras(widgets);
+  await mountWidgets(article, widgets);
   document.body.dataset.ready = "true";
 }
 

@@ -16,7 +16,9 @@ const MOUNTERS = {
   },
   async backprop(el, preset) {
     const { mountBackprop } = await import("../backprop/widget.js");
-    return mountBackprop({ keyboard: false, session: preset.session || null });
+    const walk = mountBackprop({ keyboard: false, session: preset.session || null });
+    await walk.ready; // the network exists before anyone can step it
+    return walk;
   },
   async "sliding-window"(el, preset) {
     const [{ initSlidingWindow }, examples] = await Promise.all([
@@ -86,9 +88,8 @@ function reportTo(el) {
   };
 }
 
-/** Mount every widget of the page; returns {id → mounted widget} (a failed one reports inside its figure). */
-export async function mountWidgets(root = document) {
-  const mounted = {};
+/** Mount every widget of the page into `mounted` ({id → widget}; a failed one reports inside its figure). */
+export async function mountWidgets(root = document, mounted = {}) {
   for (const el of root.querySelectorAll("figure.widget[data-kind]")) {
     const preset = JSON.parse(el.querySelector(".widget-preset").textContent);
     try {
