@@ -185,5 +185,5 @@ def test_lesson_pages_render_their_widgets_and_exercises(client):
     assert 'data-testid="start-course"' in client.get("/").text
     # Each tool page links to the lesson that introduces it.
     for path, number in [("/neuron", 1), ("/playground", 4), ("/backprop", 7), ("/convolution", 10),
-                         ("/lenet", 11), ("/attention", 12), ("/autoencoder", 9)]:
+                         ("/lenet", 11), ("/attention", 12), ("/autoencoder", 9), ("/qlearning", 9)]:
         assert f'href="/learn/{number}" data-testid="intro-lesson"' in client.get(path).text, path

@@ -257,7 +257,7 @@ def test_presenter_mode_moves_with_the_keys(page):
 
 
 PAGES = ["/", "/learn", *[f"/learn/{n}" for n in range(1, 13)], "/neuron", "/playground", "/backprop",
-         "/convolution", "/lenet", "/attention", "/autoencoder"]
+         "/convolution", "/lenet", "/attention", "/autoencoder", "/qlearning"]
 
 OVERLAPS = """() => {
   const visible = (el) => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
