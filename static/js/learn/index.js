@@ -4,7 +4,7 @@ import { adoptLinkProgress, renderLessonList } from "./progress.js";
 adoptLinkProgress();
 renderLessonList();
 const open = document.querySelector(".lesson-list a[data-lesson]:not([data-state=done])");
-const button = document.querySelector("[data-testid=course-continue]");
+const button = document.querySelector(".course-continue");
 if (open && open.dataset.lesson !== "1") {
   button.href = open.getAttribute("href");
   button.textContent = `Continue with lesson ${open.dataset.lesson}`;

@@ -7,7 +7,7 @@ import { mountWidgets } from "./widgets.js";
 
 const article = document.querySelector("article.lesson");
 const lesson = Number(article.dataset.lesson);
-const nextLink = document.querySelector(".lesson-nav-bottom [data-testid=lesson-next]");
+const nextLink = document.querySelector(".lesson-nav-bottom a[rel=next]");
 const next = lesson < 12 ? { number: lesson + 1, path: nextLink.getAttribute("href") } : null;
 
 adoptLinkProgress();
@@ -16,7 +16,7 @@ renderLessonList();
 if (matchMedia("(max-width: 900px)").matches) document.querySelector(".lesson-list-toggle").open = false;
 
 const presenter = createPresenter({ lesson, total: 12, next });
-document.querySelector("[data-testid=presenter-mode]").addEventListener("click", () => presenter.enter(0));
+document.querySelector(".presenter-button").addEventListener("click", () => presenter.enter(0));
 
 async function main() {
   // Exercises answer at once (typed ones need no widget); a widget's exercise reads it once it has mounted.
@@ -37,7 +37,7 @@ function wireLessonExtras(widgets) {
       curve.load({ ...curve.state().config, hidden: [Number(button.dataset.units)] });
     });
   });
-  document.querySelector("[data-testid=lenet-restore]")?.addEventListener("click", () => widgets.lenet?.reset());
+  document.querySelector(".lenet-restore")?.addEventListener("click", () => widgets.lenet?.reset());
 }
 
 const params = new URLSearchParams(location.search);
