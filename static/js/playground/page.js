@@ -18,6 +18,7 @@ import { applyEdit, editAt, readoutAt } from "./points.js";
 import { DEFAULT_VIEW, modelCaption, neuronName, parseHash, toHash } from "./state.js";
 import { ownSessionId, sharedId, shareSource } from "../lib/share.js";
 import { applyHistory, connectSocket } from "../lib/socket.js";
+import { followTeacher, followedRoom } from "../lib/teach.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -60,8 +61,17 @@ async function main() {
   output = new OutputPanel();
   popover = new ParamPopover($("tooltip"), $("value-editor"));
   wireControls();
-  const parsed = parseHash(location.hash, state.catalog.defaults);
   shareSource(() => ({ session: state.id, kind: "network" }));
+  if (followedRoom()) {
+    // A student following the teacher: the teacher's network, read-only, and the teacher's live frames.
+    followTeacher({
+      session: (msg) => reopen(msg.share, state.view, true),
+      frame: receive,
+    });
+    document.body.dataset.ready = "true";
+    return;
+  }
+  const parsed = parseHash(location.hash, state.catalog.defaults);
   const existing = sharedId() || ownSessionId();
   if (existing) await reopen(existing, parsed.view, Boolean(sharedId()));
   else await start(parsed.config, parsed.view, parsed.edits);
