@@ -565,7 +565,8 @@ class Rooms:
 
     def _report(self, code: str, sid: str | None, copy: str, message: dict[str, Any]) -> None:
         now = time.monotonic()
-        if sid is None or now - self._reported.get(copy, 0.0) < METRICS_EVERY:
+        # While playing, at most once a second; a frame that ends a run (a step, a pause) always reports.
+        if sid is None or (message.get("playing") and now - self._reported.get(copy, 0.0) < METRICS_EVERY):
             return
         self._reported[copy] = now
         entry = message.get("metrics")
