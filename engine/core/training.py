@@ -129,7 +129,8 @@ class TrainerState:
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
         meta = json.dumps({"kind": self.kind, "meta": self.meta})
-        np.savez(buf, **{META_MEMBER: np.array(meta)}, **self.arrays)
+        members: dict[str, Any] = {META_MEMBER: np.array(meta), **self.arrays}
+        np.savez(buf, **members)
         return buf.getvalue()
 
     @classmethod
