@@ -321,7 +321,7 @@ class Rooms:
             raise EngineError("could not find a free room code; try again")
         if session is not None and kind is not None:
             self.teach(code, page, session, kind, view)
-        return code, token, room["expires"]
+        return code, token, now + self.seconds
 
     def teach(self, code: str, page: str, session: str | None, kind: str | None, view: dict[str, Any]) -> None:
         """The room follows `session` on `page` now: mark the session (its live stream publishes to the room),

@@ -167,6 +167,62 @@ def join_page(request: Request) -> HTMLResponse:
     return render(request, "join.html", title="Join a class")
 
 
+async def _admit(websocket: WebSocket, rooms: Rooms, code: str, token: str | None) -> Follower | None:
+    """The follower for the token, accepted; None when refused (unknown or closed room, no token of its)."""
+    try:
+        room = await run_in_threadpool(rooms.load, code)
+    except RoomClosed as exc:
+        await reject(websocket, str(exc), SESSION_EXPIRED)
+        return None
+    except RoomNotFound as exc:
+        await reject(websocket, str(exc), SESSION_GONE)
+        return None
+    role, sid = rooms.role(room, token)
+    if role == "guest":
+        await reject(websocket, "send your room token (?room_token=…): join the room first", FORBIDDEN_CLOSE)
+        return None
+    await websocket.accept()
+    follower = Follower(role, sid)
+    follower.put({"type": "room", "role": role, "code": room["code"], "expires": room["expires"],
+                  "checkpoint": room.get("checkpoint")})
+    for message in rooms.attach(room["code"], follower, room):
+        if isinstance(message, dict) and message.get("type") == "session":
+            follower.put(message)
+        elif isinstance(message, dict):
+            follower.put_frame(message, None)
+    return follower
+
+
+async def _send(websocket: WebSocket, follower: Follower) -> None:
+    while True:
+        text = await follower.next()
+        await websocket.send_text(text)
+        if text.startswith('{"type": "closed"'):
+            await websocket.close(code=SESSION_EXPIRED, reason="the room closed")
+            return
+
+
+async def _handle(rooms: Rooms, code: str, follower: Follower, text: str | None) -> None:
+    """One message from a follower: the teacher's view state (students only ping)."""
+    try:
+        message = json.loads(text or "null")
+    except json.JSONDecodeError:
+        message = None
+    if not isinstance(message, dict):
+        follower.put({"type": "error", "detail": "messages are JSON objects with a 'type'"})
+    elif message.get("type") == "view" and follower.role == "teacher":
+        page, view = message.get("page"), message.get("view")
+        if not isinstance(page, str) or not isinstance(view, dict):
+            follower.put({"type": "error", "detail": "a view message has 'page' (a path) and 'view' (an object)"})
+            return
+        try:
+            await run_in_threadpool(rooms.set_view, code, page, view)
+        except EngineError as exc:
+            follower.put({"type": "error", "detail": str(exc)})
+    elif message.get("type") != "ping":
+        follower.put({"type": "error", "detail": "send {\"type\": \"view\", …} (teacher) or ping"})
+
+
 @router.websocket("/ws/rooms/{code}")
 async def follow(websocket: WebSocket, code: str,
                  room_token: Annotated[str | None, Query(description="The room token")] = None) -> None:
@@ -177,62 +233,17 @@ async def follow(websocket: WebSocket, code: str,
     `{"type": "roster"}` (the checkpoint changed). The teacher receives `room` and `roster` events and may send
     `{"type": "view", "page": …, "view": {…}}`. A closed room ends with close code 4410."""
     rooms: Rooms = websocket.app.state.rooms
-    try:
-        room = await run_in_threadpool(rooms.load, code)
-    except RoomClosed as exc:
-        await reject(websocket, str(exc), SESSION_EXPIRED)
-        return
-    except RoomNotFound as exc:
-        await reject(websocket, str(exc), SESSION_GONE)
-        return
-    role, sid = rooms.role(room, room_token)
-    if role == "guest":
-        await reject(websocket, "send your room token (?room_token=…): join the room first", FORBIDDEN_CLOSE)
-        return
-    await websocket.accept()
-    follower = Follower(role, sid)
     code = normalize_code(code)
-    follower.put({"type": "room", "role": role, "code": code, "expires": room["expires"],
-                  "checkpoint": room.get("checkpoint")})
-    for message in rooms.attach(code, follower, room):
-        if isinstance(message, dict) and message.get("type") == "session":
-            follower.put(message)
-        elif isinstance(message, dict):
-            follower.put_frame(message, None)
-
-    async def send() -> None:
-        while True:
-            text = await follower.next()
-            await websocket.send_text(text)
-            if text.startswith('{"type": "closed"'):
-                await websocket.close(code=SESSION_EXPIRED, reason="the room closed")
-                return
-
-    sender = asyncio.create_task(send())
+    follower = await _admit(websocket, rooms, code, room_token)
+    if follower is None:
+        return
+    sender = asyncio.create_task(_send(websocket, follower))
     try:
         while True:
             received = await websocket.receive()
             if received["type"] == "websocket.disconnect":
                 break
-            try:
-                message = json.loads(received.get("text") or "null")
-            except json.JSONDecodeError:
-                message = None
-            if not isinstance(message, dict):
-                follower.put({"type": "error", "detail": "messages are JSON objects with a 'type'"})
-                continue
-            if message.get("type") == "view" and role == "teacher":
-                page, view = message.get("page"), message.get("view")
-                if not isinstance(page, str) or not isinstance(view, dict):
-                    follower.put({"type": "error", "detail": "a view message has 'page' (a path) and 'view' (an "
-                                                             "object)"})
-                    continue
-                try:
-                    await run_in_threadpool(rooms.set_view, code, page, view)
-                except EngineError as exc:
-                    follower.put({"type": "error", "detail": str(exc)})
-            elif message.get("type") != "ping":
-                follower.put({"type": "error", "detail": "send {\"type\": \"view\", …} (teacher) or ping"})
+            await _handle(rooms, code, follower, received.get("text"))
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
