@@ -382,7 +382,8 @@ async function fillChecks() {
   for (const c of checks) {
     const option = document.createElement("option");
     option.value = c.check;
-    option.textContent = c.description;
+    option.textContent = c.check.replaceAll("_", " "); // "test loss below": the value comes beside it
+    option.title = c.description;
     select.append(option);
   }
 }

@@ -62,6 +62,7 @@ async function main() {
   popover = new ParamPopover($("tooltip"), $("value-editor"));
   wireControls();
   shareSource(() => ({ session: state.id, kind: "network" }));
+  window.addEventListener("resize", () => { renderStructure(); scheduleDraw(draw); });
   if (followedRoom()) {
     // A student following the teacher: the teacher's network, read-only, and the teacher's live frames.
     followTeacher({
@@ -80,7 +81,6 @@ async function main() {
     const next = parseHash(location.hash, state.catalog.defaults);
     start(next.config, next.view, next.edits);
   });
-  window.addEventListener("resize", () => { renderStructure(); scheduleDraw(draw); });
   document.body.dataset.ready = "true";
 }
 
