@@ -438,7 +438,9 @@ async def serve(websocket: WebSocket, kind: str, session_id: str,
                          busy_wait=settings.busy_wait_seconds,
                          tap=getattr(websocket.app.state, "frame_tap", None)).serve()
     finally:
-        await run_in_threadpool(store.close_stream, session, on_change)
+        # Shielded: a server (or test client) that cancels the connection's task must not leave the session
+        # counted as streaming; the stream's last state is written and its lease released all the same.
+        await asyncio.shield(run_in_threadpool(store.close_stream, session, on_change))
 
 
 async def reject(websocket: WebSocket, detail: str, code: int = SESSION_GONE) -> None:
