@@ -60,15 +60,7 @@ class Optimizer:
         update is a few whole-buffer operations, element for element the same arithmetic as the per-array
         path, which is taken when `flat` no longer holds the layers' arrays or gradients are clipped."""
         if flat is not None and self.clip_norm is None and flat.bound(layers):
-            self.t += 1
-            grad = flat.grads
-            if self.regularization != "none" and self.reg_rate != 0 and flat.weight_slices:
-                grad = grad.copy()
-                rate = grad.dtype.type(self.reg_rate)
-                for where in flat.weight_slices:
-                    p = flat.params[where]
-                    grad[where] += rate * (np.sign(p) if self.regularization == "l1" else p)
-            self.update_flat(flat, grad, self.learning_rate * lr_scale)
+            self.step_flat(flat, lr_scale)
             return
         self.t += 1
         lr = self.learning_rate * lr_scale
@@ -80,6 +72,21 @@ class Optimizer:
                 items = [(key, p, g * g.dtype.type(self.clip_norm / (total + 1e-12))) for key, p, g in items]
         for key, p, g in items:
             self.update(key, p, g, lr)
+
+    def step_flat(self, flat: FlatParams, lr_scale: float = 1.0) -> None:
+        """`step` on parameters known to be bound to `flat` (checked by the caller once per chunk of training);
+        no gradient clipping."""
+        if self.clip_norm is not None:
+            raise EngineError("step_flat does not clip gradients; use step(layers)")
+        self.t += 1
+        grad = flat.grads
+        if self.regularization != "none" and self.reg_rate != 0 and flat.weight_slices:
+            grad = grad.copy()
+            rate = grad.dtype.type(self.reg_rate)
+            for where in flat.weight_slices:
+                p = flat.params[where]
+                grad[where] += rate * (np.sign(p) if self.regularization == "l1" else p)
+        self.update_flat(flat, grad, self.learning_rate * lr_scale)
 
     def snapshot(self) -> tuple[dict[StateKey, dict[str, np.ndarray]], int]:
         """A copy of the moment estimates and step count, for undoing a step."""

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from engine.core.errors import EngineError
+from engine.core.flat import FlatParams
 from engine.core.losses import Loss, get_loss, loss_and_backward
 from engine.core.network import Sequential, build_sequential
 from engine.core.optim import Optimizer, make_optimizer
@@ -204,15 +205,20 @@ class Trainer(TrainerBase):
                 self.step_count += 1
             return self.finish_step(value)
 
-    def _data_step(self, inputs: np.ndarray, target: np.ndarray) -> float:
+    def _data_step(self, inputs: np.ndarray, target: np.ndarray, flat: FlatParams | None = None) -> float:
         """One optimiser step on the next mini-batch of the prepared training set, inside a chunk; its loss.
 
         The parameters and gradients live in one flat buffer each (engine/core/flat.py), so the optimiser's
-        update is a few whole-buffer operations; the first layer's input gradient is not computed."""
-        flat = self.net.flat_params()  # bound before backward, which writes into the gradient views
+        update is a few whole-buffer operations; the first layer's input gradient is not computed. A loop of
+        steps passes `flat`, bound once before it (nothing inside the loop replaces an array)."""
+        if flat is None:
+            flat = self.net.flat_params()  # bound before backward, which writes into the gradient views
         idx = self._next_indices()
         value = self._forward_backward(inputs[idx], target[idx], input_grad=False)
-        self.optimizer.step(self.net.layers, flat=flat)
+        if flat is not None and self.optimizer.clip_norm is None:
+            self.optimizer.step_flat(flat)
+        else:
+            self.optimizer.step(self.net.layers)
         self.step_count += 1
         return value
 
@@ -272,9 +278,10 @@ class Trainer(TrainerBase):
             self.walk = None
             inputs, target = self.prepared_training_set()
             n = len(inputs)
-            self.check_loss(self._data_step(inputs, target))
+            flat = self.net.flat_params()
+            self.check_loss(self._data_step(inputs, target, flat))
             while self.cursor < n:
-                self.check_loss(self._data_step(inputs, target))
+                self.check_loss(self._data_step(inputs, target, flat))
 
     def configure(self, **settings: Any) -> None:
         """Change training settings while keeping the weights: learning_rate, batch_size, optimizer ('sgd',
