@@ -157,6 +157,7 @@ function connect() {
   if (state.socket) state.socket.close();
   const id = state.id;
   const socket = connectSocket(`/ws/networks/${id}`, {
+    binary: true,
     onMessage: (msg) => { if (state.id === id) receive(msg); },
     onStatus: (status) => {
       if (state.id !== id) return;
