@@ -282,13 +282,14 @@ def get_loss(name: str) -> Loss:
     return LOSSES[key]()
 
 
-def loss_and_backward(net, loss: Loss, target: np.ndarray) -> tuple[float, np.ndarray]:
+def loss_and_backward(net, loss: Loss, target: np.ndarray, input_grad: bool = True) -> tuple[float, np.ndarray]:
     """Loss of the network's last forward pass, then backward through it.
 
     When the last layer is the activation the loss fuses with, the value comes
     from that layer's input (the logits) and backward starts below it from
     dL/dz = (output - target) / N: both stay exact when the output saturates.
-    Returns the loss and dL/d(output).
+    Returns the loss and dL/d(output). Without `input_grad` (training) the first layer's input gradient is not
+    computed (see Sequential.backward).
     """
     out = net.trace[-1].output if net.trace else None
     if out is None:
@@ -301,9 +302,9 @@ def loss_and_backward(net, loss: Loss, target: np.ndarray) -> tuple[float, np.nd
         dz = loss.grad_pre_activation(out, target).astype(net.dtype, copy=False)
         net.trace[-1].grad_output = dout
         net.trace[-1].grad_input = dz
-        net.backward(dz, start=len(net.layers) - 2)
+        net.backward(dz, start=len(net.layers) - 2, input_grad=input_grad)
         net.trace[-1].grad_output = dout
         net.trace[-1].grad_input = dz
     else:
-        net.backward(dout)
+        net.backward(dout, input_grad=input_grad)
     return value, dout

@@ -88,11 +88,13 @@ class Sequential:
             layers[0].backward_params(dout)
             return None
         for i in range(start, -1, -1):
-            if self.trace:
-                self.trace[i].grad_output = dout
-            dout = self.layers[i].backward(dout)
-            if self.trace:
-                self.trace[i].grad_input = dout
+            self.trace[i].grad_output = dout
+            if i == 0 and not input_grad:
+                self.layers[0].backward_params(dout)
+                dout = None
+            else:
+                dout = self.layers[i].backward(dout)
+            self.trace[i].grad_input = dout
         for i in range(start + 1, len(self.layers)):
             if self.trace:
                 self.trace[i].grad_output = None
