@@ -174,10 +174,11 @@ class Trainer(TrainerBase):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return self.net.forward(self.inputs(x))
 
-    def backward(self, x: np.ndarray, labels: np.ndarray) -> float:
-        """Forward and backward on a batch without updating: fills grads and the trace."""
+    def backward(self, x: np.ndarray, labels: np.ndarray, input_grad: bool = True) -> float:
+        """Forward and backward on a batch without updating: fills grads and the trace (without the gradient
+        with respect to the inputs when `input_grad` is False, as a training step needs)."""
         self.forward(x)
-        value, _ = loss_and_backward(self.net, self.loss, self.targets(labels))
+        value, _ = loss_and_backward(self.net, self.loss, self.targets(labels), input_grad=input_grad)
         return value
 
     def parameters(self) -> list[np.ndarray]:
@@ -200,8 +201,9 @@ class Trainer(TrainerBase):
                 value = self._data_step(*self.prepared_training_set())
             else:
                 assert labels is not None  # checked above
-                value = self.backward(x, labels)
-                self.optimizer.step(self.net.layers, flat=self.net.flat_params())
+                flat = self.net.flat_params()  # bound before backward, which writes into the gradient views
+                value = self.backward(x, labels, input_grad=False)
+                self.optimizer.step(self.net.layers, flat=flat)
                 self.step_count += 1
             return self.finish_step(value)
 
