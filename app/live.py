@@ -134,6 +134,7 @@ class LatestFrame:
 
     async def get(self) -> dict[str, Any]:
         await self._ready.wait()
+        message: dict[str, Any] | None
         if self._messages:
             message = self._messages.pop(0)
         else:
