@@ -281,7 +281,7 @@ class LiveStream:
                 # The client has not drawn the last frame yet: train the next one when it has.
                 try:
                     await asyncio.wait_for(self.drawn.wait(), ACK_WAIT)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 if not (self.playing.is_set() or self.queued):
                     continue
@@ -318,7 +318,7 @@ class LiveStream:
         if self.jobs is not None:
             await self.jobs.wait()
         try:
-            return await self.change(self._train_frame, unit, while_playing)  # type: ignore[no-any-return]
+            return await self.change(self._train_frame, unit, while_playing)
         except (EngineError, ReadOnlySession) as exc:
             self.playing.clear()
             self.error(exc)

@@ -22,9 +22,9 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 
-from _common import interleaved_samples, print_table, try_import_torch  # noqa: E402
-
 import statistics  # noqa: E402
+
+from _common import interleaved_samples, print_table, try_import_torch  # noqa: E402
 
 from engine.dense.trainer import Trainer  # noqa: E402
 

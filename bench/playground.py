@@ -50,7 +50,7 @@ from engine.playground.frame import maps_for, playground_frame  # noqa: E402
 PEER_DIR = Path(os.environ.get("GLASSBOX_PEER_TFP", ROOT.parent / "shared" / "peer-bench" / "tfp"))
 PEER_MODULES = Path.home() / ".cache" / "glassbox" / "tfp-peer"
 # name: (the peer's case, our Playground configuration)
-CASES = {
+CASES: dict[str, tuple[str, dict]] = {
     "default": ("default", {}),  # x1, x2 → 4 → 2 → 1, tanh, circle
     "large7": ("large7", {"features": list(FEATURES), "hidden": [8] * 6}),
     "wide": ("wide", {"hidden": [16, 8]}),
@@ -219,9 +219,9 @@ def main() -> None:
     sessions = {}
     if server is not None:
         for name in args.cases:
-            r = httpx.post(f"{server.url}/api/playground", json=CASES[name][1], timeout=30)
-            r.raise_for_status()
-            sessions[name] = r.json()["id"]
+            created = httpx.post(f"{server.url}/api/playground", json=CASES[name][1], timeout=30)
+            created.raise_for_status()
+            sessions[name] = created.json()["id"]
     keys = ("peer_epoch", "our_epoch", "peer_frame", "our_frame", "e2e_gap", "e2e_cpu")
     rounds: dict[str, dict[str, list[float]]] = {name: {k: [] for k in keys} for name in args.cases}
     sizes: dict[str, int] = {}

@@ -87,19 +87,21 @@ class Sequential:
                 return layers[0].backward(dout)
             layers[0].backward_params(dout)
             return None
+        grad: np.ndarray | None = dout
         for i in range(start, -1, -1):
-            self.trace[i].grad_output = dout
+            assert grad is not None
+            self.trace[i].grad_output = grad
             if i == 0 and not input_grad:
-                self.layers[0].backward_params(dout)
-                dout = None
+                self.layers[0].backward_params(grad)
+                grad = None
             else:
-                dout = self.layers[i].backward(dout)
-            self.trace[i].grad_input = dout
+                grad = self.layers[i].backward(grad)
+            self.trace[i].grad_input = grad
         for i in range(start + 1, len(self.layers)):
             if self.trace:
                 self.trace[i].grad_output = None
                 self.trace[i].grad_input = None
-        return dout
+        return grad
 
     # --- parameters -----------------------------------------------------------
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from engine.cnn.pool import MaxPool2D
 from engine.core.activations import softmax
 from engine.core.errors import EngineError
-from engine.cnn.pool import MaxPool2D
 from engine.core.losses import SoftmaxCrossEntropy, loss_and_backward
 from engine.core.optim import Adam
 from engine.core.training import (
