@@ -198,7 +198,7 @@ class Trainer(TrainerBase):
         with self.chunk():
             self.walk = None
             if x is None:
-                value = self._data_step(*self.prepared_training_set())
+                value = self.data_step(*self.prepared_training_set())
             else:
                 assert labels is not None  # checked above
                 flat = self.net.flat_params()  # bound before backward, which writes into the gradient views
@@ -207,12 +207,13 @@ class Trainer(TrainerBase):
                 self.step_count += 1
             return self.finish_step(value)
 
-    def _data_step(self, inputs: np.ndarray, target: np.ndarray, flat: FlatParams | None = None) -> float:
+    def data_step(self, inputs: np.ndarray, target: np.ndarray, flat: FlatParams | None = None) -> float:
         """One optimiser step on the next mini-batch of the prepared training set, inside a chunk; its loss.
 
         The parameters and gradients live in one flat buffer each (engine/core/flat.py), so the optimiser's
         update is a few whole-buffer operations; the first layer's input gradient is not computed. A loop of
-        steps passes `flat`, bound once before it (nothing inside the loop replaces an array)."""
+        steps passes `flat`, bound once before it (nothing inside the loop replaces an array). `train` and
+        `train_epoch` step through this method, so a request's deadline (app/work.py) wraps it."""
         if flat is None:
             flat = self.net.flat_params()  # bound before backward, which writes into the gradient views
         idx = self._next_indices()
@@ -262,7 +263,7 @@ class Trainer(TrainerBase):
                 self.walk = None
                 inputs, target = self.prepared_training_set()
             for _ in range(steps):
-                self.check_loss(self._data_step(inputs, target))
+                self.check_loss(self.data_step(inputs, target))
                 if self.cursor >= len(self.data.x_train):
                     self.record()
             for _ in range(epochs):
@@ -281,9 +282,9 @@ class Trainer(TrainerBase):
             inputs, target = self.prepared_training_set()
             n = len(inputs)
             flat = self.net.flat_params()
-            self.check_loss(self._data_step(inputs, target, flat))
+            self.check_loss(self.data_step(inputs, target, flat))
             while self.cursor < n:
-                self.check_loss(self._data_step(inputs, target, flat))
+                self.check_loss(self.data_step(inputs, target, flat))
 
     def configure(self, **settings: Any) -> None:
         """Change training settings while keeping the weights: learning_rate, batch_size, optimizer ('sgd',
