@@ -47,11 +47,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
@@ -60,10 +61,12 @@ from starlette.websockets import WebSocketState
 
 from engine.core.errors import EngineError
 
-from .arrays import encode_binary, pack_binary
+from .arrays import encode, encode_binary, pack_binary
 from .errors import describe_errors, status_of
 from .store import ReadOnlySession, Session, SessionBusy, SessionExpired, SessionNotFound, SessionStore
 from .work import JobSlots
+
+log = logging.getLogger("glassbox.live")
 
 SESSION_GONE = 4404  # close code: the session id is unknown; reconnecting will not help
 SESSION_EXPIRED = 4410  # close code: the store removed the session (retention, disk budget)
@@ -172,22 +175,36 @@ def validate_config(message: dict[str, Any], schema: type[BaseModel], hint: str 
     return {name: getattr(valid, name) for name in valid.model_fields_set}
 
 
+class FrameTap(Protocol):
+    """Something else that wants a session's live frames as they are built (a classroom following a teacher's
+    session, app/rooms.py): `sent` runs in the stream's worker thread under the session's lock, with each frame
+    message the stream sends (history delta included), so the frame is computed once for everyone; `ended` when
+    the stream closes. A tap may ask the stream for a frame now with `stream.want_frame()`."""
+
+    def sent(self, stream: LiveStream, message: dict[str, Any]) -> None: ...
+
+    def ended(self, stream: LiveStream) -> None: ...
+
+
 class LiveStream:
     """One live connection: a trainer loop that trains while playing, a sender that empties the mailbox, and the
     client's messages. With a store, every piece of work on the session marks it used and busy."""
 
     def __init__(self, websocket: WebSocket, session: Session, handlers: LiveHandlers, max_fps: float,
                  store: SessionStore | None, wake: asyncio.Event | None = None, *, jobs: JobSlots | None = None,
-                 max_queued_steps: int = 4, busy_wait: float = 2.0, binary: bool = False,
-                 ack: bool = False) -> None:
+                 max_queued_steps: int = 4, busy_wait: float = 2.0, tap: FrameTap | None = None,
+                 binary: bool = False, ack: bool = False) -> None:
         self.websocket, self.session, self.handlers, self.store = websocket, session, handlers, store
+        # Set (from another thread) when a change made elsewhere was loaded, or a tap wants a frame: send one.
+        self.wake = wake if wake is not None else asyncio.Event()
+        self.tap = tap
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.binary = binary and handlers.raw_frame is not None
         # Set while the client may take another frame: cleared when a frame goes out to an acknowledging client,
         # set again by its ack.
         self.ack = ack
         self.drawn = asyncio.Event()
         self.drawn.set()
-        self.wake = wake  # set (from another thread) when a change made elsewhere was loaded
         self.mailbox = LatestFrame(handlers.merge)
         self.playing = asyncio.Event()
         # Step messages wait here and are trained by the trainer loop, under the same frame-rate cap as playing;
@@ -234,21 +251,38 @@ class LiveStream:
         return await run_in_threadpool(self._changing, fn, *args)
 
     def _frame(self) -> dict[str, Any]:
+        raw = None
         if self.binary:
             assert self.handlers.raw_frame is not None
+            raw = self.handlers.raw_frame()
             blobs: list[bytes] = []
-            frame = encode_binary(self.handlers.raw_frame(), blobs)  # copies the arrays: training may go on
+            frame = encode_binary(raw, blobs)  # copies the arrays: training may go on
             frame[BLOBS] = blobs
         else:
             frame = self.handlers.frame()
         if self.feed is not None:
             frame["history"] = self.feed.delta()  # under the same lock as the frame: the same moment
+        wants = getattr(self.tap, "wants", None)
+        if self.tap is not None and (wants is None or wants(self)):
+            # A tap takes frames in the JSON form (base64 arrays), whatever this connection is sent.
+            tapped = frame if raw is None else {**encode(raw, "base64"), "history": frame.get("history")}
+            if tapped.get("history") is None:
+                tapped.pop("history", None)
+            try:
+                self.tap.sent(self, {"type": "frame", "playing": self.playing.is_set(), **tapped})
+            except Exception:  # noqa: BLE001 - a follower's trouble must never stop the teacher's stream
+                log.exception("a frame tap failed")
         return frame
 
     def _train_frame(self, unit: str, while_playing: bool) -> tuple[dict[str, Any], bool]:
         """One frame of play in one worker call: train, whether to stop, the frame."""
         self._train(unit, while_playing)
         return self._frame(), bool(self.handlers.finished())
+
+    def want_frame(self) -> None:
+        """Send a frame soon (thread-safe): a tap needs the current state, e.g. for a follower that just came."""
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.wake.set)
 
     def _configure(self, message: dict[str, Any]) -> None:
         if self.handlers.configure is None:
@@ -394,12 +428,13 @@ class LiveStream:
                 self.error(exc)
 
     async def waker_loop(self) -> None:
-        while self.wake is not None:
+        while True:
             await self.wake.wait()
             self.wake.clear()
             await self.snapshot()
 
     async def serve(self) -> None:
+        self.loop = asyncio.get_running_loop()
         await self.websocket.accept()
         tasks = [asyncio.create_task(loop()) for loop in (self.trainer_loop, self.sender_loop, self.waker_loop)]
         try:
@@ -420,6 +455,8 @@ class LiveStream:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self.tap is not None:
+                self.tap.ended(self)
 
 
 class _Reported(Exception):
@@ -457,10 +494,13 @@ async def serve(websocket: WebSocket, kind: str, session_id: str,
     try:
         await LiveStream(websocket, session, handlers_for(session), settings.max_frames_per_second, store, wake,
                          jobs=getattr(websocket.app.state, "jobs", None), max_queued_steps=settings.max_queued_steps,
-                         busy_wait=settings.busy_wait_seconds, binary=query.get("frames") == "binary",
+                         busy_wait=settings.busy_wait_seconds,
+                         tap=getattr(websocket.app.state, "frame_tap", None), binary=query.get("frames") == "binary",
                          ack=query.get("ack") in ("1", "true")).serve()
     finally:
-        await run_in_threadpool(store.close_stream, session, on_change)
+        # Shielded: a server (or test client) that cancels the connection's task must not leave the session
+        # counted as streaming; the stream's last state is written and its lease released all the same.
+        await asyncio.shield(run_in_threadpool(store.close_stream, session, on_change))
 
 
 async def reject(websocket: WebSocket, detail: str, code: int = SESSION_GONE) -> None:
