@@ -19,12 +19,22 @@ from engine.dense.trainer import Trainer
 FORMAT = "glassbox-network/1"
 
 
+def trained_on(trainer: Trainer) -> dict[str, Any] | None:
+    """What the weights were trained on, for the reader of an export (importing never uses it): a toy data
+    set's name, noise, split and seed, or {"name": "custom"} for points given by hand or as a CSV file."""
+    data = trainer.data
+    if data is None:
+        return None
+    return {"name": data.name, "task": data.task, **data.source}
+
+
 def export_json(trainer: Trainer) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "spec": trainer.spec,
         "weights": {k: v.tolist() for k, v in trainer.net.get_state().items()},
         "step": trainer.step_count,
+        "trained_on": trained_on(trainer),
     }
 
 
@@ -50,7 +60,8 @@ def read_npz(data: bytes, what: str = "a .npz file") -> tuple[dict[str, Any], di
 
 
 def export_npz(trainer: Trainer) -> bytes:
-    return write_npz(trainer.net.get_state(), {"spec": trainer.spec, "step": trainer.step_count})
+    return write_npz(trainer.net.get_state(),
+                     {"spec": trainer.spec, "step": trainer.step_count, "trained_on": trained_on(trainer)})
 
 
 def import_json(doc: dict[str, Any], max_params: int | None = None) -> Trainer:

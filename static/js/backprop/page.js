@@ -130,8 +130,11 @@ async function openWorkedExample() {
   await openSession(network.id, "worked example");
 }
 
-/** Import an exported network as a new session of this page, in float64 with this page's data points. */
-async function openExport(doc, name) {
+/**
+ * Import an exported network as a new session of this page, in float64 with this page's data points — or with
+ * `points` ({X, y, task, num_classes}: a point of the network's own data, labelled as its data set labels it).
+ */
+async function openExport(doc, name, points = null) {
   if (!doc || typeof doc !== "object" || !doc.spec || !doc.weights) {
     throw new Error("That is not an exported network: export one with the Playground's export button or " +
       "GET /api/networks/{id}/export.");
@@ -154,13 +157,29 @@ async function openExport(doc, name) {
   const previous = state.id;
   state.id = created.id;
   try {
-    await api(base(), { method: "PATCH", body: { dtype: "float64", batch_size: rows.X.length, data: dataSpec(rows) } });
+    const data = points || dataSpec(rows);
+    await api(base(), { method: "PATCH", body: { dtype: "float64", batch_size: data.X.length, data } });
   } catch (err) {
     state.id = previous;
     discard();
     throw err;
   }
   await openSession(created.id, name);
+}
+
+/**
+ * The first training point of session `id`'s data with its label, as that data set labels it (the walk then
+ * shows the target the network learns, e.g. ±1 for a tanh output); null when the session has no data.
+ */
+async function firstPoint(id) {
+  let data;
+  try {
+    data = await api(`/api/networks/${encodeURIComponent(id)}/data`);
+  } catch {
+    return null;
+  }
+  if (!data.train || !data.train.x.length) return null;
+  return { X: [data.train.x[0]], y: [data.train.y[0]], task: data.task, num_classes: data.num_classes || 0 };
 }
 
 function dataSpec(rows) {
@@ -673,7 +692,7 @@ guarded(async () => {
   if (linked) {
     try {
       const doc = await api(`/api/networks/${encodeURIComponent(linked)}/export`);
-      await openExport(doc, `session ${linked.slice(0, 6)}…`);
+      await openExport(doc, `session ${linked.slice(0, 6)}…`, await firstPoint(linked));
       return;
     } catch (err) {
       await openWorkedExample();

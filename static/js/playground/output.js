@@ -17,13 +17,13 @@ const FULL_SIZE = 100; // the server's full-resolution maps are 100 × 100
 export class OutputPanel {
   constructor() {
     this.lossChart = new LineChart($("loss-chart"), {
-      height: 74,
+      height: 110,
       label: "loss",
       series: [{ key: "test_loss", label: "test", color: "var(--text)" },
                { key: "train_loss", label: "train", color: "#9aa4b2" }], // a grey that reads on light and dark
     });
     this.accuracyChart = new LineChart($("loss-chart"), {
-      height: 40,
+      height: 84,
       label: "accuracy",
       series: [{ key: "test_accuracy", label: "test", color: rgb(POSITIVE), unit: "%" },
                { key: "train_accuracy", label: "train", color: rgb(POSITIVE, 0.4), unit: "%" }],
@@ -57,8 +57,7 @@ export class OutputPanel {
     document.querySelector(".pg-accuracy").hidden = !classification;
     $("test-accuracy").textContent = formatPercent(m.test_accuracy);
     this.lossChart.setEntries(history);
-    this.accuracyChart.canvas.hidden = !classification;
-    this.accuracyChart.readout.hidden = !classification;
+    this.accuracyChart.root.hidden = !classification;
     if (classification) this.accuracyChart.setEntries(history);
   }
 

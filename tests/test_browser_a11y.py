@@ -1,0 +1,50 @@
+"""Browser: axe-core (bundled by axe-playwright-python, so it runs offline) finds no critical or serious
+accessibility violation on any page; every page has a skip link to its main content."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from app.pages import discovered_pages
+
+pytestmark = pytest.mark.browser
+
+PAGES = ["/"] + [p["path"] for p in discovered_pages()]
+BLOCKING = {"critical", "serious"}
+
+
+def blocking_violations(page) -> list[str]:
+    """axe's critical and serious findings, one line each: rule, impact, the first offending elements."""
+    results = Axe().run(page)
+    lines = []
+    for v in results.response["violations"]:
+        if v["impact"] in BLOCKING:
+            targets = [" ".join(map(str, n["target"])) + ": " + n.get("failureSummary", "").replace("\n", " ")[:160]
+                       for n in v["nodes"][:4]]
+            lines.append(f"{v['id']} ({v['impact']}, {len(v['nodes'])} nodes): {v['help']} — {targets}")
+    return lines
+
+
+def settle(page, path: str) -> None:
+    """Wait until the page has drawn what its script builds (the first heading and no pending network)."""
+    page.goto(path)
+    page.wait_for_load_state("networkidle")
+    page.locator("main h1").first.wait_for()
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_axe_finds_no_serious_violation(page, path):
+    settle(page, path)
+    found = blocking_violations(page)
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_skip_link_reaches_main_content(page, path):
+    page.goto(path)
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    assert skip.inner_text().strip().lower().startswith("skip to")
+    skip.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
