@@ -84,8 +84,11 @@ def test_attention_vector_chips_line_up_and_read(page):
     page.get_by_test_id("qk-layer").select_option("decoder-0")
     page.wait_for_function("document.querySelector('[data-testid=qk-stage]').textContent.startsWith('Stage 1')")
     chips = page.evaluate("""() => [...document.querySelectorAll('.walk-table .vec:not(.compact), .walk-query .vec')]
-      .map((v) => [...v.children].map((c) => { const r = c.getBoundingClientRect();
-        return [Math.round(r.left * 10) / 10, Math.round(r.width * 10) / 10, parseFloat(getComputedStyle(c).fontSize)]; }))""")
+      .map((v) => [...v.children].map((c) => {
+        const r = c.getBoundingClientRect();
+        const size = parseFloat(getComputedStyle(c).fontSize);
+        return [Math.round(r.left * 10) / 10, Math.round(r.width * 10) / 10, size];
+      }))""")
     assert len(chips) >= 2
     widths = {w for row in chips for _, w, _ in row}
     assert len(widths) == 1, widths  # every chip the same width
@@ -115,7 +118,8 @@ def test_lenet_clicking_a_mistake_brings_the_pad_into_view(page):
     assert pad.bounding_box()["y"] + pad.bounding_box()["height"] < 0  # scrolled out of view above
     mistake.click()
     page.wait_for_function("document.querySelector('[data-testid=true-label]').textContent.includes('True label')")
-    page.wait_for_function("""() => { const r = document.querySelector('[data-testid=draw-canvas]').getBoundingClientRect();
+    page.wait_for_function("""() => {
+      const r = document.querySelector('[data-testid=draw-canvas]').getBoundingClientRect();
       return r.top >= 0 && r.bottom <= innerHeight; }""")
 
 
