@@ -8,6 +8,7 @@ decode into typed arrays (static/js/lib/api.js) — 40× faster than long lists.
 from __future__ import annotations
 
 import base64
+import dataclasses
 from typing import Any, Literal
 
 import numpy as np
@@ -31,9 +32,11 @@ def encode_array(a: np.ndarray, encoding: Encoding = "json") -> Any:
 
 
 def encode(obj: Any, encoding: Encoding = "json") -> Any:
-    """Recursively make `obj` JSON-able, encoding every ndarray."""
+    """Recursively make `obj` JSON-able, encoding every ndarray (a dataclass becomes a dict of its fields)."""
     if isinstance(obj, np.ndarray):
         return encode_array(obj, encoding)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: encode(getattr(obj, f.name), encoding) for f in dataclasses.fields(obj)}
     if isinstance(obj, dict):
         return {str(k): encode(v, encoding) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

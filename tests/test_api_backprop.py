@@ -256,7 +256,63 @@ def test_change_network_unknown_id_and_non_dense():
         sid = create(client, spec={"input_shape": [2], "layers": [{"type": "relu"}]})["id"]
         r = client.patch(f"/api/networks/{sid}", json={"activation": "tanh"})
         assert r.status_code == 422 and "dense" in r.json()["detail"]
-        assert client.get(f"/api/networks/{sid}/walk").json()["labels"] == {}
+        assert client.get(f"/api/networks/{sid}/walk").json()["labels"] is None  # nothing to name
         sid = create(client, preset="worked-example")["id"]
         r = client.patch(f"/api/networks/{sid}", json={"data": {"X": [[1, 2]] * 6, "y": [1] * 6}})
         assert r.status_code == 413
+
+
+# --- typed stage records ---------------------------------------------------------------------------------------
+
+STAGE_KINDS = {"forward_layer": "ForwardLayerStage", "forward_neuron": "ForwardNeuronStage", "loss": "LossStage",
+               "backward_layer": "BackwardLayerStage", "backward_neuron": "BackwardNeuronStage",
+               "update": "UpdateStage"}
+
+
+def test_openapi_documents_every_stage_kind_as_a_discriminated_union(client):
+    schema = client.get("/openapi.json").json()
+    components = schema["components"]["schemas"]
+    revealed = components["WalkState"]["properties"]["revealed"]["items"]
+    assert revealed["discriminator"]["propertyName"] == "kind"
+    mapping = {kind: ref.rsplit("/", 1)[-1] for kind, ref in revealed["discriminator"]["mapping"].items()}
+    assert mapping == STAGE_KINDS
+    for model in STAGE_KINDS.values():
+        fields = components[model]["properties"]
+        assert {"kind", "phase", "index", "title", "caption", "layer", "neuron"} <= set(fields), model
+    assert components["ForwardNeuronStage"]["properties"]["terms"]["items"]["$ref"].endswith("/ForwardTerm")
+    current = components["WalkState"]["properties"]["current"]
+    assert any("discriminator" in option for option in current["anyOf"])
+
+
+def test_the_engine_records_and_the_api_models_have_the_same_fields():
+    """The app converts the engine's stage dataclasses field by field: nothing it computes is dropped or invented."""
+    from dataclasses import fields
+
+    from app.schemas import walk as schema
+    from engine.dense import walk as engine
+
+    pairs = [*((getattr(engine, name), getattr(schema, name)) for name in STAGE_KINDS.values()),
+             (engine.ForwardTerm, schema.ForwardTerm), (engine.DeltaSource, schema.DeltaSource),
+             (engine.WeightGrad, schema.WeightGrad), (engine.BiasGrad, schema.BiasGrad),
+             (engine.ParamUpdate, schema.ParamUpdate), (engine.StageSummary, schema.StageSummary),
+             (engine.Labels, schema.WalkLabels), (engine.WalkView, schema.WalkState)]
+    for record, model in pairs:
+        assert {f.name for f in fields(record)} == set(model.model_fields), record.__name__
+
+
+@pytest.mark.parametrize("granularity", ["layer", "neuron"])
+def test_every_stage_of_a_step_is_a_typed_record_of_its_kind(client, granularity):
+    sid = create(client, spec=BIASED_SPEC)["id"]
+    walk(client, sid, granularity=granularity, inputs=POINTS, targets=TARGETS, to=-1)
+    state = walk_to_end(client, sid, granularity)
+    kinds = [s["kind"] for s in state["revealed"]]
+    per = "layer" if granularity == "layer" else "neuron"
+    forward = [f"forward_{per}"] * (3 if per == "layer" else 6)
+    assert kinds == forward + ["loss"] + [f"backward_{per}"] * len(forward) + ["update"]
+    assert [s["kind"] for s in state["stages"]] == kinds
+    assert all(s["phase"] == k.split("_")[0] for s, k in zip(state["revealed"], kinds, strict=True))
+    assert state["current"]["kind"] == "update" and state["current"]["layer"] is None
+    # The README's scripting example reads these three.
+    assert all(isinstance(s["title"], str) and isinstance(s["caption"], str) for s in state["revealed"])
+    base64 = client.get(f"/api/networks/{sid}/walk", params={"encoding": "base64"}).json()
+    assert base64["current"]["before"]["0.weight"]["dtype"] == "float32"

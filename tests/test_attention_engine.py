@@ -9,6 +9,7 @@ from engine.core.errors import EngineError
 from engine.core.gradcheck import check_layer, numerical_gradient, relative_error
 from engine.dense.trainer import DivergedError
 from engine.transformer.layers import (
+    CrossAttention,
     Embedding,
     FeedForward,
     LayerNorm,
@@ -55,7 +56,7 @@ def test_self_attention_gradients(causal):
 
 def test_cross_attention_gradients_for_queries_context_and_parameters():
     rng = np.random.default_rng(4)
-    layer = MultiHeadAttention(6, 3, cross=True, rng=rng, dtype=F64)
+    layer = CrossAttention(6, 3, rng=rng, dtype=F64)
     x, context = rng.normal(size=(2, 3, 6)), rng.normal(size=(2, 5, 6))
     r = rng.normal(size=(2, 3, 6))
 
@@ -63,7 +64,7 @@ def test_cross_attention_gradients_for_queries_context_and_parameters():
         return float((layer.forward(x, context) * r).sum())
 
     layer.forward(x, context)
-    dx, dcontext = layer.backward(r)
+    dx, dcontext = layer.backward(r)  # two inputs: one gradient each, in forward's order
     grads = {k: v.copy() for k, v in layer.grads.items()}
     assert relative_error(dx, numerical_gradient(f, x)) < TOL
     assert relative_error(dcontext, numerical_gradient(f, context)) < TOL
@@ -87,11 +88,29 @@ def test_embedding_gradient_sums_repeated_tokens():
         return float((layer.forward(tokens) * r).sum())
 
     layer.forward(tokens)
-    assert layer.backward(r) is None  # token ids have no gradient
+    dtokens = layer.backward(r)  # token ids are discrete: nothing flows below an embedding
+    assert dtokens.shape == tokens.shape and not dtokens.any()
     assert relative_error(layer.grads["weight"], numerical_gradient(f, layer.params["weight"])) < TOL
     assert np.all(layer.grads["weight"][2] == 0)  # token 2 never appears
     with pytest.raises(EngineError, match="between 0 and 4"):
         layer.forward(np.array([[5]]))
+
+
+def test_every_layer_returns_its_input_gradient_in_the_one_documented_form():
+    """backward returns an array shaped like the input; two inputs give one such array each, in forward's order."""
+    rng = np.random.default_rng(12)
+    x, context = rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 5, 4))
+    single = [(Embedding(6, 4, rng=rng, dtype=F64), rng.integers(0, 6, size=(2, 3))),
+              (SinusoidalPositionalEncoding(8, 4, dtype=F64), x),
+              (LearnedPositionalEncoding(8, 4, rng=rng, dtype=F64), x),
+              (LayerNorm(4, dtype=F64), x), (MultiHeadAttention(4, 2, causal=True, rng=rng, dtype=F64), x),
+              (FeedForward(4, 6, rng=rng, dtype=F64), x)]
+    for layer, inputs in single:
+        grad = layer.backward(np.ones_like(layer.forward(inputs), dtype=F64))
+        assert isinstance(grad, np.ndarray) and grad.shape == inputs.shape, layer.type
+    cross = CrossAttention(4, 2, rng=rng, dtype=F64)
+    dx, dcontext = cross.backward(np.ones_like(cross.forward(x, context)))
+    assert dx.shape == x.shape and dcontext.shape == context.shape
 
 
 def gradcheck_model(model: Transformer, tokens: np.ndarray, src: np.ndarray | None, seed: int = 0) -> None:
@@ -170,7 +189,7 @@ def test_causal_weights_are_exactly_zero_above_the_diagonal_and_rows_sum_to_one(
 
 def test_cross_attention_rows_sum_to_one_over_the_source():
     rng = np.random.default_rng(11)
-    layer = MultiHeadAttention(8, 2, cross=True, rng=rng, dtype=np.float32)
+    layer = CrossAttention(8, 2, rng=rng, dtype=np.float32)
     layer.forward(rng.normal(size=(2, 3, 8)).astype(np.float32), rng.normal(size=(2, 6, 8)).astype(np.float32))
     assert layer.weights.shape == (2, 2, 3, 6)
     np.testing.assert_allclose(layer.weights.sum(axis=-1), 1.0, atol=1e-6)
@@ -314,9 +333,9 @@ def test_reverse_reaches_95_percent_held_out_sequence_accuracy_within_1000_steps
     trainer = TransformerTrainer("reverse")  # the preset's fixed seed
     history = trainer.train(1000, record_every=25, stop_at=0.95)
     best = history[-1]
-    assert best["sequence_accuracy"] >= 0.95, history[-1]
+    assert best["extra"]["sequence_accuracy"] >= 0.95, history[-1]
     assert best["step"] <= 1000
-    assert history[0]["sequence_accuracy"] < 0.1  # it did learn: it started near chance
+    assert history[0]["extra"]["sequence_accuracy"] < 0.1  # it did learn: it started near chance
     trainer.train(100, record_every=50)  # a little further, as a person would let it run
     # Typed sequences decode greedily into the reversed sequence.
     assert trainer.predict([3, 1, 4, 1, 5, 9, 2, 6]).output == [6, 2, 9, 5, 1, 4, 1, 3]
@@ -330,13 +349,13 @@ def test_reverse_reaches_95_percent_held_out_sequence_accuracy_within_1000_steps
 def test_a_non_finite_loss_marks_the_session_diverged_and_keeps_weights():
     trainer = TransformerTrainer("reverse-1head")
     trainer.model.head.params["weight"][0, 0] = np.nan
-    with pytest.raises(DivergedError, match="loss became nan"):
+    with pytest.raises(DivergedError, match="loss became NaN at step 1"):
         trainer.step()
     assert trainer.diverged and trainer.step_count == 0
     with pytest.raises(DivergedError, match="Reset"):
         trainer.step()
     trainer.reset()
-    assert not trainer.diverged and np.isfinite(trainer.step())
+    assert not trainer.diverged and np.isfinite(trainer.step().loss)
 
 
 def greedy_decode(trainer: TransformerTrainer, batch) -> np.ndarray:

@@ -158,3 +158,49 @@ def test_parameter_budget_stops_huge_networks_before_allocating():
 
     with pytest.raises(SizeLimitError, match="more than 1,000 parameters"):
         build_sequential(100, [{"type": "dense", "units": 100_000}], max_params=1000)
+
+
+# --- the layer protocol: shapes, parameter names, dtypes -------------------------------------------------------
+
+
+def test_every_built_layer_carries_its_shapes_and_they_are_what_forward_gives():
+    net = build_sequential([1, 8, 8], [
+        {"type": "conv2d", "out_channels": 3, "kernel_size": 3, "padding": 1}, {"type": "relu"},
+        {"type": "maxpool2d", "size": 2}, {"type": "avgpool2d", "size": 2, "stride": 1}, {"type": "flatten"},
+        {"type": "dense", "units": 4, "activation": "tanh"}, {"type": "dense", "units": 2}, {"type": "softmax"}],
+        dtype="float64")
+    x = np.random.default_rng(0).standard_normal((2, 1, 8, 8))
+    net.forward(x)
+    shape = (1, 8, 8)
+    for layer, entry in zip(net.layers, net.trace, strict=True):
+        assert layer.input_shape == shape and layer.output_shape == entry.output.shape[1:], layer.type
+        shape = layer.output_shape
+    assert net.output_shapes() == [layer.output_shape for layer in net.layers]
+    assert Dense(2, 3).output_shape is None  # a layer used on its own follows its input
+
+
+def test_named_params_have_one_form_for_networks_and_transformers():
+    from engine.core.layers import NamedParam
+    from engine.transformer.model import Transformer, TransformerConfig
+
+    net = build_sequential([2], [{"type": "dense", "units": 3, "activation": "tanh"}, {"type": "dense", "units": 1}])
+    model = Transformer(TransformerConfig(arch="decoder", d_model=8, heads=2, layers=1, d_ff=8))
+    for params, layers in ((net.named_params(), net.layers), (model.named_params(), model.layers())):
+        assert params and all(isinstance(p, NamedParam) for p in params)
+        for layer_index, name, value in params:
+            assert value is layers[layer_index].params[name]
+    assert [p.key for p in net.named_params()] == list(net.param_arrays()) == ["0.weight", "0.bias", "2.weight",
+                                                                               "2.bias"]
+    assert sum(p.value.size for p in model.named_params()) == model.num_params
+
+
+def test_one_dtype_table_for_every_model():
+    from engine.core.dtypes import DTYPES
+    from engine.transformer.model import Transformer, TransformerConfig
+
+    assert list(DTYPES) == ["float32", "float64"]
+    for build in (lambda: build_sequential([2], [{"type": "dense", "units": 1}], dtype="float16"),
+                  lambda: Transformer(TransformerConfig(dtype="float16"))):
+        with pytest.raises(EngineError, match=r"dtype must be one of \['float32', 'float64'\], got 'float16'"):
+            build()
+    assert Transformer(TransformerConfig(dtype="float64", d_model=8, heads=2, d_ff=8)).dtype == np.float64

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+from numpy.typing import DTypeLike
 
 from engine.cnn.geometry import check_images, check_position, conv_output_size, image_shape
 from engine.core.errors import EngineError
@@ -254,7 +255,7 @@ class Conv2D(Layer):
         bias: bool = True,
         init: str = "he",
         rng: np.random.Generator | None = None,
-        dtype: np.dtype | type = np.float32,
+        dtype: DTypeLike = np.float32,
         weight_values: object = None,
         bias_values: object = None,
     ) -> None:

@@ -70,6 +70,17 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """log softmax(z) = z − logsumexp(z), exact where softmax rounds to 0 (log(softmax) would give −∞)."""
+    shifted = z - z.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def softplus(z: np.ndarray) -> np.ndarray:
+    """log(1 + eᶻ) = max(z, 0) + log(1 + e^−|z|): never overflows, and exact for large |z|."""
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
 ACTIVATIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]] = {
     "linear": (linear, linear_prime),
     "relu": (relu, relu_prime),

@@ -64,9 +64,13 @@ def check_network(net, loss, x: np.ndarray, target: np.ndarray, h: float = 1e-6)
 
     x = np.asarray(x, dtype=np.float64)
 
+    def value_at(inputs: np.ndarray) -> float:
+        out = net.forward(inputs)
+        return loss.network_value(net.layers[-1].type, out, net.trace[-1].input,
+                                  loss.prepare_target(target, out.shape, net.dtype))
+
     def f() -> float:
-        out = net.forward(x)
-        return loss.value(out, loss.prepare_target(target, out.shape, net.dtype))
+        return value_at(x)
 
     net.forward(x)
     loss_and_backward(net, loss, target)
@@ -78,8 +82,7 @@ def check_network(net, loss, x: np.ndarray, target: np.ndarray, h: float = 1e-6)
     x_var = x.copy()
 
     def fx() -> float:
-        out = net.forward(x_var)
-        return loss.value(out, loss.prepare_target(target, out.shape, net.dtype))
+        return value_at(x_var)
 
     errors["input"] = relative_error(dx, numerical_gradient(fx, x_var, h))
     return errors

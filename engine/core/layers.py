@@ -2,20 +2,27 @@
 
 Every layer has `params` and `grads` dicts under the same names,
 `forward(x)` that caches what backward needs, and `backward(dout)` that
-returns the gradient with respect to its input and fills `grads`.
+fills `grads` and returns the gradient with respect to its input, an array
+shaped like that input. Two exceptions, each with one fixed form: a layer
+with two inputs (cross-attention's `forward(x, context)`) returns one
+gradient per input, as a tuple in `forward`'s order; a layer whose input is
+discrete (an embedding's token ids) returns zeros shaped like it, since
+nothing flows below it.
 
 Layers are built from JSON-able specs through a registry so that new layer
 families (convolution, attention) plug in without touching the network code:
 `@register("dense")` a builder `(spec, input_shape, rng, dtype) -> (layer,
-output_shape)`, where shapes exclude the batch axis.
+output_shape)`, where shapes exclude the batch axis; `build_layer` records
+both shapes on the layer (`input_shape`, `output_shape`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from engine.core import activations as act
 from engine.core.errors import EngineError
@@ -25,18 +32,26 @@ Shape = tuple[int, ...]
 
 
 class Layer:
-    """Base class: no parameters, identity shapes."""
+    """Base class: no parameters.
+
+    `input_shape` / `output_shape` are the shapes of one example (no batch axis) when the layer was built for a
+    network from a spec (`build_layer`); None for a layer used on its own (the transformer's), whose shapes
+    follow its input.
+    """
 
     type: str = "layer"
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        self.input_shape: Shape | None = None
+        self.output_shape: Shape | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Fill `grads` from dL/d(output) and return dL/d(input), shaped like the input."""
         raise NotImplementedError
 
     def spec(self) -> dict[str, Any]:
@@ -50,6 +65,25 @@ class Layer:
     @property
     def num_params(self) -> int:
         return int(sum(p.size for p in self.params.values()))
+
+
+class NamedParam(NamedTuple):
+    """One parameter of a model: the index of its layer in the model's layer list, its name in that layer's
+    `params`, and the live array. Unpacks as (layer, name, value)."""
+
+    layer: int
+    name: str
+    value: np.ndarray
+
+    @property
+    def key(self) -> str:
+        """'layer.name', e.g. '0.weight': how the API and saved files name it."""
+        return f"{self.layer}.{self.name}"
+
+
+def named_params(layers: list[Layer]) -> list[NamedParam]:
+    """Every parameter of `layers`, layer by layer in `params` order (the order optimisers key their state by)."""
+    return [NamedParam(i, name, p) for i, layer in enumerate(layers) for name, p in layer.params.items()]
 
 
 class Dense(Layer):
@@ -66,7 +100,7 @@ class Dense(Layer):
         init: str = "xavier",
         bias_init: float = 0.0,
         rng: np.random.Generator | None = None,
-        dtype: np.dtype | type = np.float32,
+        dtype: DTypeLike = np.float32,
         weight_values: object = None,
         bias_values: object = None,
     ) -> None:
@@ -229,9 +263,12 @@ for _name in ACTIVATION_LAYERS:
     register(_name)(_activation_builder(_name))
 
 
-def build_layer(spec: dict[str, Any], shape: Shape, rng: np.random.Generator, dtype: np.dtype) -> tuple[Layer, Shape]:
+def build_layer(spec: dict[str, Any], shape: Shape, rng: np.random.Generator, dtype: np.dtype) -> Layer:
+    """The layer `spec` describes, for inputs of `shape`, with its `input_shape` and `output_shape` set."""
     kind = str(spec.get("type", "")).lower()
     if kind not in LAYER_BUILDERS:
         known = ", ".join(sorted(LAYER_BUILDERS))
         raise EngineError(f"unknown layer type '{spec.get('type')}'; use one of: {known}")
-    return LAYER_BUILDERS[kind](spec, shape, rng, dtype)
+    layer, out_shape = LAYER_BUILDERS[kind](spec, shape, rng, dtype)
+    layer.input_shape, layer.output_shape = tuple(shape), tuple(out_shape)
+    return layer

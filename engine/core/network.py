@@ -10,11 +10,10 @@ import numpy as np
 
 from engine.cnn import conv, pool  # noqa: F401  (register their layer types)
 from engine.core.activations import canonical_activation
+from engine.core.dtypes import dtype_named
 from engine.core.errors import EngineError
 from engine.core.init import param_budget
-from engine.core.layers import Layer, Shape, build_layer
-
-DTYPES = {"float32": np.float32, "float64": np.float64}
+from engine.core.layers import Layer, NamedParam, Shape, build_layer, named_params
 
 
 @dataclass
@@ -52,6 +51,14 @@ class Sequential:
         self.trace = trace
         return x
 
+    def forward_untraced(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The training hot path on a checked input: no trace. Returns the last layer's input — the logits when
+        the network ends on the activation its loss fuses with — and the output."""
+        self.trace = []  # the trace of an earlier pass no longer matches the layers' caches
+        for layer in self.layers[:-1]:
+            x = layer.forward(x)
+        return x, self.layers[-1].forward(x)
+
     def check_input(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
         if x.ndim == len(self.input_shape):
@@ -83,8 +90,8 @@ class Sequential:
 
     # --- parameters -----------------------------------------------------------
 
-    def named_params(self) -> list[tuple[int, str, np.ndarray]]:
-        return [(i, name, p) for i, layer in enumerate(self.layers) for name, p in layer.params.items()]
+    def named_params(self) -> list[NamedParam]:
+        return named_params(self.layers)
 
     @property
     def num_params(self) -> int:
@@ -92,11 +99,11 @@ class Sequential:
 
     def param_arrays(self) -> dict[str, np.ndarray]:
         """Parameters keyed 'layer.name' (e.g. '0.weight'), the live arrays."""
-        return {f"{i}.{name}": p for i, name, p in self.named_params()}
+        return {param.key: param.value for param in self.named_params()}
 
     def grad_arrays(self) -> dict[str, np.ndarray]:
         """Gradients of the last backward, keyed like `param_arrays`."""
-        return {f"{i}.{name}": self.layers[i].grads[name] for i, name, _ in self.named_params()}
+        return {param.key: self.layers[param.layer].grads[param.name] for param in self.named_params()}
 
     def get_state(self) -> dict[str, np.ndarray]:
         """Parameters keyed 'layer.name', copied."""
@@ -120,11 +127,11 @@ class Sequential:
         return [layer.spec() for layer in self.layers]
 
     def output_shapes(self) -> list[Shape]:
+        """The shape of one example after each layer (no batch axis)."""
         shapes = []
-        shape = self.input_shape
         for layer in self.layers:
-            shape = getattr(layer, "output_shape", None) or shape
-            shapes.append(shape)
+            assert layer.output_shape is not None, "a network's layers are built with their shapes"
+            shapes.append(layer.output_shape)
         return shapes
 
     def clone(self) -> Sequential:
@@ -154,21 +161,19 @@ def build_sequential(
     max_params: int | None = None,
 ) -> Sequential:
     """Build a network; `layers` may use the dense+activation shorthand."""
-    if dtype not in DTYPES:
-        raise EngineError(f"dtype must be one of {list(DTYPES)}, got '{dtype}'")
+    np_dtype = dtype_named(dtype)
     shape: Shape = (input_shape,) if isinstance(input_shape, int) else tuple(int(s) for s in input_shape)
     if not shape or any(s < 1 for s in shape):
         raise EngineError(f"input shape must be positive sizes, got {list(shape)}")
-    np_dtype = np.dtype(DTYPES[dtype])
     rng = np.random.default_rng(seed)
     built: list[Layer] = []
     in_shape = shape
     with param_budget(max_params):
         for spec in expand_layer_specs(layers):
-            layer, out_shape = build_layer(spec, in_shape, rng, np_dtype)
-            layer.input_shape, layer.output_shape = in_shape, out_shape  # type: ignore[attr-defined]
+            layer = build_layer(spec, in_shape, rng, np_dtype)
+            assert layer.output_shape is not None
             built.append(layer)
-            in_shape = out_shape
+            in_shape = layer.output_shape
     if not built:
         raise EngineError("a network needs at least one layer")
     return Sequential(built, shape, np_dtype)

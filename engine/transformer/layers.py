@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from engine.core.activations import softmax
 from engine.core.errors import EngineError
@@ -32,7 +33,7 @@ class Embedding(Layer):
     type = "embedding"
 
     def __init__(self, vocab_size: int, d_model: int, *, rng: np.random.Generator,
-                 dtype: np.dtype | type = np.float32, scale: bool = True) -> None:
+                 dtype: DTypeLike = np.float32, scale: bool = True) -> None:
         super().__init__()
         self.dtype = np.dtype(dtype)
         self.vocab_size, self.d_model = vocab_size, d_model
@@ -51,8 +52,10 @@ class Embedding(Layer):
         self.tokens = tokens
         return self.params["weight"][tokens] * self.dtype.type(self.scale)
 
-    def backward(self, dout: np.ndarray) -> None:
-        """Fills grads['weight']; token ids have no gradient, so this returns None."""
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Fills grads['weight'] and returns the input gradient like every layer: zeros shaped like the token ids
+        (batch, time), since the loss does not change smoothly with a token id — nothing flows below an
+        embedding."""
         assert self.tokens is not None, "forward must run before backward"
         flat = self.tokens.reshape(-1)
         # A one-hot matmul sums the rows of repeated tokens without a Python loop (np.add.at is ~10× slower).
@@ -60,10 +63,10 @@ class Embedding(Layer):
         one_hot[np.arange(flat.size), flat] = 1
         grad = one_hot.T @ dout.reshape(flat.size, -1)
         self.grads["weight"] = np.ascontiguousarray(grad * dout.dtype.type(self.scale))
-        return None
+        return np.zeros(self.tokens.shape, dtype=dout.dtype)
 
 
-def sinusoid_table(max_len: int, d_model: int, dtype: np.dtype | type = np.float32) -> np.ndarray:
+def sinusoid_table(max_len: int, d_model: int, dtype: DTypeLike = np.float32) -> np.ndarray:
     """PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d)) ("Attention is all you need")."""
     pos = np.arange(max_len, dtype=np.float64)[:, None]
     i = np.arange(0, d_model, 2, dtype=np.float64)[None, :]
@@ -79,7 +82,7 @@ class SinusoidalPositionalEncoding(Layer):
 
     type = "sinusoidal_position"
 
-    def __init__(self, max_len: int, d_model: int, *, dtype: np.dtype | type = np.float32) -> None:
+    def __init__(self, max_len: int, d_model: int, *, dtype: DTypeLike = np.float32) -> None:
         super().__init__()
         self.max_len, self.d_model = max_len, d_model
         self.table = sinusoid_table(max_len, d_model, dtype)
@@ -98,7 +101,7 @@ class LearnedPositionalEncoding(Layer):
     type = "learned_position"
 
     def __init__(self, max_len: int, d_model: int, *, rng: np.random.Generator,
-                 dtype: np.dtype | type = np.float32) -> None:
+                 dtype: DTypeLike = np.float32) -> None:
         super().__init__()
         self.max_len, self.d_model = max_len, d_model
         self.params["weight"] = _normal((max_len, d_model), 1.0, rng, np.dtype(dtype))
@@ -127,7 +130,7 @@ class LayerNorm(Layer):
 
     type = "layer_norm"
 
-    def __init__(self, d_model: int, *, eps: float = 1e-5, dtype: np.dtype | type = np.float32) -> None:
+    def __init__(self, d_model: int, *, eps: float = 1e-5, dtype: DTypeLike = np.float32) -> None:
         super().__init__()
         self.dtype = np.dtype(dtype)
         self.eps = eps
@@ -156,34 +159,35 @@ class LayerNorm(Layer):
                                - self.x_hat * (dxhat * self.x_hat).mean(axis=-1, keepdims=True))
 
 
-def causal_mask(length_q: int, length_k: int, dtype: np.dtype | type = np.float32) -> np.ndarray:
+def causal_mask(length_q: int, length_k: int, dtype: DTypeLike = np.float32) -> np.ndarray:
     """0 where query i may look at key j (j ≤ i), −∞ above the diagonal."""
     above = np.triu(np.ones((length_q, length_k), dtype=bool), k=1)
     return np.where(above, -np.inf, 0.0).astype(dtype)
 
 
 class MultiHeadAttention(Layer):
-    """softmax(Q·Kᵀ / √d_k + mask) · V for every head at once, then the output projection.
+    """Self-attention: softmax(Q·Kᵀ / √d_k + mask) · V for every head at once, then the output projection.
 
-    Self-attention: `forward(x)`; cross-attention (`cross=True`): `forward(x, context)` with
-    queries from x and keys/values from context, and `backward` returns (dx, dcontext).
-    `causal=True` masks keys after each query's position.
+    `forward(x)` takes queries, keys and values from x (batch, time, d_model); `backward(dout)` returns dx, the
+    gradient through all three. `causal=True` masks keys after each query's position. `CrossAttention` is
+    the two-input form.
     Everything the trace shows stays cached after forward: q, k, v (batch, heads, time, d_k),
     `raw` = QKᵀ, `scaled` = QKᵀ/√d_k, `masked` (−∞ where masked), `weights`, and `head_out`.
     """
 
     type = "multi_head_attention"
+    cross = False
 
-    def __init__(self, d_model: int, num_heads: int, *, causal: bool = False, cross: bool = False,
-                 rng: np.random.Generator, dtype: np.dtype | type = np.float32) -> None:
+    def __init__(self, d_model: int, num_heads: int, *, causal: bool = False,
+                 rng: np.random.Generator, dtype: DTypeLike = np.float32) -> None:
         super().__init__()
         if d_model % num_heads:
             raise EngineError(f"d_model ({d_model}) must be a multiple of the number of heads ({num_heads})")
-        if causal and cross:
+        if causal and self.cross:
             raise EngineError("a causal mask applies to self-attention, not cross-attention")
         self.dtype = np.dtype(dtype)
         self.d_model, self.num_heads, self.d_k = d_model, num_heads, d_model // num_heads
-        self.causal, self.cross = causal, cross
+        self.causal = causal
         for name in ("q", "k", "v", "out"):
             self.params[f"{name}_weight"] = initialise("xavier", (d_model, d_model), d_model, d_model, rng,
                                                        self.dtype)
@@ -201,9 +205,15 @@ class MultiHeadAttention(Layer):
             y += self.params[f"{name}_bias"]
         return y.reshape(batch, length, self.num_heads, self.d_k).transpose(0, 2, 1, 3)
 
-    def forward(self, x: np.ndarray, context: np.ndarray | None = None) -> np.ndarray:
-        if self.cross != (context is not None):
-            raise EngineError("cross-attention needs a context (the encoder's output); self-attention takes none")
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return self._attend(x, None)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dx, dsource = self._attend_backward(dout)
+        return dx + dsource  # x gave the queries and (as the source) the keys and values
+
+    def _attend(self, x: np.ndarray, context: np.ndarray | None) -> np.ndarray:
+        """Queries from x, keys and values from `context` (from x itself when None)."""
         source = x if context is None else context
         batch, len_q, d = x.shape
         len_k = source.shape[1]
@@ -222,7 +232,9 @@ class MultiHeadAttention(Layer):
         out += self.params["out_bias"]
         return out.reshape(batch, len_q, d)
 
-    def backward(self, dout: np.ndarray) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    def _attend_backward(self, dout: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Gradients of the queries' input and of the keys' and values' input (the source), both (batch, time,
+        d_model); fills grads."""
         batch, len_q, d = dout.shape
         len_k = self.k.shape[2]
         heads, d_k = self.num_heads, self.d_k
@@ -248,9 +260,7 @@ class MultiHeadAttention(Layer):
         dx = unproject(dq, "q", self.x2d, len_q)
         dsource = unproject(dk, "k", self.source2d, len_k)
         dsource += unproject(dv, "v", self.source2d, len_k)
-        if self.cross:
-            return dx.reshape(batch, len_q, d), dsource.reshape(batch, len_k, d)
-        return (dx + dsource).reshape(batch, len_q, d)
+        return dx.reshape(batch, len_q, d), dsource.reshape(batch, len_k, d)
 
     def trace(self) -> dict[str, np.ndarray]:
         """The last forward pass, per head: every stage from Q, K, V to the head's output."""
@@ -262,13 +272,36 @@ class MultiHeadAttention(Layer):
                 "cross": self.cross}
 
 
+class CrossAttention(MultiHeadAttention):
+    """Attention with two inputs: queries from x (batch, time_q, d_model), keys and values from `context`
+    (batch, time_k, d_model), the encoder's output in an encoder-decoder model.
+
+    Like every layer with two inputs, `backward` returns one gradient per input, in `forward`'s order:
+    (dx, dcontext).
+    """
+
+    cross = True
+
+    def __init__(self, d_model: int, num_heads: int, *, rng: np.random.Generator,
+                 dtype: DTypeLike = np.float32) -> None:
+        super().__init__(d_model, num_heads, rng=rng, dtype=dtype)
+
+    def forward(self, x: np.ndarray, context: np.ndarray | None = None) -> np.ndarray:  # type: ignore[override]
+        if context is None:
+            raise EngineError("cross-attention needs a context (the encoder's output) as its second input")
+        return self._attend(x, context)
+
+    def backward(self, dout: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[override]  # two inputs
+        return self._attend_backward(dout)
+
+
 class FeedForward(Layer):
     """Position-wise FFN(x) = max(0, x·W₁ + b₁)·W₂ + b₂, the same two dense layers at every position."""
 
     type = "feed_forward"
 
     def __init__(self, d_model: int, d_ff: int, *, rng: np.random.Generator,
-                 dtype: np.dtype | type = np.float32) -> None:
+                 dtype: DTypeLike = np.float32) -> None:
         super().__init__()
         self.inner = Dense(d_model, d_ff, init="he", rng=rng, dtype=dtype)
         self.relu = ReLU()

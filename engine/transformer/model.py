@@ -13,10 +13,12 @@ from typing import Any, Literal
 
 import numpy as np
 
+from engine.core.dtypes import dtype_named
 from engine.core.errors import EngineError
 from engine.core.init import param_budget
-from engine.core.layers import Dense, Layer
+from engine.core.layers import Dense, Layer, NamedParam, named_params
 from engine.transformer.layers import (
+    CrossAttention,
     Embedding,
     FeedForward,
     LayerNorm,
@@ -30,7 +32,6 @@ NormPlacement = Literal["post", "pre", "none"]
 ARCHITECTURES = ("encoder-decoder", "encoder", "decoder")
 NORMS = ("post", "pre", "none")
 POSITIONALS = ("sinusoidal", "learned")
-DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
 class ParameterVector(Layer):
@@ -65,30 +66,34 @@ class ParameterVector(Layer):
 class Residual:
     """x + sublayer(x) with the block's layer norm placed post, pre, or nowhere.
 
-    The sublayer is called through `run(x)` / `back(d)` so that one wrapper serves
-    self-attention, cross-attention (which also returns a gradient for the encoder's
-    output) and the feed-forward network.
+    The sublayer is called through `run(x)` / `back(d)`, which `CrossResidual` overrides for cross-attention's
+    second input, so that one wrapper serves self-attention, cross-attention and the feed-forward network.
     """
 
     def __init__(self, sublayer: Layer, norm: LayerNorm | None, placement: NormPlacement) -> None:
         self.sublayer, self.norm, self.placement = sublayer, norm, placement
-        self.context_grad: np.ndarray | None = None
 
-    def forward(self, x: np.ndarray, context: np.ndarray | None = None) -> np.ndarray:
-        args = () if context is None else (context,)
+    def run(self, x: np.ndarray) -> np.ndarray:
+        return self.sublayer.forward(x)
+
+    def back(self, dout: np.ndarray) -> np.ndarray:
+        return self.sublayer.backward(dout)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
         if self.placement == "pre":
             assert self.norm is not None
-            return x + self.sublayer.forward(self.norm.forward(x), *args)
-        total = x + self.sublayer.forward(x, *args)
-        return self.norm.forward(total) if self.placement == "post" else total
+            return x + self.run(self.norm.forward(x))
+        total = x + self.run(x)
+        if self.placement == "post":
+            assert self.norm is not None
+            return self.norm.forward(total)
+        return total
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         if self.placement == "post":
             assert self.norm is not None
             dout = self.norm.backward(dout)
-        dsub = self.sublayer.backward(dout)
-        if isinstance(dsub, tuple):
-            dsub, self.context_grad = dsub
+        dsub = self.back(dout)
         if self.placement == "pre":
             assert self.norm is not None
             dsub = self.norm.backward(dsub)
@@ -99,6 +104,25 @@ class Residual:
         children = getattr(self.sublayer, "children", None)
         own = list(children.values()) if children else [self.sublayer]
         return own + ([self.norm] if self.norm is not None else [])
+
+
+class CrossResidual(Residual):
+    """The residual around cross-attention: the attention also reads `memory` (the encoder's output, set before
+    forward), and backward leaves the gradient of that memory in `memory_grad`."""
+
+    def __init__(self, attention: CrossAttention, norm: LayerNorm | None, placement: NormPlacement) -> None:
+        super().__init__(attention, norm, placement)
+        self.attention = attention
+        self.memory: np.ndarray | None = None
+        self.memory_grad: np.ndarray | None = None
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        assert self.memory is not None, "cross-attention needs the encoder's output"
+        return self.attention.forward(x, self.memory)
+
+    def back(self, dout: np.ndarray) -> np.ndarray:
+        dx, self.memory_grad = self.attention.backward(dout)
+        return dx
 
 
 class Block:
@@ -115,28 +139,28 @@ class Block:
 
         self.kind = kind
         self.self_attention = MultiHeadAttention(d_model, heads, causal=kind == "decoder", rng=rng, dtype=dtype)
-        self.cross_attention = (MultiHeadAttention(d_model, heads, cross=True, rng=rng, dtype=dtype)
-                                if cross else None)
+        self.cross_attention = CrossAttention(d_model, heads, rng=rng, dtype=dtype) if cross else None
         self.feed_forward = FeedForward(d_model, d_ff, rng=rng, dtype=dtype) if ffn else None
         self.parts = [Residual(self.self_attention, add_norm(), norm)]
+        self.cross_part: CrossResidual | None = None
         if self.cross_attention is not None:
-            self.parts.append(Residual(self.cross_attention, add_norm(), norm))
+            self.cross_part = CrossResidual(self.cross_attention, add_norm(), norm)
+            self.parts.append(self.cross_part)
         if self.feed_forward is not None:
             self.parts.append(Residual(self.feed_forward, add_norm(), norm))
 
     def forward(self, x: np.ndarray, memory: np.ndarray | None = None) -> np.ndarray:
+        if self.cross_part is not None:
+            self.cross_part.memory = memory
         for part in self.parts:
-            x = part.forward(x, memory if part.sublayer is self.cross_attention else None)
+            x = part.forward(x)
         return x
 
     def backward(self, dout: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Returns d(input) and, with cross-attention, d(encoder output)."""
-        dmemory = None
         for part in reversed(self.parts):
             dout = part.backward(dout)
-            if part.sublayer is self.cross_attention:
-                dmemory = part.context_grad
-        return dout, dmemory
+        return dout, None if self.cross_part is None else self.cross_part.memory_grad
 
     def layers(self) -> list[Layer]:
         return [layer for part in self.parts for layer in part.layers()]
@@ -169,8 +193,7 @@ class TransformerConfig:
             raise EngineError(f"norm must be one of {list(NORMS)}, got '{self.norm}'")
         if self.positional not in POSITIONALS:
             raise EngineError(f"positional must be one of {list(POSITIONALS)}, got '{self.positional}'")
-        if self.dtype not in DTYPES:
-            raise EngineError(f"dtype must be float32 or float64, got '{self.dtype}'")
+        dtype_named(self.dtype)
         for name in ("src_vocab", "tgt_vocab", "out_vocab", "max_len", "d_model", "heads", "layers", "d_ff"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -190,7 +213,7 @@ class Transformer:
     def __init__(self, config: TransformerConfig, max_params: int | None = None) -> None:
         config.check()
         self.config = config
-        self.dtype = np.dtype(DTYPES[config.dtype])
+        self.dtype = dtype_named(config.dtype)
         rng = np.random.default_rng(config.seed)
         c, dt = config, self.dtype
 
@@ -312,11 +335,9 @@ class Transformer:
         self.vector.gather_grads()
         optimizer.step([self.vector], lr_scale=lr_scale)
 
-    def named_params(self) -> list[tuple[str, np.ndarray]]:
-        names = []
-        for i, layer in enumerate(self.layers()):
-            names += [(f"{i}.{layer.type}.{n}", p) for n, p in layer.params.items()]
-        return names
+    def named_params(self) -> list[NamedParam]:
+        """Every parameter, indexed by position in `layers()`, as for a Sequential network."""
+        return named_params(self.layers())
 
     @property
     def num_params(self) -> int:
