@@ -130,3 +130,31 @@ def test_docs_lead_back_to_glassbox(page):
     back.click()
     page.wait_for_url("**/")
     assert page.title() == "Glassbox"
+
+
+def draw_strokes(page, strokes, box):
+    """Strokes in pad fractions (0..1), drawn with the mouse."""
+    for stroke in strokes:
+        x0, y0 = stroke[0]
+        page.mouse.move(box["x"] + x0 * box["width"], box["y"] + y0 * box["height"])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=8)
+        page.mouse.up()
+
+
+@pytest.mark.parametrize("where, size", [((0.2, 0.2), 0.22), ((0.5, 0.5), 0.8), ((0.78, 0.7), 0.3)])
+def test_lenet_pen_follows_the_drawings_size(page, where, size):
+    open_lenet(page)
+    pad = page.get_by_test_id("draw-canvas")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    cx, cy = where
+    h = size / 2
+    # A "7", small or large, anywhere on the pad, slanted a little.
+    draw_strokes(page, [[(cx - 0.6 * h, cy - h), (cx + 0.6 * h, cy - h), (cx - 0.15 * h, cy + h)]], box)
+    page.wait_for_function("document.querySelector('[data-testid=prediction]').textContent.trim() === '7'")
+    width = float(pad.get_attribute("data-stroke-width"))
+    side = pad.evaluate("c => c.width")
+    # The pen is 0.14 of the drawing's longer side (within 1/40 … 1/9 of the pad), not a fixed 1/12 of the pad.
+    assert width == pytest.approx(min(side / 9, max(side / 40, 0.14 * 2 * h * side)), rel=0.08)
