@@ -30,7 +30,7 @@ def settle(page, path: str) -> None:
     """Wait until the page has drawn what its script builds (the first heading and no pending network)."""
     page.goto(path)
     page.wait_for_load_state("networkidle")
-    page.locator("main h1").first.wait_for()
+    page.locator("main").first.wait_for()
 
 
 @pytest.mark.parametrize("path", PAGES)

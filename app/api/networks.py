@@ -150,7 +150,7 @@ def create_network(body: CreateNetwork, store: Store, settings: Config, encoding
     trainer = build_trainer(body, settings, store)
     if trainer.data is not None:
         trainer.record()
-    session = store.add(KIND, trainer, held_bytes(trainer))
+    session = store.add(KIND, trainer, nbytes=held_bytes(trainer))
     return state_of(session, encoding)
 
 
@@ -381,7 +381,7 @@ async def import_network(request: Request, store: Store, settings: Config, encod
         budgeted(trainer, data, settings, store)
         if trainer.data is not None:
             trainer.record()
-        return state_of(store.add(KIND, trainer, held_bytes(trainer)), encoding)
+        return state_of(store.add(KIND, trainer, nbytes=held_bytes(trainer)), encoding)
 
     return await run_in_threadpool(load)
 

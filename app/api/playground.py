@@ -141,7 +141,7 @@ def create_playground(store: Store, settings: Config,
     session: train it over /ws/networks/{id} or /api/networks/{id}/train, export it, edit its weights."""
     config = (body or PlaygroundConfig()).model_dump()
     trainer = build_from_config(config, settings, store=store)
-    session = store.add(KIND, trainer, network_cost(trainer).held)
+    session = store.add(KIND, trainer, nbytes=network_cost(trainer).held)
     return playground_state(session)
 
 

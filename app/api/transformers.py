@@ -122,7 +122,7 @@ def create(body: CreateTransformer, store: Store, settings: Config) -> dict[str,
     """A fresh model for a task preset (sizes and settings may override the preset's)."""
     trainer = build(body, settings, store)
     trainer.record()
-    return state_of(store.add(KIND, trainer, transformer_session_cost(trainer).held), settings)
+    return state_of(store.add(KIND, trainer, nbytes=transformer_session_cost(trainer).held), settings)
 
 
 @router.get("/api/transformers/{session_id}", response_model=TransformerState, summary="A session's state")
