@@ -346,13 +346,14 @@ function renderTable() {
     const idx = document.createElement("td");
     idx.textContent = String(n + 1);
     tr.append(idx);
-    const cell = (value, testid, onValue) => {
+    const cell = (value, testid, onValue, label) => {
       const td = document.createElement("td");
       const input = document.createElement("input");
       input.type = "number";
       input.step = "any";
       input.value = String(value);
       input.setAttribute("data-testid", testid);
+      input.setAttribute("aria-label", label);
       input.addEventListener("change", () => {
         const v = Number(input.value);
         if (input.value.trim() === "" || !Number.isFinite(v)) {
@@ -367,9 +368,11 @@ function renderTable() {
       td.append(input);
       return td;
     };
-    x.forEach((v, i) => tr.append(cell(v, `data-x-${n + 1}-${i + 1}`, (v2) => { rows.X[n][i] = v2; })));
-    rows.y[n].forEach((v, k) => tr.append(cell(v, `data-y-${n + 1}${rows.y[n].length > 1 ? `-${k + 1}` : ""}`,
-      (v2) => { rows.y[n][k] = v2; })));
+    x.forEach((v, i) => tr.append(cell(v, `data-x-${n + 1}-${i + 1}`, (v2) => { rows.X[n][i] = v2; },
+      `data point ${n + 1}, input ${i + 1}`)));
+    const outputs = rows.y[n].length;
+    rows.y[n].forEach((v, k) => tr.append(cell(v, `data-y-${n + 1}${outputs > 1 ? `-${k + 1}` : ""}`,
+      (v2) => { rows.y[n][k] = v2; }, `data point ${n + 1}, target${outputs > 1 ? ` ${k + 1}` : ""}`)));
     const td = document.createElement("td");
     if (rows.X.length > 1) {
       const remove = document.createElement("button");
