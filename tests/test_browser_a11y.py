@@ -46,5 +46,7 @@ def test_skip_link_reaches_main_content(page, path):
     page.keyboard.press("Tab")
     skip = page.locator(":focus")
     assert skip.inner_text().strip().lower().startswith("skip to")
+    url = page.url
     skip.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
+    assert page.url == url  # the hash is left alone (the Playground keeps its state there)

@@ -38,6 +38,13 @@ export class OutputPanel {
     return kind === "curve" ? this.curve.toData(px, py) : this.plane.toData(px, py);
   }
 
+  /** CSS pixels from the plot's top-left corner of data position (x, y): the inverse of toData. */
+  toPixels(kind, x, y) {
+    const r = $("output-plot").getBoundingClientRect();
+    const top = kind === "curve" ? this.curve.yRange : 6;
+    return [((x / 6 + 1) / 2) * r.width, ((1 - y / top) / 2) * r.height];
+  }
+
   /** The y axis's tick values (top, middle, bottom) for this kind of data. */
   yTicks(kind) {
     return kind === "curve" ? [this.curve.yRange, 0, -this.curve.yRange] : [6, 0, -6];

@@ -68,7 +68,7 @@ async function main() {
   if (existing) await reopen(existing, parsed.view, Boolean(sharedId()));
   else await start(parsed.config, parsed.view, parsed.edits);
   window.addEventListener("hashchange", () => {
-    if (location.hash === state.writtenHash) return;
+    if (location.hash === state.writtenHash || location.hash === "#main") return; // the skip link without JS
     const next = parseHash(location.hash, state.catalog.defaults);
     start(next.config, next.view, next.edits);
   });
@@ -404,7 +404,12 @@ function plotPosition(event) {
 
 async function plotClick(event) {
   const [x, y] = plotPosition(event);
-  const change = editAt(state.kind, x, y, { shift: event.shiftKey, pointClass: state.pointClass });
+  await plotEdit(x, y, event.shiftKey);
+}
+
+/** Add a point of the chosen class at data position (x, y), or (remove) take away the nearest one. */
+async function plotEdit(x, y, remove) {
+  const change = editAt(state.kind, x, y, { shift: remove, pointClass: state.pointClass });
   if (!change) return;
   try {
     if (!(await edit(change))) return;
@@ -413,6 +418,41 @@ async function plotClick(event) {
     send({ type: "frame" });
   } catch (err) {
     showError($("error-banner"), err);
+  }
+}
+
+// The keyboard's way to add points: the plot is one tab stop with a cursor that the arrow keys move (0.5 a
+// step, 2 with Shift); Enter adds a point of the chosen class there, Delete removes the nearest.
+const cursor = { x: 0, y: 0 };
+
+function showCursor(visible) {
+  const mark = $("plot-cursor");
+  mark.hidden = !visible;
+  if (!visible) return;
+  const [px, py] = output.toPixels(state.kind, cursor.x, cursor.y);
+  mark.style.left = `${px}px`;
+  mark.style.top = `${py}px`;
+  $("plot-cursor-text").textContent = state.kind === "curve"
+    ? `cursor at x = ${formatNumber(cursor.x)}, y = ${formatNumber(cursor.y)}`
+    : `cursor at x₁ = ${formatNumber(cursor.x)}, x₂ = ${formatNumber(cursor.y)}`;
+}
+
+async function plotKey(event) {
+  const step = event.shiftKey ? 2 : 0.5;
+  const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+  const yLimit = output.yTicks(state.kind)[0];
+  if (event.key in moves) {
+    event.preventDefault();
+    const [dx, dy] = moves[event.key];
+    cursor.x = Math.max(-6, Math.min(6, cursor.x + dx));
+    cursor.y = Math.max(-yLimit, Math.min(yLimit, cursor.y + dy));
+    showCursor(true);
+  } else if (event.key === "Enter" || event.key === " ") {
+    event.preventDefault();
+    await plotEdit(cursor.x, cursor.y, false);
+  } else if (event.key === "Delete" || event.key === "Backspace") {
+    event.preventDefault();
+    await plotEdit(cursor.x, cursor.y, true);
   }
 }
 
@@ -617,6 +657,9 @@ function wireControls() {
   }
   const plot = $("output-plot");
   plot.addEventListener("click", plotClick);
+  plot.addEventListener("keydown", plotKey);
+  plot.addEventListener("focus", () => showCursor(true));
+  plot.addEventListener("blur", () => showCursor(false));
   plot.addEventListener("mousemove", plotHover);
   plot.addEventListener("mouseleave", () => { clearTimeout(readoutTimer); $("readout").textContent = ""; });
   onFile($("csv-input"), uploadCsv);
