@@ -50,3 +50,30 @@ def test_skip_link_reaches_main_content(page, path):
     skip.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
     assert page.url == url  # the hash is left alone (the Playground keeps its state there)
+
+
+def test_axe_after_use(page):
+    """The states a learner reaches, not only the first paint: a pinned neuron and an open weight editor, a
+    backprop walk half way, a pinned LeNet unit, the convolution's signed view."""
+    page.goto("/playground")
+    page.locator("body[data-ready=true]").wait_for()
+    page.get_by_test_id("step-button").click()
+    page.get_by_test_id("neuron-1-0").click()
+    page.get_by_test_id("bias-1-1").click()
+    page.get_by_test_id("value-editor").wait_for()
+    found = blocking_violations(page)
+    page.goto("/backprop")
+    page.get_by_test_id("value-prediction").wait_for()
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    found += blocking_violations(page)
+    page.goto("/lenet")
+    page.wait_for_function("document.querySelector('[data-testid=prediction]').textContent.trim().match(/^[0-9]$/)")
+    page.locator(".net-out").first.click()
+    found += blocking_violations(page)
+    page.goto("/convolution?still")
+    page.wait_for_selector("body[data-ready=true]")
+    page.get_by_test_id("kernel-preset-emboss").click()
+    page.get_by_test_id("kernel-view-signed").check()
+    found += blocking_violations(page)
+    assert not found, "\n".join(found)
