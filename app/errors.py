@@ -131,7 +131,7 @@ ERROR_TEXT = {
     422: "Invalid request: the message says what to fix",
     429: "Every training slot is taken; retry after the seconds in Retry-After",
 }
-SESSION_PARAMS = re.compile(r"\{(network_id|session_id|name)\}")
+SESSION_PARAMS = re.compile(r"\{(\w*_id|id|name|code)\}")
 TRAINING_PATH = re.compile(r"/(train|step)$")
 
 

@@ -304,13 +304,14 @@ def test_a_streaming_session_outlives_a_short_idle_time_out(name):
 
 
 class SlowClient:
-    """A WebSocket peer that takes `delay` seconds to read each message: it falls behind a live stream.
+    """A WebSocket peer that reads slowly: each time it is sent a frame while playing, it takes until the trainer
+    has recorded two more entries (two more frames) before it reads on, so the stream must drop frames.
 
     It plays until it has read `frames` frames, pauses, and leaves after the first paused frame.
     """
 
-    def __init__(self, app: Any, frames: int, delay: float) -> None:
-        self.app, self.frames, self.delay = app, frames, delay
+    def __init__(self, app: Any, frames: int, progress: Callable[[], int]) -> None:
+        self.app, self.frames, self.progress = app, frames, progress
         self.received: list[dict[str, Any]] = []
         self.inbox: asyncio.Queue[str | None] = asyncio.Queue()
         self.pausing = False
@@ -326,8 +327,11 @@ class SlowClient:
         return text
 
     async def send_text(self, text: str) -> None:
-        await asyncio.sleep(self.delay)
         message = json.loads(text)
+        if message.get("playing") and not self.pausing:
+            target, deadline = self.progress() + 2, time.monotonic() + 20
+            while self.progress() < target and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
         self.received.append(message)
         frames = [m for m in self.received if m.get("type") == "frame"]
         if self.pausing and message.get("type") == "frame" and not message["playing"]:
@@ -341,7 +345,6 @@ class SlowClient:
 
 
 ENDPOINTS = {"playground": playground_live.live, "lenet": lenet_api.live, "transformer": transformers.live}
-PACE = {"playground": (12, 0.05), "lenet": (8, 0.2), "transformer": (8, 0.15)}  # frames to read, seconds per read
 
 
 @pytest.mark.parametrize("name", LIVE)
@@ -352,8 +355,8 @@ def test_a_client_that_falls_behind_still_gets_the_whole_history(api, name, monk
     if name == "transformer":
         api.app.state.store.get(sid, case.kind).extra["every"] = 2
     monkeypatch.setattr(lenet_api, "LIVE_FRAMES_PER_EPOCH", 10_000)  # one batch a frame
-    frames, delay = PACE[name]
-    client = SlowClient(api.app, frames, delay)
+    trainer = case.trainer(api.app.state.store.get(sid, case.kind).obj)
+    client = SlowClient(api.app, 6, lambda: len(trainer.history))
     with ThreadPoolExecutor(1) as pool:  # an event loop of its own (the browser fixtures may hold this one)
         pool.submit(asyncio.run, ENDPOINTS[name](client, sid)).result(timeout=120)
     history: list[dict[str, Any]] = []
