@@ -60,7 +60,7 @@ def smooth(points: Stroke, per_segment: int = 6) -> Stroke:
             out.append(tuple(0.5 * ((2 * p[i][k]) + (-p[i - 1][k] + p[i + 1][k]) * t
                                     + (2 * p[i - 1][k] - 5 * p[i][k] + 4 * p[i + 1][k] - p[i + 2][k]) * t2
                                     + (-p[i - 1][k] + 3 * p[i][k] - 3 * p[i + 1][k] + p[i + 2][k]) * t3)
-                             for k in (0, 1)))  # type: ignore[misc]
+                             for k in (0, 1)))
     out.append(points[-1])
     return out
 
@@ -231,7 +231,7 @@ def main() -> None:
                         help="size: the page's pen (width follows the drawing); fixed: the old 1/12-of-the-pad pen")
     args = parser.parse_args()
     data = build(args.per, pen=args.pen)
-    np.savez_compressed(args.out, **data)
+    np.savez_compressed(args.out, allow_pickle=False, **data)
     print(f"{len(data['labels'])} drawn digits ({len(HANDS)} hands × 10 digits × {args.per}) → {args.out} "
           f"({args.out.stat().st_size:,} bytes)")
     if args.sheet:
