@@ -326,6 +326,13 @@ class SlowClient:
             raise WebSocketDisconnect(1000)
         return text
 
+    async def receive(self) -> dict[str, Any]:
+        """The ASGI message the stream reads (it tells text from binary frames)."""
+        text = await self.inbox.get()
+        if text is None:
+            return {"type": "websocket.disconnect", "code": 1000}
+        return {"type": "websocket.receive", "text": text}
+
     async def send_text(self, text: str) -> None:
         message = json.loads(text)
         if message.get("playing") and not self.pausing:
