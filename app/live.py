@@ -42,6 +42,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -406,7 +407,11 @@ async def serve(websocket: WebSocket, kind: str, session_id: str,
                          jobs=getattr(websocket.app.state, "jobs", None), max_queued_steps=settings.max_queued_steps,
                          busy_wait=settings.busy_wait_seconds).serve()
     finally:
-        await run_in_threadpool(store.close_stream, session, on_change)
+        # Shielded: when the server cancels the connection's task (a client gone without a close handshake, the
+        # test client leaving), an unshielded await here would be cancelled too, the stream would never be
+        # closed, and the session would stay in memory (and leased) for ever.
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(store.close_stream, session, on_change)
 
 
 async def reject(websocket: WebSocket, detail: str, code: int = SESSION_GONE) -> None:
