@@ -42,7 +42,6 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-import anyio
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -121,6 +120,7 @@ class LatestFrame:
 
     async def get(self) -> dict[str, Any]:
         await self._ready.wait()
+        message: dict[str, Any] | None
         if self._messages:
             message = self._messages.pop(0)
         else:
@@ -407,11 +407,9 @@ async def serve(websocket: WebSocket, kind: str, session_id: str,
                          jobs=getattr(websocket.app.state, "jobs", None), max_queued_steps=settings.max_queued_steps,
                          busy_wait=settings.busy_wait_seconds).serve()
     finally:
-        # Shielded: when the server cancels the connection's task (a client gone without a close handshake, the
-        # test client leaving), an unshielded await here would be cancelled too, the stream would never be
-        # closed, and the session would stay in memory (and leased) for ever.
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(store.close_stream, session, on_change)
+        # Shielded: a server (or test client) that cancels the connection's task must not leave the session
+        # counted as streaming; the stream's last state is written and its lease released all the same.
+        await asyncio.shield(run_in_threadpool(store.close_stream, session, on_change))
 
 
 async def reject(websocket: WebSocket, detail: str, code: int = SESSION_GONE) -> None:

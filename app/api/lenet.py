@@ -160,6 +160,7 @@ def read_image(body: PredictRequest, settings: Settings) -> np.ndarray:
     if body.png is not None:
         image = decode_png_data_url(body.png)
     else:
+        assert body.image is not None  # exactly one of the two, checked above
         rows, cols = len(body.image), max((len(r) for r in body.image), default=0)
         if rows > limit or cols > limit:
             raise too_large("the image's larger side", max(rows, cols), limit, "max_predict_image_size")
@@ -356,7 +357,8 @@ def train_session(session_id: str, body: TrainRequest, request: Request, store: 
         training = lenet.training
         training.check_trainable()  # a diverged session answers 409, even to a request for no steps
         chunk = max(1, training.steps_per_epoch // LIVE_FRAMES_PER_EPOCH)
-        plan = [(min(chunk, body.steps - done), None) for done in range(0, body.steps, chunk)]
+        plan: list[tuple[int, int | None]] = [(min(chunk, body.steps - done), None)
+                                              for done in range(0, body.steps, chunk)]
         plan += [(training.steps_per_epoch, training.steps_per_epoch)] * body.epochs
         gone = client_gone(request)
         stop_at = time.monotonic() + settings.train_deadline_seconds
