@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from starlette.websockets import WebSocketDisconnect
 
 from app.api import charlm as charlm_api
 from app.api import lenet as lenet_api
