@@ -285,7 +285,7 @@ def test_live_training_socket(api):
         assert frame["step"] == 1 and frame["conv1"]["shape"] == [6, 1, 5, 5]
         assert frame["probe_probabilities"]["shape"] == [20, 10]
         ws.send_json({"type": "step"})
-        assert ws.receive_json()["step"] == 26
+        assert ws.receive_json()["step"] == 1 + 125 // 10  # a tenth of an epoch
         ws.send_json({"type": "config", "learning_rate": 0.01, "augment": False})
         frame = ws.receive_json()
         assert frame["learning_rate"] == 0.01 and frame["augment"] is False

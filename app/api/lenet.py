@@ -53,7 +53,10 @@ PAGE = {
 router = APIRouter(tags=["lenet"])
 KIND = "lenet"
 EMPTY_MESSAGE = "The image is empty: draw a digit (white ink on black, or any ink on a transparent canvas)."
-LIVE_FRAMES_PER_EPOCH = 5  # a live frame trains a fifth of an epoch, so the curves move about five times a second
+# A live frame trains a tenth of an epoch (12 batches of 64): the curves move often, and a frame holds the session
+# for well under the store's busy wait, so a request that comes meanwhile is answered (a fifth held it for 2 s and
+# more on a loaded machine, and the request got a 409 busy).
+LIVE_FRAMES_PER_EPOCH = 10
 LIVE_EPOCH_LIMIT = 100  # a tab left open stops here instead of using a shared CPU for ever
 MAX_SAMPLES = 50
 
@@ -348,7 +351,7 @@ def delete_session(session_id: str, store: Store) -> Response:
 def train_session(session_id: str, body: TrainRequest, request: Request, store: Store, settings: Config,
                   jobs: Jobs, encoding: Enc = "json") -> dict[str, Any]:
     """`steps` batches, then `epochs` epochs: at most max_steps_per_request batches in all. Trains in chunks of a
-    fifth of an epoch (then whole epochs, whose test metrics come at their ends) and stops between them after
+    tenth of an epoch (then whole epochs, whose test metrics come at their ends) and stops between them after
     train_deadline_seconds or when the client disconnects; the state then shows how far it got. A diverged
     session answers 409 until it is reset."""
     training = store.get(session_id, KIND).obj.training  # the limit is checked before waiting for the lock
@@ -415,7 +418,7 @@ def live_handlers(session: Session) -> LiveHandlers:
 @router.websocket("/ws/lenet/{session_id}")
 async def live(websocket: WebSocket, session_id: str) -> None:
     """Live training: send {"type": "play" | "pause" | "step" | "frame"} or {"type": "config", "learning_rate",
-    "augment"} (see LiveConfig). Each frame trains a fifth of an epoch (a "step" with unit "batch" trains one
+    "augment"} (see LiveConfig). Each frame trains a tenth of an epoch (a "step" with unit "batch" trains one
     batch), then sends the step, epoch, a `history` delta {from, entries} (truncate your copy to `from`, append
     `entries`; test accuracy at every epoch's end), conv1's filters and the predictions on the session's fixed
     test digits (base64 arrays)."""
