@@ -15,8 +15,9 @@ export const STROKE_OF_BOX = 0.14;
 export const MIN_STROKE_FRACTION = 1 / 40;
 export const MAX_STROKE_FRACTION = 1 / 9;
 
-/** The pen's width for strokes (arrays of {x, y}) on a pad `side` pixels wide. */
-export function strokeWidth(strokes, side) {
+/** The pen's width for strokes (arrays of {x, y}) on a pad `side` pixels wide; `atLeast`: the smallest drawing
+ *  size to assume (strokes added to a shown digit are sized as that digit's, MNIST's 20-pixel box). */
+export function strokeWidth(strokes, side, atLeast = 0) {
   let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
   for (const stroke of strokes) {
     for (const { x, y } of stroke) {
@@ -24,7 +25,7 @@ export function strokeWidth(strokes, side) {
       minY = Math.min(minY, y); maxY = Math.max(maxY, y);
     }
   }
-  const longer = Number.isFinite(minX) ? Math.max(maxX - minX, maxY - minY) : 0;
+  const longer = Math.max(atLeast, Number.isFinite(minX) ? Math.max(maxX - minX, maxY - minY) : 0);
   return Math.min(side * MAX_STROKE_FRACTION, Math.max(side * MIN_STROKE_FRACTION, STROKE_OF_BOX * longer));
 }
 
@@ -43,6 +44,7 @@ export function createDrawPad(canvas, { onChange = () => {}, onStart = () => {},
   let lastSent = 0;
   let pending = null;
   let strokes = []; // centre lines, in canvas pixels
+  let background = null; // a shown image (canvas) that strokes add to, or null
 
   function point(event) {
     const rect = canvas.getBoundingClientRect();
@@ -54,8 +56,12 @@ export function createDrawPad(canvas, { onChange = () => {}, onStart = () => {},
 
   /** Draw every stroke again with the pen the drawing's size calls for. */
   function paint() {
-    const width = strokeWidth(strokes, canvas.width);
+    const width = strokeWidth(strokes, canvas.width, background ? (canvas.width * 20) / 28 : 0);
     ctx.clearRect(0, 0, canvas.width, canvas.height);
+    if (background) {
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(background, 0, 0, canvas.width, canvas.height);
+    }
     ctx.strokeStyle = "#fff";
     ctx.fillStyle = "#fff";
     ctx.lineWidth = width;
@@ -73,7 +79,7 @@ export function createDrawPad(canvas, { onChange = () => {}, onStart = () => {},
       ctx.stroke();
     }
     canvas.dataset.strokeWidth = width.toFixed(2); // for scripts and tests: the pen this drawing is drawn with
-    inked = strokes.length > 0;
+    inked = strokes.length > 0 || background !== null;
   }
 
   function changed(final) {
@@ -139,6 +145,7 @@ export function createDrawPad(canvas, { onChange = () => {}, onStart = () => {},
     clear() {
       ctx.clearRect(0, 0, canvas.width, canvas.height);
       strokes = [];
+      background = null;
       inked = false;
       clearTimeout(pending);
       pending = null;
@@ -166,11 +173,10 @@ export function createDrawPad(canvas, { onChange = () => {}, onStart = () => {},
         img.data[4 * i + 3] = Math.round(Math.max(0, Math.min(1, values[i])) * 255);
       }
       sctx.putImageData(img, 0, 0);
-      ctx.clearRect(0, 0, canvas.width, canvas.height);
-      ctx.imageSmoothingEnabled = false;
-      ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
       strokes = [];
-      inked = false; // a shown image is not a drawing: the next stroke starts a fresh one
+      background = small; // strokes add to it (a page that wants a fresh drawing clears the pad first)
+      paint();
+      inked = false; // a shown image alone is not a drawing
     },
   };
 }
