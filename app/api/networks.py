@@ -45,6 +45,7 @@ from ..settings import Settings
 from ..store import Session, SessionStore
 from ..work import StopTraining, client_gone, deadline
 from .deps import Config, Enc, Jobs, Store
+from .sessions import add_session_routes, with_encoding
 
 router = APIRouter(prefix="/api", tags=["networks"])
 KIND = "network"
@@ -154,16 +155,9 @@ def create_network(body: CreateNetwork, store: Store, settings: Config, encoding
     return state_of(session, encoding)
 
 
-@router.get("/networks/{network_id}", response_model=NetworkState, summary="A session's full state")
-def get_network(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    with store.use(network_id, KIND, changes=False) as session:
-        return state_of(session, encoding)
-
-
-@router.delete("/networks/{network_id}", status_code=204, summary="Delete a session")
-def delete_network(network_id: str, store: Store) -> Response:
-    store.delete(network_id, KIND)
-    return Response(status_code=204)
+add_session_routes(router, "/networks/{network_id}", KIND, with_encoding(state_of), id_name="network_id",
+                   response_model=NetworkState, names=("get_network", "delete_network"),
+                   get_summary="A session's full state", delete_summary="Delete a session")
 
 
 @router.post("/networks/{network_id}/forward", response_model=ForwardResult, summary="Forward pass with every "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response, WebSocket
+from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import HTMLResponse
 
 from engine.core.errors import EngineError
@@ -39,6 +39,7 @@ from ..schemas.rl import (
 )
 from ..store import Session
 from .deps import Config, Enc, Store
+from .sessions import add_session_routes, with_encoding
 
 PAGE = {
     "path": "/qlearning",
@@ -115,16 +116,9 @@ def create_grid(body: CreateGridWorld, store: Store, encoding: Enc = "json") -> 
     return grid_state(session, encoding)
 
 
-@router.get("/api/rl/gridworlds/{session_id}", response_model=GridWorldState, summary="A grid world's state")
-def get_grid(session_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    with store.use(session_id, GRID) as session:
-        return grid_state(session, encoding)
-
-
-@router.delete("/api/rl/gridworlds/{session_id}", status_code=204, summary="Delete a grid world")
-def delete_grid(session_id: str, store: Store) -> Response:
-    store.delete(session_id, GRID)
-    return Response(status_code=204)
+add_session_routes(router, "/api/rl/gridworlds/{session_id}", GRID, with_encoding(grid_state),
+                   response_model=GridWorldState, names=("get_grid", "delete_grid"), get_summary="A grid world's state",
+                   delete_summary="Delete a grid world", changes=True)
 
 
 @router.post("/api/rl/gridworlds/{session_id}/step", response_model=StepGridWorldResult,
@@ -277,16 +271,9 @@ def create_agent(body: CreateAgent, store: Store, settings: Config, encoding: En
     return agent_state(session, encoding)
 
 
-@router.get("/api/rl/agents/{session_id}", response_model=AgentState, summary="An agent's state")
-def get_agent(session_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    with store.use(session_id, AGENT) as session:
-        return agent_state(session, encoding)
-
-
-@router.delete("/api/rl/agents/{session_id}", status_code=204, summary="Delete an agent")
-def delete_agent(session_id: str, store: Store) -> Response:
-    store.delete(session_id, AGENT)
-    return Response(status_code=204)
+add_session_routes(router, "/api/rl/agents/{session_id}", AGENT, with_encoding(agent_state),
+                   response_model=AgentState, names=("get_agent", "delete_agent"), get_summary="An agent's state",
+                   delete_summary="Delete an agent", changes=True)
 
 
 @router.post("/api/rl/agents/{session_id}/train", response_model=TrainAgentResult, summary="Train for some moves")

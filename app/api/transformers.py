@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Request, Response, WebSocket
+from fastapi import APIRouter, Request, WebSocket
 
 from engine.core.training import DivergedError
 from engine.transformer.tasks import PRESETS, list_presets
@@ -29,6 +29,7 @@ from ..settings import Settings
 from ..store import Session, SessionStore
 from ..work import StopTraining, client_gone, deadline
 from .deps import Config, Enc, Jobs, Store
+from .sessions import add_session_routes, with_settings
 
 router = APIRouter(tags=["transformers"])
 KIND = "transformer"
@@ -125,16 +126,9 @@ def create(body: CreateTransformer, store: Store, settings: Config) -> dict[str,
     return state_of(store.add(KIND, trainer, nbytes=transformer_session_cost(trainer).held), settings)
 
 
-@router.get("/api/transformers/{session_id}", response_model=TransformerState, summary="A session's state")
-def get_state(session_id: str, store: Store, settings: Config) -> dict[str, Any]:
-    with store.use(session_id, KIND, changes=False) as session:
-        return state_of(session, settings)
-
-
-@router.delete("/api/transformers/{session_id}", status_code=204, summary="Delete a session")
-def delete(session_id: str, store: Store) -> Response:
-    store.delete(session_id, KIND)
-    return Response(status_code=204)
+add_session_routes(router, "/api/transformers/{session_id}", KIND, with_settings(state_of),
+                   response_model=TransformerState, names=("get_state", "delete"), get_summary="A session's state",
+                   delete_summary="Delete a session")
 
 
 @router.post("/api/transformers/{session_id}/train", response_model=TrainTransformerResult,
