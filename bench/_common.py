@@ -122,3 +122,9 @@ def start_server() -> tuple[subprocess.Popen, str]:
             time.sleep(0.1)
     proc.kill()
     sys.exit("the server did not start")
+
+
+def median_and_spread(samples: list[float], scale: float = 1e3) -> str:
+    """"median (p10–p90)" of timings, in ms by default."""
+    q = statistics.quantiles(samples, n=10) if len(samples) > 1 else [samples[0]] * 9
+    return f"{statistics.median(samples) * scale:.2f} ({q[0] * scale:.2f}–{q[-1] * scale:.2f})"

@@ -20,8 +20,11 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from app.api import charlm as charlm_api
 from app.api import lenet as lenet_api
 from app.api import playground_live, transformers
+from engine.charlm.corpus import UNKNOWN, Vocabulary
+from engine.charlm.trainer import CharLMTrainer
 from engine.core.errors import EngineError
 from engine.core.training import (
     TRAINER_CLASSES,
@@ -68,6 +71,9 @@ TRAINERS: dict[str, Callable[[], Any]] = {
     "lenet": lambda: LeNetTraining(LeNet5(seed=1), small_digits(), learning_rate=2e-3, batch_size=16, seed=2),
     "transformer": lambda: TransformerTrainer("reverse-1head", train={"batch_size": 8, "held_out": 16},
                                               model={"d_model": 16, "layers": 1}),
+    "charlm": lambda: CharLMTrainer("a bad cab. a dead bee. " * 20, vocab=Vocabulary(list("\n abcde.") + [UNKNOWN]),
+                                    model={"layers": 1, "heads": 2, "d_model": 8, "d_ff": 16, "context": 8},
+                                    train={"batch_size": 4, "learning_rate": 0.01, "eval_windows": 4}),
 }
 
 
@@ -231,6 +237,10 @@ SESSIONS: dict[str, SessionCase] = {
     "transformer": SessionCase(lambda c: _post(c, "/api/transformers", {"preset": "copy"}), "transformer",
                                "/api/transformers/{id}", "/api/transformers/{id}/train",
                                "/api/transformers/{id}/reset", "/ws/transformers/{id}"),
+    "charlm": SessionCase(lambda c: _post(c, "/api/charlm/sessions", {"model": {"layers": 1, "d_model": 32,
+                                                                                "context": 32}}), "charlm",
+                          "/api/charlm/sessions/{id}", "/api/charlm/sessions/{id}/train",
+                          "/api/charlm/sessions/{id}/reset", "/ws/charlm/sessions/{id}"),
 }
 
 
@@ -344,7 +354,8 @@ class SlowClient:
         self.inbox.put_nowait(None)
 
 
-ENDPOINTS = {"playground": playground_live.live, "lenet": lenet_api.live, "transformer": transformers.live}
+ENDPOINTS = {"playground": playground_live.live, "lenet": lenet_api.live, "transformer": transformers.live,
+             "charlm": charlm_api.live}
 
 
 @pytest.mark.parametrize("name", LIVE)
@@ -352,7 +363,7 @@ def test_a_client_that_falls_behind_still_gets_the_whole_history(api, name, monk
     case = SESSIONS[name]
     sid = case.create(api)
     # Quick frames, so that many are dropped in a short test.
-    if name == "transformer":
+    if name in ("transformer", "charlm"):
         api.app.state.store.get(sid, case.kind).extra["every"] = 2
     monkeypatch.setattr(lenet_api, "LIVE_FRAMES_PER_EPOCH", 10_000)  # one batch a frame
     trainer = case.trainer(api.app.state.store.get(sid, case.kind).obj)

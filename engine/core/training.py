@@ -433,6 +433,7 @@ TRAINER_CLASSES: dict[str, str] = {
     "dense": "engine.dense.trainer:Trainer",
     "lenet": "engine.lenet.training:LeNetTraining",
     "transformer": "engine.transformer.trainer:TransformerTrainer",
+    "charlm": "engine.charlm.trainer:CharLMTrainer",
 }
 _restorers: dict[str, Callable[[TrainerState], Any]] = {}
 
