@@ -36,11 +36,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
@@ -52,6 +53,8 @@ from engine.core.errors import EngineError
 from .errors import describe_errors, status_of
 from .store import ReadOnlySession, Session, SessionBusy, SessionExpired, SessionNotFound, SessionStore
 from .work import JobSlots
+
+log = logging.getLogger("glassbox.live")
 
 SESSION_GONE = 4404  # close code: the session id is unknown; reconnecting will not help
 SESSION_EXPIRED = 4410  # close code: the store removed the session (retention, disk budget)
@@ -157,15 +160,29 @@ def validate_config(message: dict[str, Any], schema: type[BaseModel], hint: str 
     return {name: getattr(valid, name) for name in valid.model_fields_set}
 
 
+class FrameTap(Protocol):
+    """Something else that wants a session's live frames as they are built (a classroom following a teacher's
+    session, app/rooms.py): `sent` runs in the stream's worker thread under the session's lock, with each frame
+    message the stream sends (history delta included), so the frame is computed once for everyone; `ended` when
+    the stream closes. A tap may ask the stream for a frame now with `stream.want_frame()`."""
+
+    def sent(self, stream: LiveStream, message: dict[str, Any]) -> None: ...
+
+    def ended(self, stream: LiveStream) -> None: ...
+
+
 class LiveStream:
     """One live connection: a trainer loop that trains while playing, a sender that empties the mailbox, and the
     client's messages. With a store, every piece of work on the session marks it used and busy."""
 
     def __init__(self, websocket: WebSocket, session: Session, handlers: LiveHandlers, max_fps: float,
                  store: SessionStore | None, wake: asyncio.Event | None = None, *, jobs: JobSlots | None = None,
-                 max_queued_steps: int = 4, busy_wait: float = 2.0) -> None:
+                 max_queued_steps: int = 4, busy_wait: float = 2.0, tap: FrameTap | None = None) -> None:
         self.websocket, self.session, self.handlers, self.store = websocket, session, handlers, store
-        self.wake = wake  # set (from another thread) when a change made elsewhere was loaded
+        # Set (from another thread) when a change made elsewhere was loaded, or a tap wants a frame: send one.
+        self.wake = wake if wake is not None else asyncio.Event()
+        self.tap = tap
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.mailbox = LatestFrame(handlers.merge)
         self.playing = asyncio.Event()
         # Step messages wait here and are trained by the trainer loop, under the same frame-rate cap as playing;
@@ -215,7 +232,17 @@ class LiveStream:
         frame = self.handlers.frame()
         if self.feed is not None:
             frame["history"] = self.feed.delta()  # under the same lock as the frame: the same moment
+        if self.tap is not None:
+            try:
+                self.tap.sent(self, {"type": "frame", "playing": self.playing.is_set(), **frame})
+            except Exception:  # noqa: BLE001 - a follower's trouble must never stop the teacher's stream
+                log.exception("a frame tap failed")
         return frame
+
+    def want_frame(self) -> None:
+        """Send a frame soon (thread-safe): a tap needs the current state, e.g. for a follower that just came."""
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.wake.set)
 
     def _configure(self, message: dict[str, Any]) -> None:
         if self.handlers.configure is None:
@@ -343,12 +370,13 @@ class LiveStream:
                 self.error(exc)
 
     async def waker_loop(self) -> None:
-        while self.wake is not None:
+        while True:
             await self.wake.wait()
             self.wake.clear()
             await self.snapshot()
 
     async def serve(self) -> None:
+        self.loop = asyncio.get_running_loop()
         await self.websocket.accept()
         tasks = [asyncio.create_task(loop()) for loop in (self.trainer_loop, self.sender_loop, self.waker_loop)]
         try:
@@ -369,6 +397,8 @@ class LiveStream:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self.tap is not None:
+                self.tap.ended(self)
 
 
 class _Reported(Exception):
@@ -405,9 +435,12 @@ async def serve(websocket: WebSocket, kind: str, session_id: str,
     try:
         await LiveStream(websocket, session, handlers_for(session), settings.max_frames_per_second, store, wake,
                          jobs=getattr(websocket.app.state, "jobs", None), max_queued_steps=settings.max_queued_steps,
-                         busy_wait=settings.busy_wait_seconds).serve()
+                         busy_wait=settings.busy_wait_seconds,
+                         tap=getattr(websocket.app.state, "frame_tap", None)).serve()
     finally:
-        await run_in_threadpool(store.close_stream, session, on_change)
+        # Shielded: a server (or test client) that cancels the connection's task must not leave the session
+        # counted as streaming; the stream's last state is written and its lease released all the same.
+        await asyncio.shield(run_in_threadpool(store.close_stream, session, on_change))
 
 
 async def reject(websocket: WebSocket, detail: str, code: int = SESSION_GONE) -> None:

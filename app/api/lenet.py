@@ -248,10 +248,17 @@ def samples(
     digit: Annotated[int | None, Query(ge=0, le=9, description="Only this digit (default: any)")] = None,
     n: Annotated[int, Query(ge=1, le=MAX_SAMPLES, description="How many")] = 5,
     seed: Annotated[int | None, Query(ge=0, description="Seed of the choice (default: a new random one)")] = None,
+    index: Annotated[int | None, Query(ge=0, description="This test digit (its index) instead of a random choice")]
+    = None,
     encoding: Enc = "json",
 ) -> dict[str, Any]:
-    """Random digits from the 2,000 test digits (which the shipped model never trained on)."""
+    """Random digits from the 2,000 test digits (which the shipped model never trained on), or the one at `index`."""
     digits = shared.digits()
+    if index is not None:
+        if index >= len(digits.y_test):
+            raise EngineError(f"index must be below {len(digits.y_test)} (the number of test digits), got {index}")
+        return {"samples": [{"index": index, "label": int(digits.y_test[index]),
+                             "image": encode(digits.x_test[index, 0], encoding)}]}
     pool = np.arange(len(digits.y_test)) if digit is None else np.flatnonzero(digits.y_test == digit)
     rng = np.random.default_rng(secrets.randbits(64) if seed is None else seed)
     chosen = rng.choice(pool, size=min(n, len(pool)), replace=False)

@@ -31,7 +31,7 @@ export function errorMessage(status, body) {
  * Call the API. `body` (an object) is sent as JSON. Resolves with the parsed JSON
  * (or null for 204), rejects with an ApiError whose message says what to fix.
  */
-export async function api(path, { method = "GET", body, query, signal, raw = false } = {}) {
+export async function api(path, { method = "GET", body, query, signal, raw = false, headers = {} } = {}) {
   let url = path;
   if (query) {
     const params = new URLSearchParams();
@@ -39,7 +39,7 @@ export async function api(path, { method = "GET", body, query, signal, raw = fal
     const qs = params.toString();
     if (qs) url += (url.includes("?") ? "&" : "?") + qs;
   }
-  const init = { method, signal, headers: {} };
+  const init = { method, signal, headers: { ...headers } };
   if (body !== undefined) {
     if (body instanceof Blob || body instanceof ArrayBuffer) {
       // A Blob says what it holds (a CSV upload is text/csv); the server takes only documented types.
