@@ -173,13 +173,7 @@ class CharLMTrainer(TrainerBase):
         end. A chunk whose loss or parameters stop being finite is rolled back and raises DivergedError."""
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
             raise EngineError(f"steps must be a whole number >= 1, got {steps!r}")
-        start = len(self.history)
-        with self.chunk():
-            for i in range(1, steps + 1):
-                self.step()
-                if i == steps or (record_every and i % record_every == 0):
-                    self.record()
-        return self.history[start:]
+        return self.train_recording(steps, record_every)
 
     def record(self) -> dict[str, Any]:
         test = self.evaluate()

@@ -407,6 +407,27 @@ class TrainerBase:
         self.check_loss(loss)
         return StepResult(float(loss), self.step_count, self.epoch_value)
 
+    def step(self) -> StepResult:
+        raise NotImplementedError
+
+    def record(self) -> dict[str, Any]:
+        """Add a history record of the training since the last one (and held-out metrics where due)."""
+        raise NotImplementedError
+
+    def train_recording(self, steps: int, record_every: int | None = None,
+                        stop: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
+        """`steps` steps as one chunk, with a history record every `record_every` steps (if given) and at the end;
+        returns the records added. `stop(record)`: end early after a record for which it says so."""
+        start = len(self.history)
+        with self.chunk():
+            for i in range(1, steps + 1):
+                self.step()
+                if i == steps or (record_every and i % record_every == 0):
+                    entry = self.record()
+                    if stop is not None and stop(entry):
+                        break
+        return self.history[start:]
+
     # --- state: what every trainer has: counters, history, optimiser, random generator -------------------
 
     def protocol_arrays(self) -> dict[str, np.ndarray]:

@@ -174,13 +174,7 @@ class LeNetTraining(TrainerBase):
     def train(self, steps: int, record_every: int | None = None) -> list[dict[str, Any]]:
         """`steps` steps as one chunk, recording every `record_every` steps (if given) and at the end; a record
         after an epoch ended adds the test metrics. Divergence raises `DivergedError` with the chunk undone."""
-        start = len(self.history)
-        with self.chunk():
-            for i in range(1, steps + 1):
-                self.step()
-                if i == steps or (record_every and i % record_every == 0):
-                    self.record()
-        return self.history[start:]
+        return self.train_recording(steps, record_every)
 
     def record(self) -> dict[str, Any]:
         """A history entry: training loss and accuracy over the (augmented) batches since the last one; the

@@ -146,15 +146,8 @@ class TransformerTrainer(TrainerBase):
 
         `stop_at`: stop early once the held-out sequence accuracy reaches it.
         """
-        start = len(self.history)
-        with self.chunk():
-            for i in range(1, steps + 1):
-                self.step()
-                if i % record_every == 0 or i == steps:
-                    entry = self.record()
-                    if stop_at is not None and entry["extra"]["sequence_accuracy"] >= stop_at:
-                        break
-        return self.history[start:]
+        reached = None if stop_at is None else lambda entry: entry["extra"]["sequence_accuracy"] >= stop_at
+        return self.train_recording(steps, record_every, reached)
 
     def record(self) -> dict[str, Any]:
         """Training loss (mean over the steps since the last record), held-out loss; `test_accuracy` is the
