@@ -93,6 +93,17 @@ def grid_state(session: Session, encoding: EncodingParam = "json") -> dict[str, 
     }
 
 
+def split_per_frame(message: dict[str, Any], name: str, high: int) -> tuple[dict[str, Any], int | None]:
+    """A live config message: the learner's settings, and `name` (how much a frame trains: a whole number from 1
+    to `high`, checked here) or None when not given."""
+    settings = {k: v for k, v in message.items() if k != "type"}
+    per_frame = settings.pop(name, None)
+    if per_frame is not None and (isinstance(per_frame, bool) or not isinstance(per_frame, int)
+                                  or not 1 <= per_frame <= high):
+        raise EngineError(f"{name} must be a whole number from 1 to {high}, got {per_frame!r}")
+    return settings, per_frame
+
+
 def given(model: Any) -> dict[str, Any]:
     return {} if model is None else model.model_dump(exclude_none=True)
 
@@ -202,11 +213,7 @@ def grid_live_handlers(session: Session) -> LiveHandlers:
                 "episodes_per_frame": session.extra.get("episodes_per_frame", DEFAULT_EPISODES_PER_FRAME)}
 
     def configure(message: dict[str, Any]) -> None:
-        settings = {k: v for k, v in message.items() if k != "type"}
-        per_frame = settings.pop("episodes_per_frame", None)
-        if per_frame is not None and (isinstance(per_frame, bool) or not isinstance(per_frame, int)
-                                      or not 1 <= per_frame <= 200):
-            raise EngineError(f"episodes_per_frame must be a whole number from 1 to 200, got {per_frame!r}")
+        settings, per_frame = split_per_frame(message, "episodes_per_frame", 200)
         learner.configure(**settings)  # validates everything before anything changes
         if per_frame is not None:
             session.extra["episodes_per_frame"] = per_frame
@@ -332,11 +339,7 @@ def agent_live_handlers(session: Session) -> LiveHandlers:
                 "steps_per_frame": session.extra.get("steps_per_frame", DEFAULT_STEPS_PER_FRAME)}
 
     def configure(message: dict[str, Any]) -> None:
-        settings = {k: v for k, v in message.items() if k != "type"}
-        per_frame = settings.pop("steps_per_frame", None)
-        if per_frame is not None and (isinstance(per_frame, bool) or not isinstance(per_frame, int)
-                                      or not 1 <= per_frame <= 2000):
-            raise EngineError(f"steps_per_frame must be a whole number from 1 to 2000, got {per_frame!r}")
+        settings, per_frame = split_per_frame(message, "steps_per_frame", 2000)
         if settings:
             trainer.configure(**settings)
         if per_frame is not None:
