@@ -132,7 +132,7 @@ ERROR_TEXT = {
     429: "Every training slot is taken (training), or too many room joins from this address (join); retry after "
          "the seconds in Retry-After",
 }
-SESSION_PARAMS = re.compile(r"\{(\w*_id|id|name|code)\}")
+SESSION_PARAMS = re.compile(r"\{[^}]+\}")  # any path parameter names something that may not exist
 TRAINING_PATH = re.compile(r"/(train|step)$")
 
 

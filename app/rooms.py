@@ -507,6 +507,12 @@ class Rooms:
 
     # --- the tap on every live stream (app/live.py): the teacher's frames, a copy's metrics ---------------------
 
+    def wants(self, stream: LiveStream) -> bool:
+        """Whether `sent` would use this stream's frames (a session in a room): the stream builds the tap's
+        JSON form of a binary frame only then."""
+        marker = stream.session.extra.get("room")
+        return isinstance(marker, dict) and marker.get("session") == stream.session.id
+
     def sent(self, stream: LiveStream, message: dict[str, Any]) -> None:
         session = stream.session
         marker = session.extra.get("room")

@@ -135,11 +135,12 @@ def refuse_diverged(trainer: Any, what: str, reset_path: str) -> None:
                             f"diverges again.")
 
 
-def train_until_deadline(trainer: Any, seconds: float, request: Any, train: Callable[[], object]) -> str | None:
-    """`train()` with the trainer's steps under `deadline(seconds)` and the client's presence: None when it ran to
-    the end, else why it stopped early (the request then answers with what it did)."""
+def train_until_deadline(trainer: Any, seconds: float, request: Any, train: Callable[[], object],
+                         method: str = "step") -> str | None:
+    """`train()` with the trainer's `method` (its step) under `deadline(seconds)` and the client's presence: None
+    when it ran to the end, else why it stopped early (the request then answers with what it did)."""
     try:
-        with deadline(trainer, seconds, client_gone(request)):
+        with deadline(trainer, seconds, client_gone(request), method=method):
             train()
     except StopTraining as stop:
         return stop.reason

@@ -228,8 +228,10 @@ def train(network_id: str, body: TrainRequest, request: Request, store: Store, s
         trainer: Trainer = session.obj
         refuse_if_diverged(trainer, network_id)
         start = len(trainer.history)
+        # `train` steps through `data_step` (no nested chunk per step): that is where the deadline checks.
         stopped = train_until_deadline(trainer, settings.train_deadline_seconds, request,
-                                       lambda: trainer.train(steps=body.steps, epochs=body.epochs))
+                                       lambda: trainer.train(steps=body.steps, epochs=body.epochs),
+                                       method="data_step")
         if stopped is not None and not trainer.diverged and trainer.data is not None:
             trainer.record()
         return encode({"history": trainer.history[start:], "step": trainer.step_count, "epoch": trainer.epoch,

@@ -185,6 +185,7 @@ function connect() {
   if (state.socket) state.socket.close();
   const id = state.id;
   const socket = connectSocket(`/ws/networks/${id}`, {
+    binary: true, // raw arrays, and an ack per drawn frame: the server trains no faster than this page draws
     onMessage: (msg) => { if (state.id === id) receive(msg); },
     onStatus: (status) => {
       if (state.id !== id) return;
