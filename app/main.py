@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
@@ -37,6 +39,26 @@ When the server runs with `GLASSBOX_TOKEN`, send it as `Authorization: Bearer <t
 """
 
 
+DOCS_BAR = """<nav aria-label="Glassbox" style="display:flex;gap:16px;align-items:center;padding:10px 20px;
+border-bottom:1px solid #d9dde3;font:15px system-ui,sans-serif;background:#fff">
+<a href="/" style="color:#075d94;font-weight:700;text-decoration:none">← Back to Glassbox</a>
+<span style="color:#4b5563">The REST API every page of Glassbox uses.</span></nav>"""
+
+
+def add_docs_page(app: FastAPI) -> None:
+    """/docs: Swagger UI from fastapi-offline's files (no network), under a bar that leads back to the pages."""
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        page = get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json", title="Glassbox API",
+            swagger_js_url="/static-offline-docs/swagger-ui-bundle.js",
+            swagger_css_url="/static-offline-docs/swagger-ui.css",
+            swagger_favicon_url="/static/img/favicon.svg")
+        html = bytes(page.body).decode().replace("<body>", f"<body>{DOCS_BAR}", 1)
+        return HTMLResponse(html)
+
+
 def make_store(settings: Settings) -> SessionStore:
     return SessionStore(settings.max_sessions, settings.session_idle_seconds,
                         open_backend(settings.store, settings.data_dir),
@@ -54,7 +76,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     # fastapi-offline serves Swagger UI's own JS/CSS from its package, so /docs works with no network.
-    app = FastAPIOffline(title="Glassbox", version=engine.__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPIOffline(title="Glassbox", version=engine.__version__, description=DESCRIPTION, lifespan=lifespan,
+                         docs_url=None)
+    add_docs_page(app)
     app.state.settings = settings
     app.state.store = make_store(settings)
     app.state.rooms = Rooms(app.state.store, hours=settings.room_hours,

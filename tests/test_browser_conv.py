@@ -179,12 +179,13 @@ def test_negative_outputs_are_shown_and_clipping_is_a_choice(page):
                            arg=before)
     below = int(page.get_by_test_id("kernel-stats").get_attribute("data-below-zero"))
     assert below > 0
-    diverging = canvas_pixels(page, "kernel-image-output")
-    page.get_by_test_id("kernel-clip").check()
+    # First the filtered photo (clipped, as an image editor shows it), the signed values as the second view.
     assert f"{below:,} below 0" in text(page, "kernel-stats") and "Clipping hides" in text(page, "kernel-stats")
-    assert canvas_pixels(page, "kernel-image-output") != diverging
-    # A blur keeps every output within 0–255: shown in gray, exactly, whatever the toggle says.
-    page.get_by_test_id("kernel-clip").uncheck()
+    photo = canvas_pixels(page, "kernel-image-output")
+    page.get_by_test_id("kernel-view-signed").check()
+    assert "below 0 (orange)" in text(page, "kernel-stats")
+    assert canvas_pixels(page, "kernel-image-output") != photo
+    # A blur keeps every output within 0–255: shown in gray, exactly, whatever the choice says.
     page.get_by_test_id("kernel-preset-gauss3").click()
     page.wait_for_function("document.querySelector('[data-testid=kernel-stats]').textContent.includes('nothing')")
     assert text(page, "kernel-stats").endswith("shown in gray like the input: nothing is clipped.")

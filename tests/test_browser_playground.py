@@ -236,7 +236,7 @@ def test_three_classes_curves_and_the_gallery(page):
     page.wait_for_function("document.querySelector('[data-testid=epoch-counter]').textContent === '000,001'")
     page.get_by_test_id("neuron-1-0").hover()
     page.wait_for_function("document.querySelector('[data-testid=plot-label]').textContent.includes('hidden layer 1')")
-    page.get_by_test_id("gallery").locator("summary").click()
+    page.get_by_test_id("gallery").scroll_into_view_if_needed()  # open; its cards train once it is in view
     card = page.get_by_test_id("gallery-ua-circle-3")
     card.wait_for()
     page.wait_for_function("document.querySelector('[data-testid=gallery-ua-circle-3]').textContent.includes('epochs')",

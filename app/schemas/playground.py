@@ -178,6 +178,7 @@ class GalleryResult(BaseModel):
     test_loss: float | None
     test_accuracy: float | None
     output: ArrayJSON = Field(description="The trained network's output over the plane, 50 × 50, uint8 over [−1, 1]")
+    points: PointSet = Field(description="The training points it learned from, to draw over the output")
 
 
 class Frame(BaseModel):

@@ -30,12 +30,22 @@ NPY_HEADER_BYTES = 4096  # a .npy header is at most this long for any shape we a
 WEIGHT_KINDS = "fiu"  # float, signed and unsigned integer weights are accepted (and cast); nothing else
 
 
+def trained_on(trainer: Trainer) -> dict[str, Any] | None:
+    """What the weights were trained on, for the reader of an export (importing never uses it): a toy data
+    set's name, noise, split and seed, or {"name": "custom"} for points given by hand or as a CSV file."""
+    data = trainer.data
+    if data is None:
+        return None
+    return {"name": data.name, "task": data.task, **data.source}
+
+
 def export_json(trainer: Trainer) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "spec": trainer.spec,
         "weights": {k: v.tolist() for k, v in trainer.net.get_state().items()},
         "step": trainer.step_count,
+        "trained_on": trained_on(trainer),
     }
 
 
@@ -188,7 +198,8 @@ def _step(value: Any) -> int:
 
 
 def export_npz(trainer: Trainer) -> bytes:
-    return write_npz(trainer.net.get_state(), {"spec": trainer.spec, "step": trainer.step_count})
+    return write_npz(trainer.net.get_state(),
+                     {"spec": trainer.spec, "step": trainer.step_count, "trained_on": trained_on(trainer)})
 
 
 def check_document(doc: Any, what: str = "an exported network") -> dict[str, Any]:

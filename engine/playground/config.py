@@ -307,8 +307,11 @@ def train_gallery_preset(name: str, epochs: int | None = None) -> dict[str, Any]
     points = maps.features_of(grid(GALLERY_RESOLUTION))
     out = dense_outputs(trainer.net, points)[-1][:, 0].reshape(GALLERY_RESOLUTION, GALLERY_RESOLUTION)
     last = trainer.history[-1]
+    data = trainer.data
+    assert data is not None  # trainer_from_config always gives a preset its data set
     return {"epochs": trainer.epoch, "train_loss": last["train_loss"], "test_loss": last["test_loss"],
-            "test_accuracy": last["test_accuracy"], "output": quantize(out, -1.0, 1.0)}
+            "test_accuracy": last["test_accuracy"], "output": quantize(out, -1.0, 1.0),
+            "points": {"x": data.x_train, "y": data.y_train.astype(np.float64)}}
 
 
 # --- what the page's pickers show ----------------------------------------------------------------------

@@ -93,7 +93,8 @@ test("point colours: classes, and values on the diverging scale", () => {
 
 const CATALOG = {
   datasets: [{ name: "circle", kind: "plane", task: "binary" }, { name: "plane", kind: "plane", task: "regression" },
-             { name: "sin", kind: "curve", task: "regression" }],
+             { name: "sin", kind: "curve", task: "regression" },
+             { name: "spiral3", kind: "plane", task: "multiclass" }],
   choices: { one_d_features: ["x1", "x1sq", "sinx1"] },
   defaults: DEFAULTS,
 };
@@ -105,6 +106,9 @@ test("config changes: data sets keep the features they can and the loss they may
   const back = withDataset({ ...DEFAULTS, dataset: "sin", features: ["sinx1"] }, "circle", CATALOG);
   assertEqual(back.features, ["x1", "x2"]);
   assertEqual(withDataset({ ...DEFAULTS, features: ["x1x2"] }, "plane", CATALOG).features, ["x1x2"]);
+  // Three classes pick cross-entropy; squared error chosen afterwards stays while the classes do.
+  assertEqual(withDataset(DEFAULTS, "spiral3", CATALOG).loss, "cross_entropy");
+  assertEqual(withDataset({ ...DEFAULTS, dataset: "spiral3", loss: "mse" }, "spiral3", CATALOG).loss, "mse");
   assertEqual([dataChanged(DEFAULTS, { ...DEFAULTS, hidden: [3] }), dataChanged(DEFAULTS, { ...DEFAULTS, noise: 0.1 })],
               [false, true]);
   assertEqual(dataSpec(DEFAULTS, 7), { name: "circle", noise: 0, train_ratio: 0.5, seed: 7 });

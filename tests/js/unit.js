@@ -1,6 +1,6 @@
 // Unit tests for the shared ES modules; results land in window.__results for pytest to read.
 import { ApiError, decodeArray, decodeArrays, errorMessage } from "/static/js/lib/api.js";
-import { diverging, sequential, symmetricRange, textOn } from "/static/js/lib/colors.js";
+import { contrastRatio, diverging, sequential, symmetricRange, textOn } from "/static/js/lib/colors.js";
 import { drawHeatmap, drawLegend } from "/static/js/lib/heatmap.js";
 import { formatFixed, formatNumber, formatPercent, formatProbability, formatValue } from "/static/js/lib/format.js";
 import { extent, niceTicks, pathData, scaleLinear } from "/static/js/lib/plot.js";
@@ -47,6 +47,13 @@ test("symmetric range and text contrast", () => {
   assertEqual(symmetricRange([0, 0]), 1);
   assertEqual(textOn([255, 255, 255]), "#1d2430");
   assertEqual(textOn([8, 119, 189]), "#ffffff");
+  // Mid-tones where neither the ink nor white reaches 4.5:1 (the convolution grid's #2586c3) get black.
+  assertEqual(textOn([37, 134, 195]), "#000000");
+  const hex = (c) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16));
+  for (let v = -1; v <= 1.0001; v += 0.05) {
+    const bg = diverging(v, 1);
+    if (contrastRatio(bg, hex(textOn(bg))) < 4.5) throw new Error(`text on ${bg} fails 4.5:1`);
+  }
 });
 
 test("formatNumber", () => {
@@ -84,7 +91,9 @@ test("formatPercent and formatProbability", () => {
   assertEqual(formatPercent(0.5, 0), "50%");
   assertEqual(formatPercent(0.98765, 2), "98.77%");
   assertEqual(formatPercent(null), "—");
-  assertEqual(formatProbability(0.9996), "100%");
+  assertEqual(formatProbability(0.9996), ">99.9%"); // never a false certainty
+  assertEqual(formatProbability(1), ">99.9%");
+  assertEqual(formatProbability(0.996), "99.6%");
   assertEqual(formatProbability(0.0001), "<0.1%");
   assertEqual(formatProbability(0), "0%");
   assertEqual(formatProbability(0.4567), "45.7%");

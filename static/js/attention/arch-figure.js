@@ -41,7 +41,8 @@ export function drawArchitecture(container, model, onBlock) {
   const footH = 2 * (BLOCK_H + GAP) + 34; // embedding, positional, input label
   const stackH = tallest * (BLOCK_H + GAP) + 22;
   const height = headH + stackH + footH;
-  const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, width, height, role: "img",
+  // A group, not an image: its blocks are buttons, and an image's parts are hidden from assistive technology.
+  const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, width, height, role: "group",
     "aria-label": "Transformer architecture", "font-size": 12 });
   root.style.maxWidth = `${Math.round(width * 1.1)}px`; // fill a narrow panel, never blow a small figure up
   const defs = svg("defs", {}, [svg("marker", { id: "arrow", viewBox: "0 0 8 8", refX: 7, refY: 4, markerWidth: 6,

@@ -1,6 +1,6 @@
 // The Attention page: a transformer session, trained live over /ws/transformers/{id}, drawn five ways.
 import { api, decodeArrays, showError } from "../lib/api.js";
-import { scheduleDraw } from "../lib/dom.js";
+import { el, scheduleDraw } from "../lib/dom.js";
 import { downloadPng, downloadSvg } from "../lib/export.js";
 import { applyHistory, connectSocket } from "../lib/socket.js";
 import { drawArchitecture } from "./arch-figure.js";
@@ -61,6 +61,7 @@ async function createSession(preset, overrides = {}) {
   fillSizes(session);
   $("attn-step").title = `Train ${session.stream_every} steps (one frame), then pause`;
   $("sequence-input").value = "";
+  state.rejected = null;
   const task = session.task;
   $("sequence-hint").textContent = `tokens: ${task.typed_vocab.join(" ")} · at most ${task.max_typed} · `
     + `trained on ${task.length}`;
@@ -153,8 +154,14 @@ function draw() {
   modelView.select(state.selected.id, state.selected.head);
   matrixView.render(passMap(state.selected.id), state.selected.head, state.step);
   headView.render(passMap($("head-view-layer").value || state.selected.id));
-  renderOutput($("model-output"), pass, state.session.task.mode, state.step);
-  highlightTokens($("model-output"), layerInfo(state.selected.id), state.hover);
+  if (state.rejected) {
+    // The box holds a sequence the model cannot read: no answer of an earlier sequence may stand under it.
+    $("model-output").replaceChildren(el("p", { class: "small muted", "data-testid": "model-output-cleared",
+      text: `No output: “${state.rejected}” is not a sequence of this task (see the message above).` }));
+  } else {
+    renderOutput($("model-output"), pass, state.session.task.mode, state.step);
+    highlightTokens($("model-output"), layerInfo(state.selected.id), state.hover);
+  }
   walk.update(pass, state.typed || pass.typed, state.step, state.playing);
 }
 
@@ -224,6 +231,7 @@ $("sequence-form").addEventListener("submit", async (e) => {
     });
     showError(errorBox, null);
     $("sequence-input").classList.remove("invalid");
+    state.rejected = null;
     state.typed = result.typed;
     state.pass = decodeArrays(result);
     walk.show(state.pass, state.typed);
@@ -231,7 +239,9 @@ $("sequence-form").addEventListener("submit", async (e) => {
     scheduleDraw(draw);
   } catch (err) {
     $("sequence-input").classList.add("invalid");
+    state.rejected = text;
     fail(err);
+    scheduleDraw(draw);
   }
 });
 $("sequence-input").addEventListener("input", () => $("sequence-input").classList.remove("invalid"));

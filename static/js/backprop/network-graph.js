@@ -26,13 +26,28 @@ function labelText(parent, label, attrs = {}) {
 /** Width of a label box for `text` in the 12 px monospace of the graph. */
 const pillWidth = (text) => 10 + 7.2 * [...text].length;
 
-/** A rounded label box with centred text; returns the group. */
-function pill(parent, x, y, text, { cls = "", testid, title, minWidth = 0 } = {}) {
+/** "w5" → "w₅", "w2_3" → "w₂,₃": a parameter's name as the lecture writes it. */
+const SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉";
+export function subscripted(label) {
+  const m = /^([a-zA-Z]+?)([\d_]+)$/.exec(label);
+  if (!m) return label;
+  return m[1] + [...m[2]].map((c) => (c === "_" ? "," : SUBSCRIPTS[Number(c)])).join("");
+}
+
+/** A pill's width for `text`, with room for a `name` before it. */
+const namedWidth = (text, name, minWidth = 0) => Math.max(minWidth, pillWidth(name ? `${name} ${text}` : text));
+
+/** A rounded label box with centred text (after its `name`, when given); returns the group. */
+function pill(parent, x, y, text, { cls = "", testid, title, minWidth = 0, name = null } = {}) {
   const g = parent.appendChild(svg("g", { class: `graph-pill ${cls}`, transform: `translate(${x}, ${y})` }));
   if (title) g.appendChild(svg("title", {})).textContent = title;
-  const width = Math.max(minWidth, pillWidth(text));
+  const width = namedWidth(text, name, minWidth);
   g.appendChild(svg("rect", { x: -width / 2, y: -10, width, height: 20, rx: 6 }));
-  const t = g.appendChild(svg("text", { "text-anchor": "middle", dy: "0.35em", "data-testid": testid }));
+  if (name) {
+    g.appendChild(svg("text", { class: "pill-name", x: -width / 2 + 5, dy: "0.35em", text: name }));
+  }
+  const t = g.appendChild(svg("text", name ? { "text-anchor": "end", x: width / 2 - 5, dy: "0.35em", "data-testid": testid }
+    : { "text-anchor": "middle", dy: "0.35em", "data-testid": testid }));
   t.textContent = text;
   return g;
 }
@@ -62,7 +77,7 @@ export class NetworkGraph {
   render(view) {
     this.view = view;
     const width = Math.max(320, this.container.clientWidth);
-    const height = Math.max(260, this.container.clientHeight);
+    let height = Math.max(260, this.container.clientHeight);
     this.svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
     this.svg.setAttribute("width", width);
     this.svg.setAttribute("height", height);
@@ -70,11 +85,22 @@ export class NetworkGraph {
     const columns = view.neurons.length;
     const lossWidth = view.loss ? 112 : 0;
     const most = Math.max(...view.neurons.map((c) => c.length));
-    const rowGap = Math.min(200, (height - 70) / Math.max(1, most - 0.3));
+    // A neuron's name sits above its box and its bias (with the bias's gradient) below it: a row needs room for
+    // all of them, or the next neuron's name would cover this one's bias. The graph grows taller if need be.
+    const biased = view.neurons.some((c) => c.some((n) => n.bias));
+    const below = biased ? 66 : 22; // bias pill and its gradient pill, or a margin; plus the name (24) above
+    const minGap = 30 + below + 24;
+    const fitGap = Math.min(200, (height - 70) / Math.max(1, most - 0.3));
+    const rowGap = Math.max(fitGap, minGap);
+    if (rowGap > fitGap) {
+      height = Math.ceil(rowGap * Math.max(1, most - 0.3) + 70);
+      this.svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+      this.svg.setAttribute("height", height);
+    }
     // Neurons are boxes: the value on top, ∂E/∂(neuron) underneath once the backward pass has reached it.
     const roughGap = (width - lossWidth - 90) / Math.max(1, columns - 1);
     const box = { w: Math.max(44, Math.min(62, rowGap * 0.7, roughGap * 0.32)),
-      h: Math.max(30, Math.min(50, rowGap * 0.55)) };
+      h: Math.max(30, Math.min(50, rowGap * 0.55, rowGap - below - 24)) };
     const left = 10 + box.w / 2;
     const right = width - lossWidth - 16 - box.w / 2;
     const colGap = columns > 1 ? (right - left) / (columns - 1) : 0;
@@ -107,10 +133,13 @@ export class NetworkGraph {
         line.appendChild(svg("title", {})).textContent = `${w.label} = ${w.value}${gradText}`;
         const along = (t) => ({ x: a.x + radius + (b.x - a.x - 2 * radius) * t, y: a.y + (b.y - a.y) * t });
         const rank = state ? 0 : 2;
-        const weightLabel = { rank, at: LABEL_AT.map(along), text: formatNumber(w.value, 3), draw: (x, y, text) => {
+        const name = subscripted(w.label);
+        const text = formatNumber(w.value, 3);
+        const weightLabel = { rank, at: LABEL_AT.map(along), text, width: namedWidth(text, name, 40) + 4,
+          draw: (x, y) => {
           const g = pill(labelLayer, x, y, text, {
             cls: `weight ${state} ${view.weightsUpdated ? "updated" : ""}`, testid: `value-${w.label}`,
-            title: `${w.label} = ${w.value} (click to edit)`, minWidth: 40,
+            title: `${w.label} = ${w.value} (click to edit)`, minWidth: 40, name,
           });
           g.addEventListener("click", () => this.onEdit?.({ kind: "weight", layer: gap + 1, i, j, label: w.label,
             value: w.value, anchor: g }));
@@ -133,7 +162,7 @@ export class NetworkGraph {
     const overlaps = (r) => taken.some((o) => Math.abs(o.x - r.x) * 2 < o.w + r.w && Math.abs(o.y - r.y) * 2 < o.h + r.h);
     candidates.sort((p, q) => p.rank - q.rank);
     for (const c of candidates) {
-      const width = Math.max(40, pillWidth(c.text)) + 4;
+      const width = c.width ?? Math.max(40, pillWidth(c.text)) + 4;
       const near = c.near?.spot ? [{ x: c.near.spot.x, y: c.near.spot.y + 22 },
         { x: c.near.spot.x, y: c.near.spot.y - 22 }] : [];
       const spot = [...c.at, ...near].find((p) => !overlaps({ x: p.x, y: p.y, w: width, h: 22 }));

@@ -130,8 +130,11 @@ async function openWorkedExample() {
   await openSession(network.id, "worked example");
 }
 
-/** Import an exported network as a new session of this page, in float64 with this page's data points. */
-async function openExport(doc, name) {
+/**
+ * Import an exported network as a new session of this page, in float64 with this page's data points — or with
+ * `points` ({X, y, task, num_classes}: a point of the network's own data, labelled as its data set labels it).
+ */
+async function openExport(doc, name, points = null) {
   if (!doc || typeof doc !== "object" || !doc.spec || !doc.weights) {
     throw new Error("That is not an exported network: export one with the Playground's export button or " +
       "GET /api/networks/{id}/export.");
@@ -154,13 +157,29 @@ async function openExport(doc, name) {
   const previous = state.id;
   state.id = created.id;
   try {
-    await api(base(), { method: "PATCH", body: { dtype: "float64", batch_size: rows.X.length, data: dataSpec(rows) } });
+    const data = points || dataSpec(rows);
+    await api(base(), { method: "PATCH", body: { dtype: "float64", batch_size: data.X.length, data } });
   } catch (err) {
     state.id = previous;
     discard();
     throw err;
   }
   await openSession(created.id, name);
+}
+
+/**
+ * The first training point of session `id`'s data with its label, as that data set labels it (the walk then
+ * shows the target the network learns, e.g. ±1 for a tanh output); null when the session has no data.
+ */
+async function firstPoint(id) {
+  let data;
+  try {
+    data = await api(`/api/networks/${encodeURIComponent(id)}/data`);
+  } catch {
+    return null;
+  }
+  if (!data.train || !data.train.x.length) return null;
+  return { X: [data.train.x[0]], y: [data.train.y[0]], task: data.task, num_classes: data.num_classes || 0 };
 }
 
 function dataSpec(rows) {
@@ -327,13 +346,14 @@ function renderTable() {
     const idx = document.createElement("td");
     idx.textContent = String(n + 1);
     tr.append(idx);
-    const cell = (value, testid, onValue) => {
+    const cell = (value, testid, onValue, label) => {
       const td = document.createElement("td");
       const input = document.createElement("input");
       input.type = "number";
       input.step = "any";
       input.value = String(value);
       input.setAttribute("data-testid", testid);
+      input.setAttribute("aria-label", label);
       input.addEventListener("change", () => {
         const v = Number(input.value);
         if (input.value.trim() === "" || !Number.isFinite(v)) {
@@ -348,9 +368,11 @@ function renderTable() {
       td.append(input);
       return td;
     };
-    x.forEach((v, i) => tr.append(cell(v, `data-x-${n + 1}-${i + 1}`, (v2) => { rows.X[n][i] = v2; })));
-    rows.y[n].forEach((v, k) => tr.append(cell(v, `data-y-${n + 1}${rows.y[n].length > 1 ? `-${k + 1}` : ""}`,
-      (v2) => { rows.y[n][k] = v2; })));
+    x.forEach((v, i) => tr.append(cell(v, `data-x-${n + 1}-${i + 1}`, (v2) => { rows.X[n][i] = v2; },
+      `data point ${n + 1}, input ${i + 1}`)));
+    const outputs = rows.y[n].length;
+    rows.y[n].forEach((v, k) => tr.append(cell(v, `data-y-${n + 1}${outputs > 1 ? `-${k + 1}` : ""}`,
+      (v2) => { rows.y[n][k] = v2; }, `data point ${n + 1}, target${outputs > 1 ? ` ${k + 1}` : ""}`)));
     const td = document.createElement("td");
     if (rows.X.length > 1) {
       const remove = document.createElement("button");
@@ -680,7 +702,7 @@ async function openLinked(linked) {
   if (linked) {
     try {
       const doc = await api(`/api/networks/${encodeURIComponent(linked)}/export`);
-      await openExport(doc, `session ${linked.slice(0, 6)}…`);
+      await openExport(doc, `session ${linked.slice(0, 6)}…`, await firstPoint(linked));
       return;
     } catch (err) {
       await openWorkedExample();

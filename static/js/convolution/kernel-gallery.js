@@ -24,7 +24,7 @@ export function initKernelGallery(root, { onError, initial = "edge3" }) {
   const els = {
     presets: $("kernel-presets"), editor: $("kernel-editor"), divisor: $("kernel-divisor"), size: $("kernel-size"),
     flip: $("kernel-flip"), description: $("kernel-description"), input: $("kernel-image-input"),
-    output: $("kernel-image-output"), clip: $("kernel-clip"), legend: $("kernel-legend"), stats: $("kernel-stats"),
+    output: $("kernel-image-output"), signed: $("kernel-view-signed"), photo: $("kernel-view-photo"), legend: $("kernel-legend"), stats: $("kernel-stats"),
     hover: $("kernel-hover"), hoverTitle: $("kernel-hover-title"), hoverArithmetic: $("kernel-hover-arithmetic"),
     hoverWindow: $("kernel-hover-window"), sample: $("kernel-sample"), upload: $("kernel-upload"),
     pad: $("digit-pad"), padClear: $("digit-clear"), sourceNote: $("kernel-source-note"),
@@ -205,7 +205,9 @@ export function initKernelGallery(root, { onError, initial = "edge3" }) {
       drawGrayLegend(els.legend, "gray");
       els.stats.textContent = `All ${s.count.toLocaleString("en-US")} outputs lie within 0–255 ` +
         `(${formatValue(s.min)} to ${formatValue(s.max)}), shown in gray like the input: nothing is clipped.`;
-    } else if (els.clip.checked) {
+    } else if (!els.signed.checked) {
+      // First the picture a person expects of Sharpen or Emboss: the filtered photo, clipped as editors do;
+      // the signed values are the second view.
       drawGray(els.output, out.data, rows, cols);
       drawGrayLegend(els.legend, "clipped");
       els.stats.textContent = hidden
@@ -296,7 +298,7 @@ export function initKernelGallery(root, { onError, initial = "edge3" }) {
 
   // --- wiring ------------------------------------------------------------------------------------
 
-  els.clip.addEventListener("change", redraw);
+  for (const radio of [els.photo, els.signed]) radio.addEventListener("change", redraw);
   els.padding.addEventListener("change", () => {
     hideHover();
     apply();

@@ -159,8 +159,9 @@ export function initSlidingWindow(root, { onError }) {
     state.playing = on;
     els.play.setAttribute("aria-pressed", String(on));
     els.play.querySelector(".label").textContent = on ? "Pause" : "Play";
-    els.play.querySelector(".icon-play").hidden = on;
-    els.play.querySelector(".icon-pause").hidden = !on;
+    // SVG elements have no `hidden` property: the attribute itself must change.
+    els.play.querySelector(".icon-play").toggleAttribute("hidden", on);
+    els.play.querySelector(".icon-pause").toggleAttribute("hidden", !on);
     clearInterval(state.timer);
     if (on) state.timer = setInterval(tick, Number(els.speed.value));
   }
@@ -201,6 +202,23 @@ export function initSlidingWindow(root, { onError }) {
     return ok ? v : null;
   }
 
+  /** The formula line for sizes outside the page's limits: the typed numbers, marked wrong (never the last good one). */
+  async function showOutOfRangeFormula() {
+    const id = ++state.request;
+    stop();
+    els.play.disabled = els.step.disabled = true;
+    els.formula.classList.add("invalid-text");
+    const [n, k, s, p] = [els.inputSize, els.kernelSize, els.stride, els.padding].map((i) => Math.round(Number(i.value)));
+    els.formula.textContent = "output size = (n + 2·p − k)/s + 1";
+    if (![n, k, s, p].every(Number.isFinite) || Math.min(n, k, s) < 1 || p < 0) return;
+    try {
+      const size = await api("/api/conv/output-size", { query: { n, k, s, p } });
+      if (id === state.request) els.formula.textContent = `output size = ${size.expression}`;
+    } catch {
+      // Numbers the API refuses too (zero, negative): the general formula stays.
+    }
+  }
+
   function onSizeChange() {
     const n = readControl(els.inputSize, LIMITS.input);
     const k = readControl(els.kernelSize, LIMITS.kernel);
@@ -210,6 +228,7 @@ export function initSlidingWindow(root, { onError }) {
       els.error.hidden = false;
       els.error.textContent = `Input size ${LIMITS.input.join("–")}, kernel size ${LIMITS.kernel.join("–")}, ` +
         `stride ${LIMITS.stride.join("–")} and padding ${LIMITS.padding.join("–")} on this page (the API takes more).`;
+      showOutOfRangeFormula();
       return;
     }
     state.image = resize(state.image, n, randomBit);

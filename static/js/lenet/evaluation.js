@@ -2,7 +2,7 @@
 import { rgb, sequential, symmetricRange, textOn } from "../lib/colors.js";
 import { drawHeatmap } from "../lib/heatmap.js";
 import { formatNumber, formatPercent } from "../lib/format.js";
-import { el } from "../lib/dom.js";
+import { el, rovingFocus } from "../lib/dom.js";
 import { paintDigit } from "./digit.js";
 
 function kernelCanvas(values, range, label) {
@@ -73,9 +73,10 @@ export function renderConfusion(container, confusion, { onCell = () => {}, selec
         td.style.color = textOn(color);
       } else if (count) {
         td.style.setProperty("--share", String(Math.min(1, 0.25 + share * 8)));
-        td.tabIndex = 0;
+        td.classList.add("pick");
+        td.tabIndex = -1;
         td.addEventListener("click", () => onCell(t, p));
-        td.addEventListener("keydown", (e) => { if (e.key === "Enter") onCell(t, p); });
+        td.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); onCell(t, p); } });
       }
       if (selected && selected[0] === t && selected[1] === p) td.classList.add("is-selected");
       td.title = `${count} test ${t}s read as ${p}`;
@@ -84,6 +85,11 @@ export function renderConfusion(container, confusion, { onCell = () => {}, selec
     table.append(tr);
   });
   container.replaceChildren(table);
+  // The mistakes' cells are one tab stop (arrow keys move between them), so the keyboard gets past the table.
+  const cells = [...table.querySelectorAll("td.pick")];
+  const start = Math.max(0, cells.findIndex((c) => c.classList.contains("is-selected")));
+  if (cells.length) cells[start].tabIndex = 0;
+  rovingFocus(container, "td.pick");
 }
 
 /** Thumbnails of test digits read wrong; onPick(mistake) when one is clicked. */
@@ -106,4 +112,7 @@ export function renderMistakes(container, mistakes, { onPick = () => {} } = {}) 
     button.addEventListener("click", () => onPick(m));
     container.append(button);
   }
+  // One tab stop for all the thumbnails (arrow keys move between them): Train from scratch is a Tab away.
+  container.querySelector(".mistake").tabIndex = 0;
+  rovingFocus(container, ".mistake");
 }

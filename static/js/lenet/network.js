@@ -228,6 +228,57 @@ export function createNetworkView(container, { onHover = () => {}, onSelect = ()
     hover(unitAt(event));
   });
   container.addEventListener("pointerleave", () => hover(null));
+
+  // --- keyboard → unit: the view is one tab stop; ←/→ change the layer, ↑/↓ the map or neuron, Shift with an
+  // arrow moves within a map, Enter pins the unit's arithmetic (Escape lets it go, as for a click).
+  const KEY_LAYERS = ["conv1", "pool1", "conv2", "pool2", "fc1", "fc2", "logits"];
+  const COUNT = { conv1: 6, pool1: 6, conv2: 16, pool2: 16, fc1: 120, fc2: 84, logits: 10 };
+  let cursor = null;
+  container.tabIndex = 0;
+  container.setAttribute("role", "group");
+  container.setAttribute("aria-label", "The network's units: left and right arrows change the layer, up and down "
+    + "the map or neuron, Shift with an arrow moves within a map, Enter pins a unit's arithmetic, Escape lets go");
+  container.setAttribute("aria-keyshortcuts", "ArrowLeft ArrowRight ArrowUp ArrowDown Enter Escape");
+
+  function moveCursor(key, shift) {
+    const unit = { ...cursor };
+    const spatial = SPATIAL.includes(unit.layer);
+    if (shift && spatial) {
+      const side = SIDE[unit.layer];
+      const d = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[key];
+      unit.row = Math.max(0, Math.min(side - 1, unit.row + d[0]));
+      unit.col = Math.max(0, Math.min(side - 1, unit.col + d[1]));
+    } else if (key === "ArrowUp" || key === "ArrowDown") {
+      unit.index = Math.max(0, Math.min(COUNT[unit.layer] - 1, unit.index + (key === "ArrowDown" ? 1 : -1)));
+    } else {
+      const at = KEY_LAYERS.indexOf(unit.layer) + (key === "ArrowRight" ? 1 : -1);
+      const layer = KEY_LAYERS[Math.max(0, Math.min(KEY_LAYERS.length - 1, at))];
+      const scale = SPATIAL.includes(layer) && spatial ? SIDE[layer] / SIDE[unit.layer] : 0;
+      Object.assign(unit, { layer, index: Math.min(COUNT[layer] - 1, unit.index),
+        row: Math.floor(unit.row * scale), col: Math.floor(unit.col * scale) });
+      if (SPATIAL.includes(layer) && !spatial) Object.assign(unit, { row: SIDE[layer] >> 1, col: SIDE[layer] >> 1 });
+    }
+    return unit;
+  }
+
+  container.addEventListener("focus", () => {
+    if (!data) return;
+    cursor = cursor || { layer: "logits", index: data.digit ?? 0, row: 0, col: 0 };
+    hover(cursor);
+  });
+  container.addEventListener("blur", () => hover(null));
+  container.addEventListener("keydown", (event) => {
+    if (!data || event.target !== container) return;
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      if (cursor) onSelect(cursor);
+      return;
+    }
+    if (!["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"].includes(event.key)) return;
+    event.preventDefault();
+    cursor = moveCursor(event.key, event.shiftKey);
+    hover(cursor);
+  });
   container.addEventListener("click", (event) => {
     if (!data) return;
     const unit = unitAt(event);

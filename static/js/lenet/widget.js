@@ -300,7 +300,12 @@ function showMistakes() {
     ? `${shown.length} test ${cellFilter[0]}${shown.length === 1 ? "" : "s"} read as ${cellFilter[1]}`
     : `All ${all.length} mistakes, most confident first`;
   els.mistakesAll.hidden = !cellFilter;
-  renderMistakes(els.mistakes, shown, { onPick: (m) => showSample(m) });
+  renderMistakes(els.mistakes, shown, { onPick: (m) => {
+    showSample(m);
+    // The pad is far above the list: bring it (and the network's reading beside it) into view.
+    els.pad.scrollIntoView({ behavior: matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth",
+                             block: "center" });
+  } });
   renderConfusion(els.confusion, state.evaluation.confusion, {
     selected: cellFilter,
     onCell: (t, p) => {

@@ -45,7 +45,31 @@ export function symmetricRange(values) {
   return m || 1;
 }
 
-/** Black or white, whichever reads better on [r, g, b]. */
-export function textOn([r, g, b]) {
-  return 0.299 * r + 0.587 * g + 0.114 * b > 150 ? "#1d2430" : "#ffffff";
+/** WCAG relative luminance of an sRGB colour [r, g, b] (0–255). */
+export function luminance([r, g, b]) {
+  const linear = (v) => {
+    const c = v / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+}
+
+/** WCAG contrast ratio of two colours (1 … 21). */
+export function contrastRatio(a, b) {
+  const [high, low] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (high + 0.05) / (low + 0.05);
+}
+
+const INK = [29, 36, 48]; // the page's text colour, #1d2430
+
+/**
+ * Text colour for a background [r, g, b] that meets WCAG AA (4.5:1): the page's ink, else white, else — on the
+ * mid-tones where neither reaches it — pure black, which always does.
+ */
+export function textOn(background) {
+  const ink = contrastRatio(background, INK);
+  const white = contrastRatio(background, [255, 255, 255]);
+  if (ink >= 4.5 && ink >= white) return "#1d2430";
+  if (white >= 4.5) return "#ffffff";
+  return "#000000";
 }

@@ -37,3 +37,33 @@ export function scheduleDraw(draw) {
     draw();
   });
 }
+
+/**
+ * One tab stop for a grid of many controls (thumbnails, table cells): the items matching `selector` in
+ * `container` get tabindex −1 but the current one (0); the arrow keys move along a row (←/→) and between rows
+ * (↑/↓, by the number of items in the first row as laid out), Home and End to the ends. Call again after the
+ * items change; the current item is kept by position.
+ */
+export function rovingFocus(container, selector) {
+  const items = () => [...container.querySelectorAll(selector)];
+  const all = items();
+  if (!all.length) return;
+  const current = Math.max(0, all.findIndex((item) => item.tabIndex === 0));
+  all.forEach((item, i) => { item.tabIndex = i === current ? 0 : -1; });
+  if (container.dataset.roving) return; // the key handler is already there
+  container.dataset.roving = "true";
+  container.addEventListener("keydown", (event) => {
+    const list = items();
+    const i = list.indexOf(event.target);
+    if (i < 0) return;
+    const top = list[0].getBoundingClientRect().top;
+    const perRow = Math.max(1, list.filter((item) => Math.abs(item.getBoundingClientRect().top - top) < 2).length);
+    const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: perRow, ArrowUp: -perRow, Home: -i, End: list.length - 1 - i };
+    if (!(event.key in moves)) return;
+    event.preventDefault();
+    const next = list[Math.max(0, Math.min(list.length - 1, i + moves[event.key]))];
+    list[i].tabIndex = -1;
+    next.tabIndex = 0;
+    next.focus();
+  });
+}

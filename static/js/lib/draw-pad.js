@@ -2,9 +2,31 @@
 // pen), round strokes, a throttled "changed" callback while drawing and an immediate one at every stroke's end.
 // Ink is opaque white on a transparent canvas, so the PNG the server reads carries the ink in its alpha channel
 // whatever the page's colours.
+//
+// The pad keeps the strokes' centre lines and draws them with a pen whose width follows the drawing's size:
+// MNIST scales every digit to a 20-pixel box, so a fixed pen would turn a small digit into a blob once scaled
+// up. The width is STROKE_OF_BOX of the drawing's longer side (about 2.5 px of MNIST's 20), kept between
+// MIN_ and MAX_STROKE_FRACTION of the pad; the page shows exactly the ink it sends. scripts/make_drawn_digits.py
+// renders its evaluation set with the same rule.
 
-/** Stroke width as a fraction of the canvas side: MNIST's strokes are about 1/10–1/14 of the digit's box. */
-export const STROKE_FRACTION = 1 / 12;
+/** The pen's width as a share of the drawing's longer side (centre lines). */
+export const STROKE_OF_BOX = 0.14;
+/** Bounds on the pen's width, as shares of the pad's side (a dot; a digit filling the pad). */
+export const MIN_STROKE_FRACTION = 1 / 40;
+export const MAX_STROKE_FRACTION = 1 / 9;
+
+/** The pen's width for strokes (arrays of {x, y}) on a pad `side` pixels wide. */
+export function strokeWidth(strokes, side) {
+  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+  for (const stroke of strokes) {
+    for (const { x, y } of stroke) {
+      minX = Math.min(minX, x); maxX = Math.max(maxX, x);
+      minY = Math.min(minY, y); maxY = Math.max(maxY, y);
+    }
+  }
+  const longer = Number.isFinite(minX) ? Math.max(maxX - minX, maxY - minY) : 0;
+  return Math.min(side * MAX_STROKE_FRACTION, Math.max(side * MIN_STROKE_FRACTION, STROKE_OF_BOX * longer));
+}
 
 /**
  * Make `canvas` a drawing pad.
@@ -20,10 +42,7 @@ export function createDrawPad(canvas, { onChange = () => {}, onStart = () => {},
   let inked = false;
   let lastSent = 0;
   let pending = null;
-
-  function lineWidth() {
-    return canvas.width * STROKE_FRACTION;
-  }
+  let strokes = []; // centre lines, in canvas pixels
 
   function point(event) {
     const rect = canvas.getBoundingClientRect();
@@ -33,23 +52,28 @@ export function createDrawPad(canvas, { onChange = () => {}, onStart = () => {},
     };
   }
 
-  function segment(from, to) {
+  /** Draw every stroke again with the pen the drawing's size calls for. */
+  function paint() {
+    const width = strokeWidth(strokes, canvas.width);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.strokeStyle = "#fff";
     ctx.fillStyle = "#fff";
-    ctx.lineWidth = lineWidth();
+    ctx.lineWidth = width;
     ctx.lineCap = "round";
     ctx.lineJoin = "round";
-    if (from.x === to.x && from.y === to.y) {
+    for (const stroke of strokes) {
       ctx.beginPath();
-      ctx.arc(to.x, to.y, lineWidth() / 2, 0, Math.PI * 2);
-      ctx.fill();
-    } else {
-      ctx.beginPath();
-      ctx.moveTo(from.x, from.y);
-      ctx.lineTo(to.x, to.y);
+      if (stroke.length === 1) {
+        ctx.arc(stroke[0].x, stroke[0].y, width / 2, 0, Math.PI * 2);
+        ctx.fill();
+        continue;
+      }
+      ctx.moveTo(stroke[0].x, stroke[0].y);
+      for (const p of stroke.slice(1)) ctx.lineTo(p.x, p.y);
       ctx.stroke();
     }
-    inked = true;
+    canvas.dataset.strokeWidth = width.toFixed(2); // for scripts and tests: the pen this drawing is drawn with
+    inked = strokes.length > 0;
   }
 
   function changed(final) {
@@ -71,7 +95,8 @@ export function createDrawPad(canvas, { onChange = () => {}, onStart = () => {},
     drawing = event.pointerId;
     canvas.setPointerCapture(event.pointerId);
     last = point(event);
-    segment(last, last);
+    strokes.push([last]);
+    paint();
     changed(false);
   });
 
@@ -79,11 +104,13 @@ export function createDrawPad(canvas, { onChange = () => {}, onStart = () => {},
     if (event.pointerId !== drawing) return;
     // Coalesced events keep fast strokes smooth where the browser batches pointer moves.
     const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
+    const stroke = strokes[strokes.length - 1];
     for (const e of events.length ? events : [event]) {
       const p = point(e);
-      segment(last, p);
+      if (p.x !== last.x || p.y !== last.y) stroke.push(p);
       last = p;
     }
+    paint();
     changed(false);
   });
 
@@ -111,6 +138,7 @@ export function createDrawPad(canvas, { onChange = () => {}, onStart = () => {},
   return {
     clear() {
       ctx.clearRect(0, 0, canvas.width, canvas.height);
+      strokes = [];
       inked = false;
       clearTimeout(pending);
       pending = null;
@@ -141,6 +169,7 @@ export function createDrawPad(canvas, { onChange = () => {}, onStart = () => {},
       ctx.clearRect(0, 0, canvas.width, canvas.height);
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
+      strokes = [];
       inked = false; // a shown image is not a drawing: the next stroke starts a fresh one
     },
   };

@@ -48,10 +48,13 @@ export function formatPercent(p, digits = 1) {
   return `${(100 * p).toFixed(digits)}%`;
 }
 
-/** A probability as a percentage that never rounds to a false certainty: "100%" only from 0.9995, "<0.1%" above 0. */
+/**
+ * A probability as a percentage that never rounds to a false certainty: ">99.9%" from 0.9995 (a softmax is never
+ * exactly sure; float32 rounding can give 1), "<0.1%" below 0.0005 but above 0.
+ */
 export function formatProbability(p) {
   if (p === null || p === undefined || !Number.isFinite(p)) return "—";
-  if (p >= 0.9995) return "100%";
+  if (p >= 0.9995) return ">99.9%";
   if (p < 0.0005) return p > 0 ? "<0.1%" : "0%";
   return formatPercent(p, 1);
 }

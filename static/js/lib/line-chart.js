@@ -1,6 +1,8 @@
 // Training curves: train and test loss (and accuracy) against training steps, with a hover read-out.
-// A canvas sparkline redrawn every frame, without the axes of plot.js's SVG plots (which it shares the scales of).
+// A canvas redrawn every frame inside a small figure: its title and legend above, the value axis on the left,
+// the epochs below, the read-out under them (it wraps rather than being cut). Scales from plot.js.
 import { cssColor, fitCanvas } from "./plot-canvas.js";
+import { el } from "./dom.js";
 import { formatNumber, formatPercent } from "./format.js";
 import { scaleLinear } from "./plot.js";
 
@@ -11,19 +13,28 @@ import { scaleLinear } from "./plot.js";
  * always names a real entry.
  */
 export class LineChart {
-  constructor(container, { series, height = 90, label = "" }) {
-    // label names the quantity in the read-out, e.g. "loss" or "accuracy"
+  constructor(container, { series, height = 110, label = "" }) {
+    // label names the quantity in the title and the read-out, e.g. "loss" or "accuracy"
     this.container = container;
     this.series = series;
     this.height = height;
     this.label = label;
     this.entries = [];
-    this.canvas = document.createElement("canvas");
-    this.canvas.className = "pg-chart-canvas";
+    this.percent = series.some((s) => s.unit === "%");
+    this.canvas = el("canvas", { class: "lc-canvas", role: "img", "aria-label": `${label} against epochs` });
     this.canvas.style.height = `${height}px`;
-    this.readout = document.createElement("div");
-    this.readout.className = "pg-chart-readout tiny mono";
-    container.append(this.canvas, this.readout);
+    this.yTicks = el("div", { class: "lc-y", "aria-hidden": "true" }, [el("span"), el("span"), el("span", { text: "0" })]);
+    this.xTicks = el("div", { class: "lc-x", "aria-hidden": "true" },
+                     [el("span", { text: "0" }), el("span", { text: "epoch" }), el("span", { text: "0" })]);
+    const legend = el("span", { class: "lc-legend" }, series.map((s) => el("span", { class: "lc-key" }, [
+      el("i", { class: s.dash ? "lc-swatch dashed" : "lc-swatch", style: `background: ${s.color}` }), s.label])));
+    this.readout = el("div", { class: "lc-readout tiny mono", "aria-live": "off" });
+    this.root = el("figure", { class: "lc", "data-testid": `chart-${label}` }, [
+      el("figcaption", { class: "lc-head" }, [el("span", { class: "lc-title", text: label }), legend]),
+      el("div", { class: "lc-body" }, [this.yTicks, this.canvas]),
+      this.xTicks, this.readout,
+    ]);
+    container.append(this.root);
     this.hoverIndex = null;
     this.canvas.addEventListener("mousemove", (e) => {
       const r = this.canvas.getBoundingClientRect();
@@ -72,8 +83,14 @@ export class LineChart {
     }
     let max = 0;
     for (const e of entries) for (const s of this.series) if (Number.isFinite(e[s.key])) max = Math.max(max, e[s.key]);
-    if (this.series.some((s) => s.unit === "%")) max = 1;
+    if (this.percent) max = 1;
     max = max || 1;
+    const tick = (v) => (this.percent ? formatPercent(v, 0) : formatNumber(v, 2));
+    const [top, middle] = this.yTicks.children;
+    top.textContent = tick(max);
+    middle.textContent = tick(max / 2);
+    this.xTicks.firstChild.textContent = String(entries[0].epoch);
+    this.xTicks.lastChild.textContent = String(entries[entries.length - 1].epoch);
     const first = entries[0].step;
     const span = Math.max(1, entries[entries.length - 1].step - first);
     const sx = scaleLinear([first, first + span], [pad, width - pad]);

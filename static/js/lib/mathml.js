@@ -39,10 +39,27 @@ export function math(children, { block = false, label } = {}) {
 }
 
 /** Display maths in its own left-aligned <div class="formula">. */
+// A formula wider than its box scrolls sideways; the keyboard must reach it to scroll it, so such a formula (and
+// only such) is a tab stop.
+const overflowWatch = typeof ResizeObserver === "undefined" ? null : new ResizeObserver((entries) => {
+  for (const { target } of entries) {
+    if (target.scrollWidth > target.clientWidth + 1) {
+      target.tabIndex = 0;
+      target.setAttribute("role", "group");
+      target.setAttribute("aria-label", "formula (scrolls sideways)");
+    } else if (target.hasAttribute("tabindex")) {
+      target.removeAttribute("tabindex");
+      target.removeAttribute("role");
+      target.removeAttribute("aria-label");
+    }
+  }
+});
+
 export function formula(children, { label } = {}) {
   const div = document.createElement("div");
   div.className = "formula";
   div.append(math(children, { block: true, label }));
+  overflowWatch?.observe(div);
   return div;
 }
 

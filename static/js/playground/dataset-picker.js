@@ -13,22 +13,37 @@ const GROUPS = [
 
 function drawPreview(canvas, dataset) {
   const ctx = canvas.getContext("2d");
-  const size = canvas.width;
   ctx.fillStyle = "#f4f6f8";
-  ctx.fillRect(0, 0, size, size);
-  const x = dataset.preview.x.data;
-  const y = dataset.preview.y.data;
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  drawPoints(canvas, dataset.task, dataset.preview);
+}
+
+/**
+ * Dots for `points` ({x, y} decoded arrays over [−6, 6]) on `canvas`, coloured by `task`'s label colours; a ring
+ * when `outline` (over a painted output). Returns how many were drawn.
+ */
+export function drawPoints(canvas, task, points, { outline = false } = {}) {
+  const ctx = canvas.getContext("2d");
+  const size = canvas.width;
+  const x = points.x.data;
+  const y = points.y.data;
   const n = y.length;
   const dim = x.length / n;
   const sx = (v) => ((v + 6) / 12) * size;
   for (let i = 0; i < n; i++) {
-    ctx.fillStyle = rgb(pointColor(dataset.task, y[i]));
+    ctx.fillStyle = rgb(pointColor(task, y[i]));
     const px = sx(x[dim * i]);
     const py = dim === 2 ? size - sx(x[dim * i + 1]) : size / 2 - (y[i] / 2) * (size / 2);
     ctx.beginPath();
     ctx.arc(px, py, size / 40 + 0.6, 0, Math.PI * 2);
     ctx.fill();
+    if (outline) {
+      ctx.strokeStyle = "rgba(255, 255, 255, 0.9)";
+      ctx.lineWidth = Math.max(0.6, size / 200);
+      ctx.stroke();
+    }
   }
+  return n;
 }
 
 /** Build the picker in `container`; `onPick(name)` runs on a click. Returns {select(name)}. */
@@ -48,7 +63,6 @@ export function datasetPicker(container, datasets, onPick) {
       button.className = "pg-dataset";
       button.setAttribute("data-testid", `dataset-${d.name}`);
       button.title = d.formula ? `${d.title}: y = ${d.formula}` : d.title;
-      button.setAttribute("aria-label", d.title);
       const canvas = document.createElement("canvas");
       canvas.width = 96;
       canvas.height = 96;

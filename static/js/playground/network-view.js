@@ -2,7 +2,7 @@
 // sign of their weight (or gradient) and as wide as its size, a bias square per neuron.
 import { diverging, rgb, symmetricRange } from "../lib/colors.js";
 import { drawCurve } from "./curve-plot.js";
-import { ACTIVATION_LABELS, featureLabel } from "./state.js";
+import { ACTIVATION_LABELS, featureLabel, neuronName } from "./state.js";
 import { el } from "../lib/dom.js";
 import { svg } from "../lib/svg.js";
 import { paintBytes, paintProbability, paintValues } from "./value-maps.js";
@@ -20,10 +20,18 @@ export function paramValue(frame, { kind, layer, from, to }, gradient = false) {
   return matrix.data[from * matrix.shape[1] + to];
 }
 
+/** A stand-in for a mouse event at an element's centre, for what the keyboard opens (tooltip, editor). */
+function at(element) {
+  const r = element.getBoundingClientRect();
+  return { clientX: r.left + r.width / 2, clientY: r.top + r.height / 2 };
+}
+
 export class NetworkView {
   /**
    * handlers: toggleFeature(name), addNeuron(layer), removeNeuron(layer), setLayerActivation(layer, act),
-   * hoverNeuron({layer, index} | null), hoverParam(info | null, event), clickParam(info, event).
+   * hoverNeuron({layer, index} | null), pinNeuron({layer, index}), hoverParam(info | null, event),
+   * clickParam(info, event). Every control also works from the keyboard: neurons and biases are buttons,
+   * the weights one tab stop whose arrow keys move from link to link (Enter edits).
    * Layers are numbered as dense layers: 0 = the inputs, 1 … L hidden, L + 1 the output.
    */
   constructor(container, handlers) {
@@ -60,7 +68,8 @@ export class NetworkView {
       size, columns, x: columns.map((_, c) => left + c * spacing + (full - sizes[c]) / 2),
       y: (c, i) => HEADER + (tallest - columns[c] * steps[c]) / 2 + i * steps[c] + (steps[c] - sizes[c]) / 2,
     };
-    this.svg = box.appendChild(svg("svg", { class: "pg-links", width, height, "aria-hidden": "true" }));
+    this.svg = box.appendChild(svg("svg", { class: "pg-links", width, height, role: "group",
+      "aria-label": "Weights: arrow keys move from link to link, Enter edits the weight" }));
     this.links = [];
     this.nodes = [];
     this.biases = [];
@@ -98,9 +107,37 @@ export class NetworkView {
           hit.addEventListener("mousemove", (e) => this.handlers.hoverParam(info, e));
           hit.addEventListener("mouseleave", () => { path.classList.remove("hover"); this.handlers.hoverParam(null); });
           hit.addEventListener("click", (e) => this.handlers.clickParam(info, e));
+          hit.setAttribute("role", "button");
+          hit.setAttribute("tabindex", this.links.length === 0 ? "0" : "-1");
+          hit.setAttribute("aria-label", `Weight ${this.name(layer - 1, input)} → ${this.name(layer, to)}`);
+          hit.addEventListener("focus", () => { path.classList.add("hover"); this.handlers.hoverParam(info, at(hit)); });
+          hit.addEventListener("blur", () => { path.classList.remove("hover"); this.handlers.hoverParam(null); });
+          hit.addEventListener("keydown", (e) => this.linkKey(e, info, hit));
           this.links.push({ path, hit, ...info });
         }
       }
+    }
+  }
+
+  /** A neuron's name as the page writes it (x₁, h₁,₂, ŷ). */
+  name(layer, index) {
+    const { selected, hidden, outputs } = this.structure;
+    return neuronName(layer, index, [selected.length, ...hidden, outputs], selected);
+  }
+
+  /** Arrow keys move the weights' one tab stop along the links; Enter or Space edits the focused weight. */
+  linkKey(event, info, hit) {
+    const i = this.links.findIndex((l) => l.hit === hit);
+    const moves = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1, Home: -i, End: this.links.length - 1 - i };
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      this.handlers.clickParam(info, at(hit));
+    } else if (event.key in moves) {
+      event.preventDefault();
+      const next = this.links[Math.max(0, Math.min(this.links.length - 1, i + moves[event.key]))].hit;
+      hit.setAttribute("tabindex", "-1");
+      next.setAttribute("tabindex", "0");
+      next.focus();
     }
   }
 
@@ -129,15 +166,31 @@ export class NetworkView {
     for (let layer = 1; layer <= last; layer++) {
       for (let i = 0; i < columns[layer]; i++) {
         const cls = layer === last ? "pg-node pg-output-node" : "pg-node";
-        const node = this.nodeBox(layer, i, `neuron-${layer}-${i}`, cls);
-        node.addEventListener("mouseenter", () => this.handlers.hoverNeuron({ layer, index: i }));
+        const node = this.nodeBox(layer, i, `neuron-${layer}-${i}`, cls, "button");
+        const target = { layer, index: i };
+        node.setAttribute("tabindex", "0");
+        node.setAttribute("aria-pressed", "false");
+        node.setAttribute("aria-label", `${this.name(layer, i)}: show its map in the large view`);
+        node.addEventListener("mouseenter", () => this.handlers.hoverNeuron(target));
         node.addEventListener("mouseleave", () => this.handlers.hoverNeuron(null));
-        const bias = node.appendChild(el("div", { class: "pg-bias", "data-testid": `bias-${layer}-${i}` }));
+        node.addEventListener("focus", () => this.handlers.hoverNeuron(target));
+        node.addEventListener("blur", () => this.handlers.hoverNeuron(null));
+        node.addEventListener("click", () => this.handlers.pinNeuron(target));
+        // The bias square is a button of its own beside the neuron (a control inside a control is unreachable).
+        const bias = this.container.appendChild(el("button", { class: "pg-bias", "data-testid": `bias-${layer}-${i}`,
+          "aria-label": `Bias of ${this.name(layer, i)}` }));
+        const size = this.geometry.size(layer);
+        const small = size < 24;
+        bias.style.left = `${this.geometry.x[layer] - (small ? 7 : 9)}px`;
+        bias.style.top = `${this.geometry.y(layer, i) + size - (small ? 4 : 4)}px`;
+        if (small) bias.classList.add("small");
         const info = { kind: "bias", layer, to: i };
         bias.addEventListener("mouseenter", (e) => this.handlers.hoverParam(info, e));
         bias.addEventListener("mousemove", (e) => this.handlers.hoverParam(info, e));
         bias.addEventListener("mouseleave", () => this.handlers.hoverParam(null));
-        bias.addEventListener("click", (e) => { e.stopPropagation(); this.handlers.clickParam(info, e); });
+        bias.addEventListener("focus", () => this.handlers.hoverParam(info, at(bias)));
+        bias.addEventListener("blur", () => this.handlers.hoverParam(null));
+        bias.addEventListener("click", (e) => this.handlers.clickParam(info, e.detail === 0 ? at(bias) : e));
         if (layer === last && outputs === 3) node.title = `Probability of class ${i}`;
         this.nodes.push({ layer, index: i, canvas: node.querySelector("canvas"), node });
         this.biases.push({ el: bias, ...info });
@@ -145,9 +198,9 @@ export class NetworkView {
     }
   }
 
-  nodeBox(column, index, testid, cls) {
+  nodeBox(column, index, testid, cls, tag = "div") {
     const size = this.geometry.size(column);
-    const node = this.container.appendChild(el("div", { class: cls, "data-testid": testid }));
+    const node = this.container.appendChild(el(tag, { class: cls, "data-testid": testid }));
     node.style.left = `${this.geometry.x[column]}px`;
     node.style.top = `${this.geometry.y(column, index)}px`;
     node.style.width = `${size}px`;
@@ -229,6 +282,16 @@ export class NetworkView {
     for (const b of this.biases) {
       const v = paramValue(frame, b, grads);
       b.el.style.background = rgb(diverging(grads ? Math.sign(v) * Math.min(1, Math.abs(v) / scale) : v, 1));
+    }
+  }
+
+  /** Mark the pinned neuron (null: none): its button is pressed. */
+  setPinned(target) {
+    for (const n of this.nodes) {
+      if (n.layer === 0) continue;
+      const pinned = Boolean(target) && n.layer === target.layer && n.index === target.index;
+      n.node.classList.toggle("pinned", pinned);
+      n.node.setAttribute("aria-pressed", String(pinned));
     }
   }
 

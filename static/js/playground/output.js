@@ -17,13 +17,13 @@ const FULL_SIZE = 100; // the server's full-resolution maps are 100 × 100
 export class OutputPanel {
   constructor() {
     this.lossChart = new LineChart($("loss-chart"), {
-      height: 74,
+      height: 110,
       label: "loss",
       series: [{ key: "test_loss", label: "test", color: "var(--text)" },
                { key: "train_loss", label: "train", color: "#9aa4b2" }], // a grey that reads on light and dark
     });
     this.accuracyChart = new LineChart($("loss-chart"), {
-      height: 40,
+      height: 84,
       label: "accuracy",
       series: [{ key: "test_accuracy", label: "test", color: rgb(POSITIVE), unit: "%" },
                { key: "train_accuracy", label: "train", color: rgb(POSITIVE, 0.4), unit: "%" }],
@@ -36,6 +36,13 @@ export class OutputPanel {
   /** Data coordinates of a position on the plot (CSS pixels from its top-left corner). */
   toData(kind, px, py) {
     return kind === "curve" ? this.curve.toData(px, py) : this.plane.toData(px, py);
+  }
+
+  /** CSS pixels from the plot's top-left corner of data position (x, y): the inverse of toData. */
+  toPixels(kind, x, y) {
+    const r = $("output-plot").getBoundingClientRect();
+    const top = kind === "curve" ? this.curve.yRange : 6;
+    return [((x / 6 + 1) / 2) * r.width, ((1 - y / top) / 2) * r.height];
   }
 
   /** The y axis's tick values (top, middle, bottom) for this kind of data. */
@@ -57,8 +64,7 @@ export class OutputPanel {
     document.querySelector(".pg-accuracy").hidden = !classification;
     $("test-accuracy").textContent = formatPercent(m.test_accuracy);
     this.lossChart.setEntries(history);
-    this.accuracyChart.canvas.hidden = !classification;
-    this.accuracyChart.readout.hidden = !classification;
+    this.accuracyChart.root.hidden = !classification;
     if (classification) this.accuracyChart.setEntries(history);
   }
 

@@ -26,7 +26,7 @@ export class ParamPopover {
     });
     editor.addEventListener("keydown", (e) => { if (e.key === "Escape") this.close(); });
     document.addEventListener("pointerdown", (e) => {
-      if (!editor.hidden && !editor.contains(e.target)) this.close();
+      if (!editor.hidden && !editor.contains(e.target)) this.close({ restoreFocus: false });
     });
   }
 
@@ -61,15 +61,19 @@ export class ParamPopover {
     this.input.value = String(value);
     this.input.classList.remove("invalid");
     this.onSubmit = onSubmit;
+    this.returnFocus = document.activeElement; // the keyboard comes back to the weight or bias it edited
     this.editor.hidden = false;
     this.place(this.editor, event, 8);
     this.input.focus();
     this.input.select();
   }
 
-  close() {
+  close({ restoreFocus = true } = {}) {
+    const wasOpen = !this.editor.hidden;
     this.editor.hidden = true;
     this.onSubmit = null;
+    if (wasOpen && restoreFocus && this.returnFocus?.isConnected) this.returnFocus.focus();
+    this.returnFocus = null;
   }
 
   place(element, event, offset) {

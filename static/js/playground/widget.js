@@ -35,11 +35,13 @@ const state = {
   kind: "plane",
   data: null,
   customData: false,
+  csv: null, // the uploaded CSV file {name, text}, while the page shows its points
   frame: null,
   history: [],
   playing: false,
   wantPlaying: false,
   focus: null,
+  pinned: null, // the neuron a click pinned to the large view (the mouse shows others only while over them)
   socket: null,
   writtenHash: "",
   pointClass: 1,
@@ -63,7 +65,7 @@ export async function mountPlayground(preset = null, { syncHash = true, keyboard
   fillChoices(state.catalog.choices);
   picker = datasetPicker($("dataset-picker"), state.catalog.datasets, pickDataset);
   network = new NetworkView($("network"), {
-    toggleFeature, addNeuron, removeNeuron, setLayerActivation, hoverNeuron, hoverParam, clickParam,
+    toggleFeature, addNeuron, removeNeuron, setLayerActivation, hoverNeuron, pinNeuron, hoverParam, clickParam,
   });
   output = new OutputPanel();
   popover = new ParamPopover($("tooltip"), $("value-editor"));
@@ -89,7 +91,7 @@ export async function mountPlayground(preset = null, { syncHash = true, keyboard
   }
   if (syncHash) {
     window.addEventListener("hashchange", () => {
-      if (location.hash === state.writtenHash) return;
+      if (location.hash === state.writtenHash || location.hash === "#main") return; // the skip link without JS
       const next = parseHash(location.hash, state.catalog.defaults);
       start(next.config, next.view, next.edits);
     });
@@ -106,6 +108,7 @@ export async function mountPlayground(preset = null, { syncHash = true, keyboard
 async function start(config, view = state.view, edits = []) {
   setPlaying(false);
   showError($("error-banner"), null);
+  showImportNote(null);
   let created;
   try {
     created = await api("/api/playground", { method: "POST", body: config });
@@ -163,6 +166,7 @@ function adopt(s) {
   state.history = s.history;
   state.frame = null;
   state.focus = null;
+  state.pinned = null;
 }
 
 /** Draw the adopted session: its points, its network, the controls and the link. */
@@ -275,6 +279,7 @@ function renderStructure() {
     outputs: state.layout[state.layout.length - 1], task: state.task,
     maxNeurons: catalog.choices.max_neurons, axis: catalog.axis.data,
   });
+  network.setPinned(state.pinned);
   $("layer-count").textContent = String(config.hidden.length);
   document.querySelector(".pg-layer-word").textContent = config.hidden.length === 1 ? "hidden layer" : "hidden layers";
   $("add-layer").disabled = config.hidden.length >= catalog.choices.max_hidden_layers;
@@ -326,7 +331,10 @@ async function rebuild(config, { newData = false } = {}) {
     return;
   }
   showError($("error-banner"), null);
-  if (freshData) state.edits = [];
+  if (freshData) {
+    state.edits = [];
+    showImportNote(null);
+  }
   await showSession();
   send({ type: "frame" });
 }
@@ -351,12 +359,25 @@ function toggleFeature(name) {
   else rebuild(next);
 }
 
+/** The large view shows the neuron under the mouse (or keyboard focus), else the pinned one, else the output. */
 function hoverNeuron(target) {
   popover.hideTooltip();
+  showFocus(target || state.pinned);
+}
+
+function showFocus(target) {
   state.focus = target;
   network.highlight(target);
   send({ type: "config", focus: target ? [target.layer, target.index] : null });
   if (!target) scheduleDraw(draw);
+}
+
+/** A click pins a neuron's map to the large view; a second click lets it go. */
+function pinNeuron(target) {
+  const same = state.pinned && state.pinned.layer === target.layer && state.pinned.index === target.index;
+  state.pinned = same ? null : target;
+  network.setPinned(state.pinned);
+  showFocus(state.pinned);
 }
 
 /** A weight or bias of the current frame: its name and index for PATCH /params, value, gradient, what it joins. */
@@ -413,7 +434,12 @@ function plotPosition(event) {
 
 async function plotClick(event) {
   const [x, y] = plotPosition(event);
-  const change = editAt(state.kind, x, y, { shift: event.shiftKey, pointClass: state.pointClass });
+  await plotEdit(x, y, event.shiftKey);
+}
+
+/** Add a point of the chosen class at data position (x, y), or (remove) take away the nearest one. */
+async function plotEdit(x, y, remove) {
+  const change = editAt(state.kind, x, y, { shift: remove, pointClass: state.pointClass });
   if (!change) return;
   try {
     if (!(await edit(change))) return;
@@ -422,6 +448,41 @@ async function plotClick(event) {
     send({ type: "frame" });
   } catch (err) {
     showError($("error-banner"), err);
+  }
+}
+
+// The keyboard's way to add points: the plot is one tab stop with a cursor that the arrow keys move (0.5 a
+// step, 2 with Shift); Enter adds a point of the chosen class there, Delete removes the nearest.
+const cursor = { x: 0, y: 0 };
+
+function showCursor(visible) {
+  const mark = $("plot-cursor");
+  mark.hidden = !visible;
+  if (!visible) return;
+  const [px, py] = output.toPixels(state.kind, cursor.x, cursor.y);
+  mark.style.left = `${px}px`;
+  mark.style.top = `${py}px`;
+  $("plot-cursor-text").textContent = state.kind === "curve"
+    ? `cursor at x = ${formatNumber(cursor.x)}, y = ${formatNumber(cursor.y)}`
+    : `cursor at x₁ = ${formatNumber(cursor.x)}, x₂ = ${formatNumber(cursor.y)}`;
+}
+
+async function plotKey(event) {
+  const step = event.shiftKey ? 2 : 0.5;
+  const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+  const yLimit = output.yTicks(state.kind)[0];
+  if (event.key in moves) {
+    event.preventDefault();
+    const [dx, dy] = moves[event.key];
+    cursor.x = Math.max(-6, Math.min(6, cursor.x + dx));
+    cursor.y = Math.max(-yLimit, Math.min(yLimit, cursor.y + dy));
+    showCursor(true);
+  } else if (event.key === "Enter" || event.key === " ") {
+    event.preventDefault();
+    await plotEdit(cursor.x, cursor.y, false);
+  } else if (event.key === "Delete" || event.key === "Backspace") {
+    event.preventDefault();
+    await plotEdit(cursor.x, cursor.y, true);
   }
 }
 
@@ -449,6 +510,7 @@ async function uploadCsv(file) {
       method: "PUT", body: new Blob([text], { type: "text/csv" }),
       query: { train_ratio: state.config.train_ratio, seed: state.config.data_seed },
     });
+    state.csv = { name: file.name, text };
     await showNewData(r.revision, { custom: true });
   } catch (err) {
     showError(error, new Error(`${file.name}: ${err.message}`));
@@ -469,16 +531,53 @@ async function showNewData(revision, { custom }) {
 
 // --- export / import ------------------------------------------------------------------------------------
 
+/** The name the data of this page go by: a CSV file's name (without .csv) or the data set's. */
+function dataName() {
+  return state.customData && state.csv ? state.csv.name.replace(/\.[^.]*$/, "") : state.config.dataset;
+}
+
 async function exportNetwork() {
-  const response = await api(`/api/networks/${state.id}/export`, { query: { format: "json" }, raw: true });
-  const blob = await response.blob();
+  const doc = await api(`/api/networks/${state.id}/export`, { query: { format: "json" } });
+  if (doc.trained_on && state.customData && state.csv) doc.trained_on.file = state.csv.name;
+  const blob = new Blob([JSON.stringify(doc)], { type: "application/json" });
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);
-  a.download = `glassbox-playground-${state.config.dataset}.json`;
+  a.download = `glassbox-playground-${dataName()}.json`;
   document.body.append(a);
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+/** A sentence for weights trained on other data than the page shows; null when they match (or are unknown). */
+function otherDataNote(trainedOn) {
+  if (!trainedOn || !trainedOn.name) return null;
+  const title = (name) => state.catalog.datasets.find((d) => d.name === name)?.title || name;
+  const describe = (t) => (t.name === "custom" ? (t.file ? `your points (${t.file})` : "your own points")
+    : `${title(t.name)} (noise ${Math.round((t.noise ?? 0) * 100)}, seed ${t.seed ?? 0})`);
+  const here = state.customData
+    ? { name: "custom", file: state.csv?.name }
+    : { name: state.config.dataset, noise: state.config.noise, seed: state.config.data_seed };
+  const same = trainedOn.name === here.name && (here.name === "custom"
+    ? (trainedOn.file ?? null) === (here.file ?? null)
+    : Math.abs((trainedOn.noise ?? 0) - here.noise) < 1e-9 && (trainedOn.seed ?? 0) === here.seed);
+  if (same) return null;
+  return `These weights were trained on ${describe(trainedOn)}; they are shown here on ${describe(here)}, ` +
+    "so the loss and the picture differ from where the file was saved. Press play to train them on these data.";
+}
+
+/** The data this page shows, for an imported network: the data set's settings, or uploaded points as they are. */
+async function pageData() {
+  if (!state.customData) return dataSpec(state.config);
+  const d = await api(`/api/networks/${state.id}/data`);
+  return { X: d.train.x, y: d.train.y, X_test: d.test.x, y_test: d.test.y, task: d.task, num_classes: d.num_classes };
+}
+
+function showImportNote(text) {
+  const note = $("import-note");
+  if (!note) return;
+  note.hidden = !text;
+  note.querySelector(".pg-import-note-text").textContent = text || "";
 }
 
 async function importNetwork(file) {
@@ -490,16 +589,16 @@ async function importNetwork(file) {
     showError($("error-banner"), new Error(`${file.name} is not JSON: export a network with the Export button.`));
     return;
   }
-  if (doc && typeof doc === "object" && !doc.data && !state.customData) {
-    doc.data = dataSpec(state.config); // train the imported network on the data this page shows
-  }
+  const isObject = doc && typeof doc === "object";
+  const note = isObject ? otherDataNote(doc.trained_on) : null;
   let id;
   try {
+    if (isObject && !doc.data) doc.data = await pageData(); // train the imported network on what this page shows
     id = (await api("/api/networks/import", { method: "POST", body: doc })).id;
     const s = await api(`/api/playground/${id}`);
     setPlaying(false);
     state.wantPlaying = false;
-    const edits = state.customData ? [] : state.edits;
+    const edits = state.customData ? [] : state.edits; // uploaded points travel with their edits
     adopt(s);
     state.edits = [];
     for (const change of edits) await edit(change);
@@ -508,6 +607,7 @@ async function importNetwork(file) {
     showError($("error-banner"), new Error(`${file.name} could not be loaded: ${err.message}`));
     return;
   }
+  showImportNote(note);
   await showSession();
   connect();
 }
@@ -588,6 +688,9 @@ function wireControls({ keyboard = true } = {}) {
   }
   const plot = $("output-plot");
   plot.addEventListener("click", plotClick);
+  plot.addEventListener("keydown", plotKey);
+  plot.addEventListener("focus", () => showCursor(true));
+  plot.addEventListener("blur", () => showCursor(false));
   plot.addEventListener("mousemove", plotHover);
   plot.addEventListener("mouseleave", () => { clearTimeout(readoutTimer); $("readout").textContent = ""; });
   onFile($("csv-input"), uploadCsv);
@@ -597,14 +700,24 @@ function wireControls({ keyboard = true } = {}) {
   });
   $("export-button").addEventListener("click", () => exportNetwork().catch((err) => showError($("error-banner"), err)));
   onFile($("import-input"), importNetwork);
+  $("import-note-close")?.addEventListener("click", () => showImportNote(null));
+  // The gallery is open; its cards train on the server the first time it comes into view.
+  const gallery = $("gallery");
+  if (!gallery) return; // a lesson's widget has no gallery
   let galleryBuilt = false;
-  $("gallery")?.addEventListener("toggle", () => { // a lesson's widget has no gallery
-    if (!$("gallery").open || galleryBuilt) return;
+  const buildOnce = () => {
+    if (!gallery.open || galleryBuilt) return;
     galleryBuilt = true;
     buildGallery(document.querySelector(".pg-gallery-grid"), state.catalog.gallery, (config) => {
       start(config, state.view, []);
       window.scrollTo({ top: 0, behavior: "smooth" });
     });
-  });
+  };
+  gallery.addEventListener("toggle", buildOnce);
+  new IntersectionObserver((entries, observer) => {
+    if (!entries.some((e) => e.isIntersecting)) return;
+    observer.disconnect();
+    buildOnce();
+  }).observe(gallery);
 }
 
