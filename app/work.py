@@ -4,7 +4,8 @@
   beyond that is answered 429 with Retry-After at once (it never queues a thread), a live stream waits its turn
   without holding a thread.
 - `deadline(trainer, seconds)`: the trainer's `step` stops with `StopTraining` once the wall-clock deadline has
-  passed or the client has gone, so that a request answers with what it did instead of running for hours.
+  passed or the client has gone, so that a request answers with what it did instead of running for hours;
+  `train_until_deadline` is what a /train route runs under it, after `refuse_diverged`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from engine.core.training import DivergedError
 
 
 class TooManyJobs(Exception):
@@ -121,3 +124,24 @@ def client_gone(request: Any) -> Callable[[], bool]:
 
 def jobs_of(app: Any) -> JobSlots:
     return app.state.jobs
+
+
+def refuse_diverged(trainer: Any, what: str, reset_path: str) -> None:
+    """A diverged trainer answers 409 (DivergedError) with its message and how to train on: `what` names the
+    thing to reset, `reset_path` the route that does it."""
+    if trainer.diverged:
+        raise DivergedError(f"{trainer.diverged_message} Reset the {what} (POST {reset_path}): only a reset helps, "
+                            f"since the kept weights are the ones that diverged and a lower learning rate alone "
+                            f"diverges again.")
+
+
+def train_until_deadline(trainer: Any, seconds: float, request: Any, train: Callable[[], object],
+                         method: str = "step") -> str | None:
+    """`train()` with the trainer's `method` (its step) under `deadline(seconds)` and the client's presence: None
+    when it ran to the end, else why it stopped early (the request then answers with what it did)."""
+    try:
+        with deadline(trainer, seconds, client_gone(request), method=method):
+            train()
+    except StopTraining as stop:
+        return stop.reason
+    return None

@@ -1,10 +1,35 @@
-"""Shared benchmark helpers: timing and the printed table."""
+"""Shared benchmark helpers: timing, the printed table and a server to time requests against."""
 
 from __future__ import annotations
 
+import argparse
+import os
+import socket
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def engine_and_http_args(doc: str | None, requests: int, requests_help: str, skip_help: str) -> argparse.Namespace:
+    """The command line of a benchmark with engine cases against PyTorch and HTTP cases against a server:
+    --threads, --repeats, --requests, --skip-http."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=1, help="threads for NumPy's BLAS and PyTorch")
+    parser.add_argument("--repeats", type=int, default=300, help="timed calls per engine case")
+    parser.add_argument("--requests", type=int, default=requests, help=requests_help)
+    parser.add_argument("--skip-http", action="store_true", help=skip_help)
+    return parser.parse_args()
+
+
+def pin_blas_threads(threads: int) -> None:
+    """The thread count of NumPy's BLAS; it takes effect only when called before NumPy is first imported."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
 
 
 def time_per_call(fn: Callable[[], object], min_time: float = 0.5, repeats: int = 5) -> float:
@@ -68,6 +93,35 @@ def interleaved_median_times(fns: list[Callable[[], object]], repeats: int, roun
                              warmup: int = 5) -> list[float]:
     """Median seconds per call of each function, taking turns as `interleaved_samples` does."""
     return [statistics.median(s) for s in interleaved_samples(fns, repeats, rounds, warmup)]
+
+
+def verdict(ok: bool) -> str:
+    """The table's verdict column: whether a case met its target."""
+    return "ok" if ok else "MISSED"
+
+
+def start_server() -> tuple[subprocess.Popen, str]:
+    """A quiet uvicorn serving the app from this checkout on a free loopback port, once /api/health answers;
+    returns the process (the caller terminates it) and its base URL."""
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning", "--no-access-log"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    sys.exit("the server did not start")
 
 
 def median_and_spread(samples: list[float], scale: float = 1e3) -> str:

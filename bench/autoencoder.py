@@ -17,36 +17,29 @@ Cases and targets (issue 13):
 
 from __future__ import annotations
 
-import argparse
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--threads", type=int, default=1, help="threads for NumPy's BLAS and PyTorch")
-    parser.add_argument("--repeats", type=int, default=300, help="timed calls per engine case")
-    parser.add_argument("--requests", type=int, default=300, help="decode requests over HTTP")
-    parser.add_argument("--skip-http", action="store_true", help="only the engine case")
-    return parser.parse_args()
+from _common import (  # noqa: E402
+    ROOT,
+    engine_and_http_args,
+    interleaved_median_times,
+    pin_blas_threads,
+    print_table,
+    start_server,
+    verdict,
+)
 
-
-ARGS = parse_args()
-for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(ARGS.threads)
-ROOT = Path(__file__).resolve().parent.parent
+ARGS = engine_and_http_args(__doc__, requests=300,
+                            requests_help="decode requests over HTTP", skip_help="only the engine case")
+pin_blas_threads(ARGS.threads)
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import interleaved_median_times, print_table  # noqa: E402
 
 from engine.autoencoder.data import DigitData  # noqa: E402
 from engine.autoencoder.model import Autoencoder  # noqa: E402
@@ -57,10 +50,6 @@ try:
     import torch.nn.functional as F  # noqa: N812
 except ImportError:  # pragma: no cover - depends on the machine
     sys.exit("PyTorch is needed for the reference timings: pip install torch==2.13.0")
-
-
-def verdict(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
 
 
 def torch_copy(model: Autoencoder) -> list[tuple[torch.nn.Parameter, torch.nn.Parameter]]:
@@ -109,28 +98,6 @@ def engine_case(repeats: int) -> list[list[str]]:
     ratio = step_ours / step_torch
     return [["training step, batch 64 (fwd+BCE+bwd+Adam)", f"{step_ours * 1e3:.2f} ms", f"{step_torch * 1e3:.2f} ms",
              f"{ratio:.2f}", "<= 1.5x torch", verdict(ratio <= 1.5)]]
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    import httpx
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    sys.exit("the server did not start")
 
 
 def http_case(requests: int) -> list[list[str]]:

@@ -20,39 +20,32 @@ Cases and targets (issue 6):
 
 from __future__ import annotations
 
-import argparse
 import base64
 import io
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--threads", type=int, default=1, help="threads for NumPy's BLAS and PyTorch")
-    parser.add_argument("--repeats", type=int, default=300, help="timed calls per engine case")
-    parser.add_argument("--requests", type=int, default=400, help="HTTP requests per client count")
-    parser.add_argument("--skip-http", action="store_true", help="only the engine cases")
-    return parser.parse_args()
+from _common import (  # noqa: E402
+    ROOT,
+    engine_and_http_args,
+    interleaved_median_times,
+    pin_blas_threads,
+    print_table,
+    start_server,
+    verdict,
+)
 
-
-ARGS = parse_args()
-for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(ARGS.threads)
-ROOT = Path(__file__).resolve().parent.parent
+ARGS = engine_and_http_args(__doc__, requests=400,
+                            requests_help="HTTP requests per client count", skip_help="only the engine cases")
+pin_blas_threads(ARGS.threads)
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import interleaved_median_times, print_table  # noqa: E402
 
 from engine.core.losses import SoftmaxCrossEntropy, loss_and_backward  # noqa: E402
 from engine.core.optim import Adam  # noqa: E402
@@ -141,10 +134,6 @@ def engine_cases(repeats: int) -> list[list[str]]:
     return rows
 
 
-def verdict(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
-
-
 # --- HTTP ------------------------------------------------------------------------------------------------
 
 
@@ -158,28 +147,6 @@ def drawn_digit_png() -> str:
     buf = io.BytesIO()
     canvas.save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    import httpx
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    sys.exit("the server did not start")
 
 
 def round_trips(url: str, body: dict, query: str, clients: int, total: int) -> list[float]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Request, Response, WebSocket
+from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import HTMLResponse
 
 from engine.autoencoder.data import DigitData, reconstruction_mse
@@ -38,6 +38,7 @@ from ..schemas.common import EncodingParam
 from ..settings import Settings
 from ..store import Session
 from .deps import Config, Enc, Store
+from .sessions import add_session_routes, plain
 
 PAGE = {
     "path": "/autoencoder",
@@ -231,16 +232,10 @@ def create(body: CreateAutoencoder, store: Store, settings: Config) -> dict[str,
         return session_state(session)
 
 
-@router.get("/api/autoencoders/{session_id}", response_model=AutoencoderState, summary="A session's state")
-def get_session(session_id: str, store: Store) -> dict[str, Any]:
-    with store.use(session_id, KIND) as session:
-        return session_state(session)
-
-
-@router.delete("/api/autoencoders/{session_id}", status_code=204, summary="Delete a session")
-def delete_session(session_id: str, store: Store) -> Response:
-    store.delete(session_id, KIND)
-    return Response(status_code=204)
+# Drawing up the state evaluates the test digits, which the trainer caches: the session changes.
+add_session_routes(router, "/api/autoencoders/{session_id}", KIND, plain(session_state),
+                   response_model=AutoencoderState, names=("get_session", "delete_session"),
+                   get_summary="A session's state", delete_summary="Delete a session", changes=True)
 
 
 @router.post("/api/autoencoders/{session_id}/train", response_model=AutoencoderState,

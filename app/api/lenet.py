@@ -41,6 +41,7 @@ from ..settings import Settings
 from ..store import Codec, Session, SessionStore, register_codec
 from ..work import client_gone
 from .deps import Config, Enc, Jobs, Store
+from .sessions import add_session_routes, with_encoding
 
 PAGE = {
     "path": "/lenet",
@@ -332,16 +333,9 @@ def create_session(body: CreateSession, store: Store, settings: Config, encoding
     return session_state(store.add(KIND, LeNetSession.around(training), nbytes=cost.held), encoding)
 
 
-@router.get("/api/lenet/sessions/{session_id}", response_model=SessionState, summary="A training session's state")
-def get_session(session_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    with store.use(session_id, KIND, changes=False) as session:
-        return session_state(session, encoding)
-
-
-@router.delete("/api/lenet/sessions/{session_id}", status_code=204, summary="Delete a training session")
-def delete_session(session_id: str, store: Store) -> Response:
-    store.delete(session_id, KIND)
-    return Response(status_code=204)
+add_session_routes(router, "/api/lenet/sessions/{session_id}", KIND, with_encoding(session_state),
+                   response_model=SessionState, names=("get_session", "delete_session"),
+                   get_summary="A training session's state", delete_summary="Delete a training session")
 
 
 @router.post("/api/lenet/sessions/{session_id}/train", response_model=SessionState,

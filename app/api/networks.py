@@ -17,7 +17,7 @@ from engine.dense import walk as walks
 from engine.dense.datasets import Dataset
 from engine.dense.presets import get_preset, list_presets
 from engine.dense.reconfigure import reconfigure
-from engine.dense.trainer import DivergedError, Trainer, dataset_from_config
+from engine.dense.trainer import Trainer, dataset_from_config
 
 from ..arrays import encode
 from ..budgets import check, network_cost, rows_cost
@@ -43,8 +43,9 @@ from ..schemas.networks import (
 from ..schemas.walk import WalkRequest, WalkState
 from ..settings import Settings
 from ..store import Session, SessionStore
-from ..work import StopTraining, client_gone, deadline
+from ..work import refuse_diverged, train_until_deadline
 from .deps import Config, Enc, Jobs, Store
+from .sessions import add_session_routes, with_encoding
 
 router = APIRouter(prefix="/api", tags=["networks"])
 KIND = "network"
@@ -117,9 +118,8 @@ def check_rows(store: SessionStore, network_id: str, rows: list | None, settings
         check(rows_cost(store.get(network_id, KIND).obj, len(rows)), settings)
 
 
-def reset_hint(network_id: str) -> str:
-    return (f"Reset the network (POST /api/networks/{network_id}/reset): only a reset helps, since the kept "
-            f"weights are the ones that diverged and a lower learning rate alone diverges again.")
+def refuse_if_diverged(trainer: Trainer, network_id: str) -> None:
+    refuse_diverged(trainer, "network", f"/api/networks/{network_id}/reset")
 
 
 def state_of(session: Session, encoding: EncodingParam = "json") -> dict[str, Any]:
@@ -154,16 +154,9 @@ def create_network(body: CreateNetwork, store: Store, settings: Config, encoding
     return state_of(session, encoding)
 
 
-@router.get("/networks/{network_id}", response_model=NetworkState, summary="A session's full state")
-def get_network(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    with store.use(network_id, KIND, changes=False) as session:
-        return state_of(session, encoding)
-
-
-@router.delete("/networks/{network_id}", status_code=204, summary="Delete a session")
-def delete_network(network_id: str, store: Store) -> Response:
-    store.delete(network_id, KIND)
-    return Response(status_code=204)
+add_session_routes(router, "/networks/{network_id}", KIND, with_encoding(state_of), id_name="network_id",
+                   response_model=NetworkState, names=("get_network", "delete_network"),
+                   get_summary="A session's full state", delete_summary="Delete a session")
 
 
 @router.post("/networks/{network_id}/forward", response_model=ForwardResult, summary="Forward pass with every "
@@ -204,8 +197,7 @@ def step(network_id: str, store: Store, settings: Config, body: Batch | None = N
         trainer: Trainer = session.obj
         x = None if body.inputs is None else np.asarray(body.inputs, dtype=np.float64)
         y = None if body.targets is None else np.asarray(body.targets)
-        if trainer.diverged:
-            raise DivergedError(f"{trainer.diverged_message} {reset_hint(network_id)}")
+        refuse_if_diverged(trainer, network_id)
         result = trainer.step(x, y)
         return encode({"loss": result.loss, "step": result.step, "diverged": trainer.diverged,
                        "message": trainer.diverged_message, "grads": trainer.net.grad_arrays(),
@@ -234,17 +226,14 @@ def train(network_id: str, body: TrainRequest, request: Request, store: Store, s
                         settings.max_steps_per_request, "max_steps_per_request")
     with jobs.job(), store.use(network_id, KIND) as session:
         trainer: Trainer = session.obj
-        if trainer.diverged:
-            raise DivergedError(f"{trainer.diverged_message} {reset_hint(network_id)}")
-        start, stopped = len(trainer.history), None
-        try:
-            # `train` steps through `data_step` (no nested chunk per step): that is where the deadline checks.
-            with deadline(trainer, settings.train_deadline_seconds, client_gone(request), method="data_step"):
-                trainer.train(steps=body.steps, epochs=body.epochs)
-        except StopTraining as stop:
-            stopped = stop.reason
-            if not trainer.diverged and trainer.data is not None:
-                trainer.record()
+        refuse_if_diverged(trainer, network_id)
+        start = len(trainer.history)
+        # `train` steps through `data_step` (no nested chunk per step): that is where the deadline checks.
+        stopped = train_until_deadline(trainer, settings.train_deadline_seconds, request,
+                                       lambda: trainer.train(steps=body.steps, epochs=body.epochs),
+                                       method="data_step")
+        if stopped is not None and not trainer.diverged and trainer.data is not None:
+            trainer.record()
         return encode({"history": trainer.history[start:], "step": trainer.step_count, "epoch": trainer.epoch,
                        "diverged": trainer.diverged, "message": trainer.diverged_message, "stopped": stopped})
 

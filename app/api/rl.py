@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response, WebSocket
+from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import HTMLResponse
 
 from engine.core.errors import EngineError
@@ -39,6 +39,7 @@ from ..schemas.rl import (
 )
 from ..store import Session
 from .deps import Config, Enc, Store
+from .sessions import add_session_routes, with_encoding
 
 PAGE = {
     "path": "/qlearning",
@@ -92,6 +93,17 @@ def grid_state(session: Session, encoding: EncodingParam = "json") -> dict[str, 
     }
 
 
+def split_per_frame(message: dict[str, Any], name: str, high: int) -> tuple[dict[str, Any], int | None]:
+    """A live config message: the learner's settings, and `name` (how much a frame trains: a whole number from 1
+    to `high`, checked here) or None when not given."""
+    settings = {k: v for k, v in message.items() if k != "type"}
+    per_frame = settings.pop(name, None)
+    if per_frame is not None and (isinstance(per_frame, bool) or not isinstance(per_frame, int)
+                                  or not 1 <= per_frame <= high):
+        raise EngineError(f"{name} must be a whole number from 1 to {high}, got {per_frame!r}")
+    return settings, per_frame
+
+
 def given(model: Any) -> dict[str, Any]:
     return {} if model is None else model.model_dump(exclude_none=True)
 
@@ -115,16 +127,9 @@ def create_grid(body: CreateGridWorld, store: Store, encoding: Enc = "json") -> 
     return grid_state(session, encoding)
 
 
-@router.get("/api/rl/gridworlds/{session_id}", response_model=GridWorldState, summary="A grid world's state")
-def get_grid(session_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    with store.use(session_id, GRID) as session:
-        return grid_state(session, encoding)
-
-
-@router.delete("/api/rl/gridworlds/{session_id}", status_code=204, summary="Delete a grid world")
-def delete_grid(session_id: str, store: Store) -> Response:
-    store.delete(session_id, GRID)
-    return Response(status_code=204)
+add_session_routes(router, "/api/rl/gridworlds/{session_id}", GRID, with_encoding(grid_state),
+                   response_model=GridWorldState, names=("get_grid", "delete_grid"), get_summary="A grid world's state",
+                   delete_summary="Delete a grid world", changes=True)
 
 
 @router.post("/api/rl/gridworlds/{session_id}/step", response_model=StepGridWorldResult,
@@ -208,11 +213,7 @@ def grid_live_handlers(session: Session) -> LiveHandlers:
                 "episodes_per_frame": session.extra.get("episodes_per_frame", DEFAULT_EPISODES_PER_FRAME)}
 
     def configure(message: dict[str, Any]) -> None:
-        settings = {k: v for k, v in message.items() if k != "type"}
-        per_frame = settings.pop("episodes_per_frame", None)
-        if per_frame is not None and (isinstance(per_frame, bool) or not isinstance(per_frame, int)
-                                      or not 1 <= per_frame <= 200):
-            raise EngineError(f"episodes_per_frame must be a whole number from 1 to 200, got {per_frame!r}")
+        settings, per_frame = split_per_frame(message, "episodes_per_frame", 200)
         learner.configure(**settings)  # validates everything before anything changes
         if per_frame is not None:
             session.extra["episodes_per_frame"] = per_frame
@@ -277,16 +278,9 @@ def create_agent(body: CreateAgent, store: Store, settings: Config, encoding: En
     return agent_state(session, encoding)
 
 
-@router.get("/api/rl/agents/{session_id}", response_model=AgentState, summary="An agent's state")
-def get_agent(session_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    with store.use(session_id, AGENT) as session:
-        return agent_state(session, encoding)
-
-
-@router.delete("/api/rl/agents/{session_id}", status_code=204, summary="Delete an agent")
-def delete_agent(session_id: str, store: Store) -> Response:
-    store.delete(session_id, AGENT)
-    return Response(status_code=204)
+add_session_routes(router, "/api/rl/agents/{session_id}", AGENT, with_encoding(agent_state),
+                   response_model=AgentState, names=("get_agent", "delete_agent"), get_summary="An agent's state",
+                   delete_summary="Delete an agent", changes=True)
 
 
 @router.post("/api/rl/agents/{session_id}/train", response_model=TrainAgentResult, summary="Train for some moves")
@@ -345,11 +339,7 @@ def agent_live_handlers(session: Session) -> LiveHandlers:
                 "steps_per_frame": session.extra.get("steps_per_frame", DEFAULT_STEPS_PER_FRAME)}
 
     def configure(message: dict[str, Any]) -> None:
-        settings = {k: v for k, v in message.items() if k != "type"}
-        per_frame = settings.pop("steps_per_frame", None)
-        if per_frame is not None and (isinstance(per_frame, bool) or not isinstance(per_frame, int)
-                                      or not 1 <= per_frame <= 2000):
-            raise EngineError(f"steps_per_frame must be a whole number from 1 to 2000, got {per_frame!r}")
+        settings, per_frame = split_per_frame(message, "steps_per_frame", 2000)
         if settings:
             trainer.configure(**settings)
         if per_frame is not None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Request, Response, WebSocket
+from fastapi import APIRouter, Request, WebSocket
 
-from engine.core.training import DivergedError
 from engine.transformer.tasks import PRESETS, list_presets
 from engine.transformer.trainer import Prediction, TransformerTrainer
 
@@ -27,8 +26,9 @@ from ..schemas.transformers import (
 )
 from ..settings import Settings
 from ..store import Session, SessionStore
-from ..work import StopTraining, client_gone, deadline
+from ..work import refuse_diverged, train_until_deadline
 from .deps import Config, Enc, Jobs, Store
+from .sessions import add_session_routes, with_settings
 
 router = APIRouter(tags=["transformers"])
 KIND = "transformer"
@@ -46,11 +46,6 @@ def build(body: CreateTransformer, settings: Settings, store: SessionStore | Non
         task=body.task.model_dump(exclude_none=True) if body.task else None, max_params=settings.max_parameters)
     check(transformer_session_cost(trainer), settings, store)
     return trainer
-
-
-def reset_hint(session_id: str) -> str:
-    return (f"Reset the model (POST /api/transformers/{session_id}/reset): only a reset helps, since the kept "
-            f"weights are the ones that diverged and a lower learning rate alone diverges again.")
 
 
 def attention_info(trainer: TransformerTrainer) -> list[dict[str, Any]]:
@@ -125,16 +120,9 @@ def create(body: CreateTransformer, store: Store, settings: Config) -> dict[str,
     return state_of(store.add(KIND, trainer, nbytes=transformer_session_cost(trainer).held), settings)
 
 
-@router.get("/api/transformers/{session_id}", response_model=TransformerState, summary="A session's state")
-def get_state(session_id: str, store: Store, settings: Config) -> dict[str, Any]:
-    with store.use(session_id, KIND, changes=False) as session:
-        return state_of(session, settings)
-
-
-@router.delete("/api/transformers/{session_id}", status_code=204, summary="Delete a session")
-def delete(session_id: str, store: Store) -> Response:
-    store.delete(session_id, KIND)
-    return Response(status_code=204)
+add_session_routes(router, "/api/transformers/{session_id}", KIND, with_settings(state_of),
+                   response_model=TransformerState, names=("get_state", "delete"), get_summary="A session's state",
+                   delete_summary="Delete a session")
 
 
 @router.post("/api/transformers/{session_id}/train", response_model=TrainTransformerResult,
@@ -149,14 +137,11 @@ def train(session_id: str, body: TrainTransformer, request: Request, store: Stor
         raise too_large("steps", body.steps, settings.max_steps_per_request, "max_steps_per_request")
     with jobs.job(), store.use(session_id, KIND) as session:
         trainer: TransformerTrainer = session.obj
-        if trainer.diverged:
-            raise DivergedError(f"{trainer.diverged_message} {reset_hint(session_id)}")
-        start, stopped = len(trainer.history), None
-        try:
-            with deadline(trainer, settings.train_deadline_seconds, client_gone(request)):
-                trainer.train(body.steps, record_every=body.record_every)
-        except StopTraining as stop:
-            stopped = stop.reason
+        refuse_diverged(trainer, "model", f"/api/transformers/{session_id}/reset")
+        start = len(trainer.history)
+        stopped = train_until_deadline(trainer, settings.train_deadline_seconds, request,
+                                       lambda: trainer.train(body.steps, record_every=body.record_every))
+        if stopped is not None:
             trainer.record()
         return encode({"history": trainer.history[start:], "step": trainer.step_count, "latest": trainer.latest(),
                        "diverged": trainer.diverged, "message": trainer.diverged_message, "stopped": stopped})

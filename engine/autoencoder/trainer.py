@@ -30,6 +30,7 @@ from engine.core.training import (
     optimizer_arrays,
     rng_from_state,
     rng_state,
+    shuffled_batch,
 )
 
 MAX_BATCH = 1024
@@ -119,11 +120,7 @@ class AutoencoderTrainer:
     def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
         """(inputs, targets): the next clean digits, and their copies with `denoise` of the pixels dropped."""
         n = len(self.data.x_train)
-        if self.cursor >= n:
-            self.order = self.rng.permutation(n)
-            self.cursor = 0
-        idx = self.order[self.cursor:self.cursor + self.batch_size]
-        self.cursor += len(idx)
+        self.order, idx, self.cursor = shuffled_batch(self.rng, self.order, self.cursor, n, self.batch_size)
         if self.cursor >= n:
             self.epochs_done += 1
         clean = self.data.x_train[idx]

@@ -28,10 +28,6 @@ from engine.core.training import (
     append_record,
     check_learning_rate,
     check_state_kind,
-    load_optimizer_arrays,
-    optimizer_arrays,
-    rng_from_state,
-    rng_state,
 )
 
 MODEL_DEFAULTS: dict[str, Any] = {"layers": 3, "heads": 4, "d_model": 128, "d_ff": 512, "context": 128, "seed": 0,
@@ -177,13 +173,7 @@ class CharLMTrainer(TrainerBase):
         end. A chunk whose loss or parameters stop being finite is rolled back and raises DivergedError."""
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
             raise EngineError(f"steps must be a whole number >= 1, got {steps!r}")
-        start = len(self.history)
-        with self.chunk():
-            for i in range(1, steps + 1):
-                self.step()
-                if i == steps or (record_every and i % record_every == 0):
-                    self.record()
-        return self.history[start:]
+        return self.train_recording(steps, record_every)
 
     def record(self) -> dict[str, Any]:
         test = self.evaluate()
@@ -222,12 +212,11 @@ class CharLMTrainer(TrainerBase):
     def state(self) -> TrainerState:
         """Settings, the parameter vector, Adam's moments, the batch generator, the recent losses, the history and
         the text (as ids; none when it is the shipped corpus, which the state names instead)."""
-        arrays = {"params/all": self.model.net.vector.params["all"].copy(), **optimizer_arrays(self.optimizer)}
+        arrays = {"params/all": self.model.net.vector.params["all"].copy(), **self.protocol_arrays()}
         if not self.on_corpus:
             arrays.update({"data/train": self.train_ids.copy(), "data/val": self.val_ids.copy()})
         meta = {"settings": copy.deepcopy(self.settings), "vocab": self.vocab.symbols, "corpus": self.on_corpus,
-                "rng": rng_state(self.rng), "recent_losses": list(self.recent_losses),
-                "optimizer_t": self.optimizer.t, "held_out_fraction": self.held_out_fraction,
+                "recent_losses": list(self.recent_losses), "held_out_fraction": self.held_out_fraction,
                 "max_params": self.max_params, **self.protocol_meta()}
         return TrainerState(self.kind, arrays, meta)
 
@@ -252,8 +241,6 @@ class CharLMTrainer(TrainerBase):
             if saved.shape != flat.shape:
                 raise EngineError(f"the state has {saved.size} parameters, its model {flat.size}")
             np.copyto(flat, saved)
-            load_optimizer_arrays(trainer.optimizer, state.arrays, int(state.value("optimizer_t")))
-            trainer.rng = rng_from_state(state.value("rng"))
             trainer.recent_losses = [float(v) for v in state.value("recent_losses")]
             trainer.load_protocol_meta(state)
         except (KeyError, TypeError, ValueError) as exc:

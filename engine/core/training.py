@@ -285,6 +285,18 @@ def diverged_message(loss: float, step: int, kept: int | None = None) -> str:
             f"the same divergence.")
 
 
+def shuffled_batch(rng: np.random.Generator, order: np.ndarray, cursor: int, n: int,
+                   batch_size: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The next mini-batch of passes over `n` examples, each pass in a fresh random order: returns the pass's
+    order (a new permutation when the cursor had reached the end), the batch's indices and the new cursor (`n`
+    or more when this batch ended the pass; the last batch of a pass may be short)."""
+    if cursor >= n:
+        order = rng.permutation(n)
+        cursor = 0
+    idx = order[cursor:cursor + batch_size]
+    return order, idx, cursor + len(idx)
+
+
 def check_learning_rate(value: Any, high: float = 100.0) -> float:
     """A learning rate from a request: a finite number in (0, high]."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
@@ -319,6 +331,7 @@ class TrainerBase:
     diverged: bool
     diverged_message: str
     optimizer: Any
+    rng: np.random.Generator
 
     def init_protocol(self) -> None:
         self.step_count = 0
@@ -394,16 +407,46 @@ class TrainerBase:
         self.check_loss(loss)
         return StepResult(float(loss), self.step_count, self.epoch_value)
 
-    # --- state: the counters every trainer has ------------------------------------------------------------
+    def step(self) -> StepResult:
+        raise NotImplementedError
+
+    def record(self) -> dict[str, Any]:
+        """Add a history record of the training since the last one (and held-out metrics where due)."""
+        raise NotImplementedError
+
+    def train_recording(self, steps: int, record_every: int | None = None,
+                        stop: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
+        """`steps` steps as one chunk, with a history record every `record_every` steps (if given) and at the end;
+        returns the records added. `stop(record)`: end early after a record for which it says so."""
+        start = len(self.history)
+        with self.chunk():
+            for i in range(1, steps + 1):
+                self.step()
+                if i == steps or (record_every and i % record_every == 0):
+                    entry = self.record()
+                    if stop is not None and stop(entry):
+                        break
+        return self.history[start:]
+
+    # --- state: what every trainer has: counters, history, optimiser, random generator -------------------
+
+    def protocol_arrays(self) -> dict[str, np.ndarray]:
+        """The optimiser's slots as named arrays (`optimizer_arrays`), for the trainer's state."""
+        return optimizer_arrays(self.optimizer)
 
     def protocol_meta(self) -> dict[str, Any]:
+        """The counters, the history, the optimiser's step count and the random generator, for the state's meta."""
         return {"step_count": self.step_count, "history": [dict(h) for h in self.history],
-                "diverged": self.diverged, "diverged_message": self.diverged_message}
+                "diverged": self.diverged, "diverged_message": self.diverged_message,
+                "optimizer_t": self.optimizer.t, "rng": rng_state(self.rng)}
 
     def load_protocol_meta(self, state: TrainerState) -> None:
+        """The inverse of `protocol_meta` and `protocol_arrays`: into a trainer built with the state's settings."""
         history = state.value("history")
         if not isinstance(history, list) or not all(isinstance(h, dict) and "step" in h for h in history):
             raise EngineError("a trainer state's history must be a list of records with a 'step'")
+        load_optimizer_arrays(self.optimizer, state.arrays, state.value("optimizer_t"))
+        self.rng = rng_from_state(state.value("rng"))
         self.step_count = int(state.value("step_count"))
         self.history = [dict(h) for h in history]
         self.diverged = bool(state.value("diverged"))

@@ -26,10 +26,6 @@ from engine.core.training import (
     TrainerState,
     append_record,
     check_state_kind,
-    load_optimizer_arrays,
-    optimizer_arrays,
-    rng_from_state,
-    rng_state,
 )
 from engine.dense.datasets import Dataset, explicit_dataset, make_dataset
 from engine.dense.features import apply_features, check_features
@@ -382,7 +378,7 @@ class Trainer(TrainerBase):
         """Spec, parameters, optimiser slots, data and their order, cursor, generator, history (no walk: a walk
         in progress is a view of one step, not training)."""
         arrays = {f"params/{key}": p.copy() for key, p in self.net.param_arrays().items()}
-        arrays.update(optimizer_arrays(self.optimizer))
+        arrays.update(self.protocol_arrays())
         data = None
         if self.data is not None:
             d = self.data
@@ -393,8 +389,7 @@ class Trainer(TrainerBase):
         if self.order is not None:
             arrays["order"] = self.order.copy()
         meta = {"spec": self.spec, "max_params": self.max_params, "data": data, "cursor": self.cursor,
-                "epoch": self.epoch, "optimizer_t": self.optimizer.t, "rng": rng_state(self.rng),
-                **self.protocol_meta()}
+                "epoch": self.epoch, **self.protocol_meta()}
         return TrainerState(self.kind, arrays, copy.deepcopy(meta))
 
     @classmethod
@@ -408,8 +403,6 @@ class Trainer(TrainerBase):
                 state.array("data/x_test"), state.array("data/y_test"), int(data["num_classes"]),
                 int(data["input_dim"]), dict(data.get("source") or {})))
         trainer.net.set_state(state.arrays_under("params"))
-        load_optimizer_arrays(trainer.optimizer, state.arrays, state.value("optimizer_t"))
-        trainer.rng = rng_from_state(state.value("rng"))
         trainer.order = state.arrays.get("order")
         trainer.cursor = int(state.value("cursor"))
         trainer.epoch = int(state.value("epoch"))

@@ -27,10 +27,7 @@ from engine.core.training import (
     append_record,
     check_learning_rate,
     check_state_kind,
-    load_optimizer_arrays,
-    optimizer_arrays,
-    rng_from_state,
-    rng_state,
+    shuffled_batch,
 )
 from engine.lenet.augment import augment_batch
 from engine.lenet.mnist import MnistSplit, load_mnist10k
@@ -153,11 +150,7 @@ class LeNetTraining(TrainerBase):
 
     def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
         n = len(self.x_train)
-        if self.cursor >= n:
-            self.order = self.rng.permutation(n)
-            self.cursor = 0
-        idx = self.order[self.cursor:self.cursor + self.batch_size]
-        self.cursor += len(idx)
+        self.order, idx, self.cursor = shuffled_batch(self.rng, self.order, self.cursor, n, self.batch_size)
         if self.cursor >= n:
             self.epochs_done += 1
         x = self.x_train[idx]
@@ -186,13 +179,7 @@ class LeNetTraining(TrainerBase):
     def train(self, steps: int, record_every: int | None = None) -> list[dict[str, Any]]:
         """`steps` steps as one chunk, recording every `record_every` steps (if given) and at the end; a record
         after an epoch ended adds the test metrics. Divergence raises `DivergedError` with the chunk undone."""
-        start = len(self.history)
-        with self.chunk():
-            for i in range(1, steps + 1):
-                self.step()
-                if i == steps or (record_every and i % record_every == 0):
-                    self.record()
-        return self.history[start:]
+        return self.train_recording(steps, record_every)
 
     def record(self) -> dict[str, Any]:
         """A history entry: training loss and accuracy over the (augmented) batches since the last one; the
@@ -240,7 +227,7 @@ class LeNetTraining(TrainerBase):
         """Model settings and weights, Adam's moments, the digits (or the name of the shipped ones), the batch
         order and cursor, the generator, the pending batch metrics and the history."""
         arrays = {f"params/{key}": p.copy() for key, p in self.model.net.param_arrays().items()}
-        arrays.update(optimizer_arrays(self.optimizer))
+        arrays.update(self.protocol_arrays())
         arrays["order"] = self.order.copy()
         if self.data_source is None:
             arrays.update({"data/x_train": self.x_train, "data/y_train": self.y_train, "data/x_test": self.x_test,
@@ -250,9 +237,8 @@ class LeNetTraining(TrainerBase):
             "data_source": self.data_source, "learning_rate": self.optimizer.learning_rate,
             "batch_size": self.batch_size, "augment": self.augment, "seed": self.seed,
             "epochs": self.total_epochs, "final_lr_fraction": self.final_lr_fraction,
-            "weight_decay": self.weight_decay, "optimizer_t": self.optimizer.t, "rng": rng_state(self.rng),
-            "cursor": self.cursor, "epochs_done": self.epochs_done, "tested_epochs": self.tested_epochs,
-            "pending": list(self.pending), **self.protocol_meta(),
+            "weight_decay": self.weight_decay, "cursor": self.cursor, "epochs_done": self.epochs_done,
+            "tested_epochs": self.tested_epochs, "pending": list(self.pending), **self.protocol_meta(),
         }
         return TrainerState(self.kind, arrays, meta)
 
@@ -270,8 +256,6 @@ class LeNetTraining(TrainerBase):
                   epochs=state.value("epochs"), final_lr_fraction=float(state.value("final_lr_fraction")),
                   weight_decay=float(state.value("weight_decay")))
         run.model.net.set_state(state.arrays_under("params"))
-        load_optimizer_arrays(run.optimizer, state.arrays, state.value("optimizer_t"))
-        run.rng = rng_from_state(state.value("rng"))
         run.order = state.array("order")
         run.cursor = int(state.value("cursor"))
         run.epochs_done = int(state.value("epochs_done"))

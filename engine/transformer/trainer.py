@@ -26,10 +26,6 @@ from engine.core.training import (
     append_record,
     check_learning_rate,
     check_state_kind,
-    load_optimizer_arrays,
-    optimizer_arrays,
-    rng_from_state,
-    rng_state,
 )
 from engine.transformer.model import Transformer, TransformerConfig
 from engine.transformer.tasks import DEFAULT_PRESET, SeqBatch, Task, get_preset, make_task
@@ -150,15 +146,8 @@ class TransformerTrainer(TrainerBase):
 
         `stop_at`: stop early once the held-out sequence accuracy reaches it.
         """
-        start = len(self.history)
-        with self.chunk():
-            for i in range(1, steps + 1):
-                self.step()
-                if i % record_every == 0 or i == steps:
-                    entry = self.record()
-                    if stop_at is not None and entry["extra"]["sequence_accuracy"] >= stop_at:
-                        break
-        return self.history[start:]
+        reached = None if stop_at is None else lambda entry: entry["extra"]["sequence_accuracy"] >= stop_at
+        return self.train_recording(steps, record_every, reached)
 
     def record(self) -> dict[str, Any]:
         """Training loss (mean over the steps since the last record), held-out loss; `test_accuracy` is the
@@ -267,9 +256,8 @@ class TransformerTrainer(TrainerBase):
     def state(self) -> TrainerState:
         """Settings, the parameter vector, Adam's moments, the generator of the training batches, the losses
         since the last record and the history. The task and the held-out set follow from the settings."""
-        arrays = {"params/all": self.model.vector.params["all"].copy(), **optimizer_arrays(self.optimizer)}
+        arrays = {"params/all": self.model.vector.params["all"].copy(), **self.protocol_arrays()}
         meta = {"settings": copy.deepcopy(self.settings), "max_params": self.max_params,
-                "optimizer_t": self.optimizer.t, "rng": rng_state(self.rng),
                 "recent_losses": list(self.recent_losses), **self.protocol_meta()}
         return TrainerState(self.kind, arrays, meta)
 
@@ -284,8 +272,6 @@ class TransformerTrainer(TrainerBase):
         if saved.shape != flat.shape:
             raise EngineError(f"the state's parameters have shape {list(saved.shape)}, the model {list(flat.shape)}")
         np.copyto(flat, saved)
-        load_optimizer_arrays(trainer.optimizer, state.arrays, state.value("optimizer_t"))
-        trainer.rng = rng_from_state(state.value("rng"))
         trainer.recent_losses = [float(v) for v in state.value("recent_losses")]
         trainer.load_protocol_meta(state)
         return trainer

@@ -4,7 +4,7 @@
 import { api, decodeArrays } from "../lib/api.js";
 import { formatNumber } from "../lib/format.js";
 import { drawPlot, extent } from "../lib/plot.js";
-import { connectSocket } from "../lib/socket.js";
+import { bindStartButton, createLiveSession } from "../lib/live-session.js";
 
 /**
  * els: {latent, loss, denoise, lr, start, pause, back, status, curve}
@@ -13,7 +13,6 @@ import { connectSocket } from "../lib/socket.js";
  */
 export function createTrainPanel(els, { onSession, onFrame, onBack, onError }) {
   let session = null;
-  let socket = null;
   let history = [];
   let playing = false;
   let epoch = 0;
@@ -81,55 +80,36 @@ export function createTrainPanel(els, { onSession, onFrame, onBack, onError }) {
     onFrame(frame);
   }
 
+  const live = createLiveSession({ onMessage, onEnded: () => onError("The training session has ended.") });
+
   async function start() {
-    els.start.disabled = true;
     onError(null);
-    try {
-      await stop();
-      const body = {
-        pretrained: false, latent: Number(els.latent.value), loss: els.loss.value,
-        denoise: Number(els.denoise.value), learning_rate: Number(els.lr.value),
-      };
-      const state = await api("/api/autoencoders", { method: "POST", body });
-      session = state;
-      history = state.history;
-      epoch = state.epoch;
-      step = state.step;
-      els.back.disabled = false;
-      setPlaying(true);
-      status();
-      drawCurve();
-      await onSession(state);
-      socket = connectSocket(`/ws/autoencoders/${state.id}`, {
-        onMessage,
-        onStatus: (s) => { if (s === "closed" && session && socket) onError("The training session has ended."); },
-      });
-      socket.send({ type: "play" });
-    } catch (err) {
-      onError(err.message);
-    } finally {
-      els.start.disabled = false;
-      els.start.textContent = "Start again";
-    }
+    await stop();
+    const body = {
+      pretrained: false, latent: Number(els.latent.value), loss: els.loss.value,
+      denoise: Number(els.denoise.value), learning_rate: Number(els.lr.value),
+    };
+    const state = await api("/api/autoencoders", { method: "POST", body });
+    session = state;
+    history = state.history;
+    epoch = state.epoch;
+    step = state.step;
+    els.back.disabled = false;
+    setPlaying(true);
+    status();
+    drawCurve();
+    await onSession(state);
+    live.open(`/ws/autoencoders/${state.id}`, `/api/autoencoders/${state.id}`);
   }
 
   async function stop() {
-    if (socket) {
-      const s = socket;
-      socket = null;
-      s.close();
-    }
-    if (session) {
-      const old = session.id;
-      session = null;
-      try { await api(`/api/autoencoders/${old}`, { method: "DELETE" }); } catch { /* already gone */ }
-    }
+    session = null;
+    await live.end();
   }
 
-  els.start.addEventListener("click", start);
+  bindStartButton(els.start, start, onError);
   els.pause.addEventListener("click", () => {
-    if (!socket) return;
-    socket.send({ type: playing ? "pause" : "play" });
+    if (!live.toggle(playing)) return;
     setPlaying(!playing);
     status();
   });
@@ -144,12 +124,12 @@ export function createTrainPanel(els, { onSession, onFrame, onBack, onError }) {
     onBack();
   });
   els.lr.addEventListener("change", () => {
-    if (socket) socket.send({ type: "config", learning_rate: Number(els.lr.value) });
+    live.send({ type: "config", learning_rate: Number(els.lr.value) });
   });
   els.denoise.addEventListener("change", () => {
-    if (socket) socket.send({ type: "config", denoise: Number(els.denoise.value) });
+    live.send({ type: "config", denoise: Number(els.denoise.value) });
   });
-  addEventListener("pagehide", () => { if (socket) socket.close(); });
+  addEventListener("pagehide", () => live.closeStream());
 
   setPlaying(false);
   status();

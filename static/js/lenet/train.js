@@ -8,7 +8,8 @@ import { formatNumber, formatPercent } from "../lib/format.js";
 import { el, scheduleDraw } from "../lib/dom.js";
 import { paintDigit } from "./digit.js";
 import { drawPlot, extent } from "../lib/plot.js";
-import { applyHistory, connectSocket } from "../lib/socket.js";
+import { bindStartButton, createLiveSession } from "../lib/live-session.js";
+import { applyHistory } from "../lib/socket.js";
 
 /**
  * els: {activation, pooling, lr, augment, start, pause, use, status, accuracy, lossChart, accChart, filters,
@@ -17,7 +18,6 @@ import { applyHistory, connectSocket } from "../lib/socket.js";
  */
 export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {} } = {}) {
   let session = null; // {id, probeLabels}
-  let socket = null;
   let history = [];
   let playing = false;
   let using = false;
@@ -154,66 +154,45 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     onFrame({ id: session.id, epoch, step, using });
   }
 
+  const live = createLiveSession({
+    onMessage, onEnded: () => { els.error.textContent = "The training session has ended."; },
+  });
+
   async function start() {
     els.error.textContent = "";
-    els.start.disabled = true;
-    try {
-      await stop();
-      const body = {
-        activation: els.activation.value, pooling: els.pooling.value,
-        learning_rate: Number(els.lr.value), augment: els.augment.checked,
-      };
-      const state = decodeArrays(await api("/api/lenet/sessions", { method: "POST", body,
-        query: { encoding: "base64" } }));
-      session = { id: state.id, probeLabels: state.probe_labels };
-      history = state.history;
-      epoch = state.epoch;
-      step = state.step;
-      pace = null;
-      paceMarks = [];
-      buildProbes(state);
-      showFilters(state.conv1);
-      showProbes(state.probe_predicted, state.probe_probabilities);
-      els.use.disabled = false;
-      els.root.classList.add("has-session");
-      setPlaying(true);
-      status();
-      drawCharts();
-      socket = connectSocket(`/ws/lenet/${state.id}`, {
-        onMessage,
-        onStatus: (s) => {
-          if (s === "closed" && session && socket) els.error.textContent = "The training session has ended.";
-        },
-      });
-      socket.send({ type: "play" });
-      if (using) onUseModel(session.id, { epoch, step });
-    } catch (err) {
-      els.error.textContent = err.message;
-    } finally {
-      els.start.disabled = false;
-      els.start.textContent = "Start again";
-    }
+    await stop();
+    const body = {
+      activation: els.activation.value, pooling: els.pooling.value,
+      learning_rate: Number(els.lr.value), augment: els.augment.checked,
+    };
+    const state = decodeArrays(await api("/api/lenet/sessions", { method: "POST", body,
+      query: { encoding: "base64" } }));
+    session = { id: state.id, probeLabels: state.probe_labels };
+    history = state.history;
+    epoch = state.epoch;
+    step = state.step;
+    pace = null;
+    paceMarks = [];
+    buildProbes(state);
+    showFilters(state.conv1);
+    showProbes(state.probe_predicted, state.probe_probabilities);
+    els.use.disabled = false;
+    els.root.classList.add("has-session");
+    setPlaying(true);
+    status();
+    drawCharts();
+    live.open(`/ws/lenet/${state.id}`, `/api/lenet/sessions/${state.id}`);
+    if (using) onUseModel(session.id, { epoch, step });
   }
 
   async function stop() {
-    if (socket) {
-      const s = socket;
-      socket = null;
-      s.close();
-    }
-    if (session) {
-      const old = session.id;
-      session = null;
-      try {
-        await api(`/api/lenet/sessions/${old}`, { method: "DELETE" });
-      } catch { /* already gone */ }
-    }
+    session = null;
+    await live.end();
   }
 
-  els.start.addEventListener("click", start);
+  bindStartButton(els.start, start, (message) => { els.error.textContent = message; });
   els.pause.addEventListener("click", () => {
-    if (!socket) return;
-    socket.send({ type: playing ? "pause" : "play" });
+    if (!live.toggle(playing)) return;
     setPlaying(!playing);
     paceMarks = [];
     status();
@@ -226,12 +205,12 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     onUseModel(using ? session.id : null, { epoch, step });
   });
   els.lr.addEventListener("change", () => {
-    if (socket) socket.send({ type: "config", learning_rate: Number(els.lr.value) });
+    live.send({ type: "config", learning_rate: Number(els.lr.value) });
   });
   els.augment.addEventListener("change", () => {
-    if (socket) socket.send({ type: "config", augment: els.augment.checked });
+    live.send({ type: "config", augment: els.augment.checked });
   });
-  addEventListener("pagehide", () => { if (socket) socket.close(); });
+  addEventListener("pagehide", () => live.closeStream());
 
   setPlaying(false);
   els.use.disabled = true;
