@@ -19,13 +19,13 @@ from engine.dense.trainer import Trainer
 FORMAT = "glassbox-network/1"
 
 
+def network_json(state: dict[str, np.ndarray], spec: dict[str, Any], step: int) -> dict[str, Any]:
+    """The JSON export of a network's weights (`get_state()`), spec and step."""
+    return {"format": FORMAT, "spec": spec, "weights": {k: v.tolist() for k, v in state.items()}, "step": step}
+
+
 def export_json(trainer: Trainer) -> dict[str, Any]:
-    return {
-        "format": FORMAT,
-        "spec": trainer.spec,
-        "weights": {k: v.tolist() for k, v in trainer.net.get_state().items()},
-        "step": trainer.step_count,
-    }
+    return network_json(trainer.net.get_state(), trainer.spec, trainer.step_count)
 
 
 def write_npz(state: dict[str, np.ndarray], meta: dict[str, Any]) -> bytes:

@@ -1,0 +1,273 @@
+"""ONNX in and out for sequential networks of the engine's layers (needs the `onnx` package: the `formats` extra).
+
+Import walks the graph as a chain, node after node, each reading the previous one's output, and maps each
+operator onto a layer: Gemm or MatMul(+Add) → dense, Conv → conv2d, MaxPool / AveragePool → pooling,
+Flatten / Reshape to (batch, features) → flatten, Relu / Tanh / Sigmoid / Softmax → activations (Identity and
+Constant nodes add nothing). The first operator, attribute or tensor that falls outside that is refused with an
+EngineError that names it. Tensors stored outside the file (external data) are refused: an upload never makes
+the server read a path.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from engine.core.errors import EngineError
+from engine.core.network import Sequential
+
+OPSET = 17
+SUPPORTED = ("Gemm", "MatMul", "Add", "Relu", "Tanh", "Sigmoid", "Softmax", "Conv", "MaxPool", "AveragePool",
+             "Flatten", "Reshape", "Identity", "Constant")
+ACTIVATION_OPS = {"Relu": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid", "Softmax": "softmax", "Identity": None}
+EXPORT_OPS = {"relu": "Relu", "tanh": "Tanh", "sigmoid": "Sigmoid", "softmax": "Softmax", "linear": "Identity"}
+
+
+def _onnx() -> Any:
+    try:
+        import onnx
+    except ModuleNotFoundError:
+        raise EngineError("ONNX needs the onnx package: pip install 'glassbox-nn[formats]'") from None
+    return onnx
+
+
+# --- import --------------------------------------------------------------------------------------------------
+
+
+class _Graph:
+    def __init__(self, model: Any) -> None:
+        onnx = _onnx()
+        self.numpy_helper = onnx.numpy_helper
+        self.graph = model.graph
+        self.values: dict[str, np.ndarray] = {}
+        for tensor in self.graph.initializer:
+            self.values[tensor.name] = self.array(tensor)
+
+    def array(self, tensor: Any) -> np.ndarray:
+        if tensor.data_location == 1 or len(tensor.external_data):  # TensorProto.EXTERNAL
+            raise EngineError(f"tensor '{tensor.name}' is stored outside the file (external data); save the model "
+                              "with its weights inside (onnx.save(model, path, save_as_external_data=False))")
+        try:
+            value = self.numpy_helper.to_array(tensor)
+        except Exception as exc:  # noqa: BLE001 - onnx raises several kinds for a malformed tensor
+            raise EngineError(f"tensor '{tensor.name}' cannot be read: {exc}") from None
+        return np.asarray(value)
+
+    def constant(self, name: str, node: Any) -> np.ndarray:
+        if name not in self.values:
+            raise EngineError(f"node '{node.name or node.op_type}' ({node.op_type}) reads '{name}', which is neither "
+                              "the previous layer's output nor a stored tensor")
+        return self.values[name]
+
+
+def _attributes(node: Any) -> dict[str, Any]:
+    from onnx import helper
+
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _check_attrs(node: Any, attrs: dict[str, Any], allowed: dict[str, Any]) -> None:
+    """Refuse an attribute the engine does not model, or one set to a value other than the one it supports."""
+    for key, value in attrs.items():
+        if key not in allowed:
+            raise EngineError(f"unsupported attribute '{key}' of {node.op_type} node '{node.name}'")
+        ok = allowed[key]
+        if ok is not None and not ok(value):
+            shown = value.decode() if isinstance(value, bytes) else value
+            raise EngineError(f"unsupported {node.op_type} {key}={shown!r} (node '{node.name}')")
+
+
+def read_onnx(data: bytes) -> tuple[list[dict[str, Any]], dict[str, np.ndarray], tuple[int, ...]]:
+    """Layer specs, the engine's state for them ('<layer>.<name>'), and the input shape of an ONNX file."""
+    onnx = _onnx()
+    try:
+        model = onnx.load_model_from_string(data)
+    except Exception as exc:  # noqa: BLE001 - protobuf's DecodeError and friends
+        raise EngineError(f"not an ONNX model: {exc}") from None
+    g = _Graph(model)
+    inputs = [i for i in g.graph.input if i.name not in g.values]
+    if len(inputs) != 1:
+        raise EngineError(f"a sequential network has one input; this graph has {len(inputs)} "
+                          f"({', '.join(i.name for i in inputs)})")
+    dims = inputs[0].type.tensor_type.shape.dim
+    shape = [d.dim_value if d.HasField("dim_value") else None for d in dims][1:]
+    if not dims or not shape or any(s is None or s < 1 for s in shape):
+        raise EngineError(f"input '{inputs[0].name}' needs fixed sizes after the batch axis, got "
+                          f"{[d.dim_param or d.dim_value for d in dims]}")
+    input_shape = tuple(int(s) for s in shape)
+    current = inputs[0].name
+    flat = len(input_shape) == 1
+    layers: list[dict[str, Any]] = []
+    state: dict[str, np.ndarray] = {}
+    nodes = list(g.graph.node)
+    skip = set()
+    for n, node in enumerate(nodes):
+        if n in skip:
+            continue
+        op = node.op_type
+        where = f"node '{node.name}'" if node.name else f"node {n}"
+        if node.domain not in ("", "ai.onnx") or op not in SUPPORTED:
+            raise EngineError(f"unsupported operator '{op}' ({where}); Glassbox imports "
+                              f"{', '.join(s for s in SUPPORTED if s not in ('Identity', 'Constant'))}")
+        if op == "Constant":
+            attrs = _attributes(node)
+            if "value" not in attrs:
+                raise EngineError(f"unsupported Constant form ({where}): only 'value' tensors")
+            g.values[node.output[0]] = g.array(attrs["value"])
+            continue
+        if node.input[0] != current:
+            raise EngineError(f"the graph is not a chain: {op} {where} reads '{node.input[0]}' instead of the "
+                              f"previous layer's output '{current}'")
+        attrs = _attributes(node)
+        index = len(layers)
+        if op in ("Gemm", "MatMul"):
+            if not flat:
+                raise EngineError(f"{op} {where} reads a {len(input_shape)}-D tensor; flatten it first")
+            weight = g.constant(node.input[1], node)
+            if op == "Gemm":
+                _check_attrs(node, attrs, {"alpha": lambda v: v == 1.0, "beta": lambda v: v == 1.0,
+                                           "transA": lambda v: v == 0, "transB": None})
+                if attrs.get("transB", 0):
+                    weight = weight.T
+                bias = g.constant(node.input[2], node) if len(node.input) > 2 and node.input[2] else None
+                out_name = node.output[0]
+            else:
+                bias, out_name = None, node.output[0]
+                follower = nodes[n + 1] if n + 1 < len(nodes) else None
+                if follower is not None and follower.op_type == "Add" and out_name in follower.input:
+                    other = [i for i in follower.input if i != out_name]
+                    bias = g.constant(other[0], follower)
+                    out_name = follower.output[0]
+                    skip.add(n + 1)
+            if weight.ndim != 2:
+                raise EngineError(f"unsupported tensor '{node.input[1]}' of shape {list(weight.shape)} for {op}")
+            if bias is not None:
+                bias = np.broadcast_to(bias, (weight.shape[1],)) if bias.size in (1, weight.shape[1]) else None
+                if bias is None:
+                    raise EngineError(f"{op} {where}: its bias does not match its {weight.shape[1]} outputs")
+            layers.append({"type": "dense", "units": int(weight.shape[1]), "bias": bias is not None})
+            state[f"{index}.weight"] = weight
+            if bias is not None:
+                state[f"{index}.bias"] = np.array(bias)
+            current = out_name
+            continue
+        if op == "Add":
+            raise EngineError(f"unsupported operator 'Add' ({where}) that is not a MatMul's bias")
+        if op in ACTIVATION_OPS:
+            if op == "Softmax":
+                axis = attrs.get("axis", -1)
+                if not flat or axis not in (-1, 1):
+                    raise EngineError(f"unsupported Softmax over axis {axis} ({where}): the engine's softmax runs "
+                                      "over a flat layer's units")
+            elif attrs:
+                raise EngineError(f"unsupported attribute '{next(iter(attrs))}' of {op} ({where})")
+            if ACTIVATION_OPS[op] is not None:
+                layers.append({"type": ACTIVATION_OPS[op]})
+            current = node.output[0]
+            continue
+        if flat and op in ("Conv", "MaxPool", "AveragePool"):
+            raise EngineError(f"{op} {where} reads a flat tensor; the engine's {op} reads images (C, H, W)")
+        if op == "Conv":
+            weight = g.constant(node.input[1], node)
+            if weight.ndim != 4 or weight.shape[2] != weight.shape[3]:
+                raise EngineError(f"unsupported tensor '{node.input[1]}' of shape {list(weight.shape)}: the "
+                                  "engine's convolutions have square 2-D kernels (out, in, k, k)")
+            pads = attrs.get("pads", [0, 0, 0, 0])
+            strides = attrs.get("strides", [1, 1])
+            _check_attrs(node, attrs, {
+                "kernel_shape": lambda v, k=list(weight.shape[2:]): list(v) == k, "group": lambda v: v == 1,
+                "dilations": lambda v: all(d == 1 for d in v), "pads": lambda v: len(set(v)) == 1,
+                "strides": lambda v: len(set(v)) == 1, "auto_pad": lambda v: v in (b"NOTSET", b"VALID")})
+            bias = g.constant(node.input[2], node) if len(node.input) > 2 and node.input[2] else None
+            layers.append({"type": "conv2d", "out_channels": int(weight.shape[0]),
+                           "kernel_size": int(weight.shape[2]), "stride": int(strides[0]), "padding": int(pads[0]),
+                           "bias": bias is not None})
+            state[f"{index}.weight"] = weight
+            if bias is not None:
+                state[f"{index}.bias"] = bias
+        elif op in ("MaxPool", "AveragePool"):
+            kernel = attrs.get("kernel_shape", [])
+            _check_attrs(node, attrs, {
+                "kernel_shape": lambda v: len(v) == 2 and v[0] == v[1], "strides": lambda v: len(set(v)) == 1,
+                "pads": lambda v: not any(v), "ceil_mode": lambda v: v == 0,
+                "dilations": lambda v: all(d == 1 for d in v),
+                "storage_order": lambda v: v == 0, "count_include_pad": None,
+                "auto_pad": lambda v: v in (b"NOTSET", b"VALID")})
+            if len(node.output) > 1 and node.output[1]:
+                raise EngineError(f"unsupported MaxPool indices output ({where})")
+            stride = attrs.get("strides", [1, 1])[0]
+            layers.append({"type": "maxpool2d" if op == "MaxPool" else "avgpool2d", "size": int(kernel[0]),
+                           "stride": int(stride)})
+        elif op == "Flatten":
+            _check_attrs(node, attrs, {"axis": lambda v: v == 1})
+            layers.append({"type": "flatten"})
+            flat = True
+        elif op == "Reshape":
+            target = [int(v) for v in g.constant(node.input[1], node).reshape(-1)]
+            _check_attrs(node, attrs, {"allowzero": lambda v: v == 0})
+            if len(target) != 2 or target[0] not in (-1, 0, 1) or target[1] in (0,):
+                raise EngineError(f"unsupported Reshape to {target} ({where}): only a flatten to (batch, features)")
+            layers.append({"type": "flatten"})
+            flat = True
+        current = node.output[0]
+    outputs = [o.name for o in g.graph.output]
+    if outputs != [current]:
+        raise EngineError(f"the graph's output {outputs} is not the last layer's output '{current}'")
+    if not layers:
+        raise EngineError("the graph has no layers")
+    return layers, state, input_shape
+
+
+# --- export --------------------------------------------------------------------------------------------------
+
+
+def write_onnx(net: Sequential, spec: dict[str, Any], name: str) -> bytes:
+    """The network as an ONNX model (opset 17): input 'input' (batch, …input shape), output 'output'."""
+    onnx = _onnx()
+    from onnx import TensorProto, helper, numpy_helper
+
+    elem = TensorProto.DOUBLE if net.dtype == np.float64 else TensorProto.FLOAT
+    nodes, inits = [], []
+    current = "input"
+    for i, layer in enumerate(net.layers):
+        out = f"layer{i}"
+        kind = layer.type
+        if kind == "dense":
+            inits.append(numpy_helper.from_array(layer.params["weight"], f"{i}.weight"))
+            inputs = [current, f"{i}.weight"]
+            if "bias" in layer.params:
+                inits.append(numpy_helper.from_array(layer.params["bias"], f"{i}.bias"))
+                inputs.append(f"{i}.bias")
+            nodes.append(helper.make_node("Gemm", inputs, [out], name=f"dense{i}"))
+        elif kind == "conv2d":
+            inits.append(numpy_helper.from_array(layer.params["weight"], f"{i}.weight"))
+            inputs = [current, f"{i}.weight"]
+            if "bias" in layer.params:
+                inits.append(numpy_helper.from_array(layer.params["bias"], f"{i}.bias"))
+                inputs.append(f"{i}.bias")
+            k, s, p = layer.kernel_size, layer.stride, layer.padding
+            nodes.append(helper.make_node("Conv", inputs, [out], name=f"conv{i}", kernel_shape=[k, k],
+                                          strides=[s, s], pads=[p, p, p, p]))
+        elif kind in ("maxpool2d", "avgpool2d"):
+            op = "MaxPool" if kind == "maxpool2d" else "AveragePool"
+            nodes.append(helper.make_node(op, [current], [out], name=f"pool{i}", kernel_shape=[layer.size] * 2,
+                                          strides=[layer.stride] * 2))
+        elif kind == "flatten":
+            nodes.append(helper.make_node("Flatten", [current], [out], name=f"flatten{i}", axis=1))
+        elif kind in EXPORT_OPS:
+            extra = {"axis": -1} if kind == "softmax" else {}
+            nodes.append(helper.make_node(EXPORT_OPS[kind], [current], [out], name=f"{kind}{i}", **extra))
+        else:
+            raise EngineError(f"layer {i} ({kind}) has no ONNX operator; export json or npz instead")
+        current = out
+    nodes[-1].output[0] = "output"
+    graph = helper.make_graph(
+        nodes, name, [helper.make_tensor_value_info("input", elem, ["batch", *net.input_shape])],
+        [helper.make_tensor_value_info("output", elem, ["batch", *net.layers[-1].output_shape])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="glassbox")
+    model.ir_version = 8
+    helper.set_model_props(model, {"glassbox_spec": json.dumps(spec)})
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
