@@ -8,6 +8,9 @@ session's lock, so the event loop never does CPU work:
   configure(msg)   -> None  apply a {"type": "config", ...} message (optional)
   merge(old, new)  -> dict  when `new` replaces an unsent `old` frame, what to send instead (optional): lets a
                             frame carry deltas (e.g. new history entries) that a dropped frame must not lose
+  revision()       -> Any   what changes when the session's model does (optional; e.g. its step count): while
+                            the stream is paused it is polled a few times a second, and a change sends a frame, so
+                            a page follows training driven by someone else (a script's REST calls, another tab)
 If a handler raises LookupError (the session was evicted or deleted), the client gets an error and the
 connection closes with code 4404.
 
@@ -82,6 +85,10 @@ class LiveHandlers:
     configure: Callable[[dict[str, Any]], None] | None = None
     finished: Callable[[], bool] = lambda: False
     merge: Merge | None = None
+    revision: Callable[[], Any] | None = None
+
+
+FOLLOW_INTERVAL = 0.25  # seconds between looks at a paused stream's revision
 
 
 async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers, max_fps: float) -> None:
@@ -91,13 +98,29 @@ async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers,
     playing = asyncio.Event()
     min_interval = 1.0 / max_fps if max_fps > 0 else 0.0
 
+    seen: list[Any] = [None]  # the revision of the last frame
+
     def locked(fn: Callable[..., Any], *args: Any) -> Any:
         with session.lock:
             return fn(*args)
 
+    def frame_and_revision() -> dict[str, Any]:
+        with session.lock:
+            if handlers.revision is not None:
+                seen[0] = handlers.revision()
+            return handlers.frame()
+
     async def snapshot() -> None:
-        frame = await run_in_threadpool(locked, handlers.frame)
+        frame = await run_in_threadpool(frame_and_revision)
         mailbox.put({"type": "frame", "playing": playing.is_set(), **frame})
+
+    async def follower_loop() -> None:
+        # The revision is read without the lock: a torn read only delays the frame to the next look.
+        assert handlers.revision is not None
+        while True:
+            await asyncio.sleep(FOLLOW_INTERVAL)
+            if not playing.is_set() and handlers.revision() != seen[0]:
+                await snapshot()
 
     async def trainer_loop() -> None:
         while True:
@@ -155,6 +178,8 @@ async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers,
             raise EngineError(f"unknown message type {kind!r}; use play, pause, step, config or frame")
 
     tasks = [asyncio.create_task(trainer_loop()), asyncio.create_task(sender_loop())]
+    if handlers.revision is not None:
+        tasks.append(asyncio.create_task(follower_loop()))
     try:
         await snapshot()
         while True:

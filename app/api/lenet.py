@@ -12,9 +12,10 @@ from fastapi import APIRouter, Query, Request, Response, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from engine.core.errors import EngineError
+from engine.dense.trainer import Trainer
 from engine.lenet.digits import decode_png_data_url, ink_from_values, preprocess_digit
 from engine.lenet.mnist import load_mnist10k
-from engine.lenet.model import LAYER_NAMES, OUTPUT_SHAPES, LeNet5
+from engine.lenet.model import DigitNetwork, LeNet5
 from engine.lenet.training import DigitArrays, LeNetTraining, evaluate, probe_indices
 
 from ..arrays import encode
@@ -26,6 +27,7 @@ from ..schemas.lenet import (
     CreateSession,
     Evaluation,
     Filters,
+    ModelLayout,
     Prediction,
     PredictRequest,
     Samples,
@@ -35,7 +37,7 @@ from ..schemas.lenet import (
     UnitRequest,
 )
 from ..settings import Settings
-from ..store import Session, SessionStore
+from ..store import Session, SessionNotFound, SessionStore
 from .deps import Config, Enc, Store
 
 PAGE = {
@@ -54,15 +56,17 @@ LIVE_EPOCH_LIMIT = 100  # a tab left open stops here instead of using a shared C
 HISTORY_TAIL = 30
 MAX_SAMPLES = 50
 
-SessionParam = Annotated[str | None, Query(description="A training session's id, to use its model")]
+SessionParam = Annotated[str | None, Query(description="A training session's id, or a network session holding a "
+                                                      "LeNet-like network (1×28×28 → 10), to use its model")]
+NETWORK_KIND = "network"
 
 
 @dataclass
 class GuardedModel:
     """A model and the lock that keeps one pass at a time on it (conv layers reuse their work buffers)."""
 
-    model: LeNet5
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    model: DigitNetwork
+    lock: Any = field(default_factory=threading.Lock)  # a network session's model is guarded by its session's lock
 
 
 @dataclass
@@ -115,6 +119,10 @@ shared = _Shared()
 
 def model_info(session: Session | None, guarded: GuardedModel) -> dict[str, Any]:
     model = guarded.model
+    if session is not None and session.kind == NETWORK_KIND:
+        trainer: Trainer = session.obj
+        return {"source": "network", "session": session.id, **model.describe(), "step": trainer.step_count,
+                "epoch": trainer.epoch, "test_accuracy": None}
     if session is None:
         return {"source": "shipped", "session": None, "activation": model.activation, "pooling": model.pooling,
                 "step": model.meta.get("steps"), "epoch": model.meta.get("epochs"),
@@ -126,10 +134,22 @@ def model_info(session: Session | None, guarded: GuardedModel) -> dict[str, Any]
 
 
 def resolve(session_id: str | None, store: SessionStore) -> tuple[Session | None, GuardedModel]:
+    """The shipped model, a LeNet training session's snapshot, or a network session's LeNet-like network (one
+    imported from safetensors or ONNX, say): its own layers, read under the session's lock."""
     if session_id is None:
         return None, shared.shipped()
-    session = store.get(session_id, KIND)
-    return session, session.obj.snapshot
+    try:
+        session = store.get(session_id, KIND)
+        return session, session.obj.snapshot
+    except SessionNotFound:
+        try:
+            session = store.get(session_id, NETWORK_KIND)
+        except SessionNotFound:
+            raise SessionNotFound(f"no lenet session or digit network '{session_id}': the id is unknown or "
+                                  "the session expired; create one (POST /api/lenet/sessions, or import a model "
+                                  "with POST /api/networks/import)") from None
+    trainer: Trainer = session.obj
+    return session, GuardedModel(DigitNetwork(trainer.net), session.lock)
 
 
 def read_image(body: PredictRequest, settings: Settings) -> np.ndarray:
@@ -188,7 +208,7 @@ def predict(body: PredictRequest, store: Store, settings: Config, encoding: Enc 
         "empty": False, "message": None, "digit": int(outputs["digit"]),
         "probabilities": outputs["probabilities"].tolist(),
         "input": encode(outputs["input"][0], encoding),
-        "layers": {name: encode(outputs[name], encoding) for name in LAYER_NAMES},
+        "layers": {name: encode(outputs[name], encoding) for name in guarded.model.layer_names},
         "model": info,
     })
 
@@ -215,13 +235,15 @@ def filters(store: Store, session: SessionParam = None, encoding: Enc = "json") 
     return {**encode(kernels, encoding), "model": model_info(owner, guarded)}
 
 
-@router.get("/api/lenet/model", summary="The shipped model: settings, training command, accuracy, layer shapes")
-def model() -> dict[str, Any]:
-    guarded = shared.shipped()
-    m = guarded.model
-    return encode({"activation": m.activation, "pooling": m.pooling, "parameters": m.net.num_params,
-                   "layers": [{"name": name, "shape": list(OUTPUT_SHAPES[name])} for name in ("input", *LAYER_NAMES)],
-                   "training": m.meta})
+@router.get("/api/lenet/model", response_model=ModelLayout,
+            summary="A model's layers as the page draws them, its settings and training record")
+def model(store: Store, session: SessionParam = None) -> dict[str, Any]:
+    """The shipped model (or a session's): every named layer's kind, shape and caption, input first."""
+    owner, guarded = resolve(session, store)
+    with guarded.lock:
+        m = guarded.model
+        return encode({**m.describe(), "parameters": m.net.num_params, "layers": m.layout(),
+                       "training": m.meta, "model": model_info(owner, guarded)})
 
 
 @router.get("/api/lenet/samples", response_model=Samples, summary="Test digits with their labels")
@@ -369,7 +391,7 @@ def live_handlers(session: Session) -> LiveHandlers:
             training.augment = message["augment"]
 
     return LiveHandlers(train=train, frame=frame, configure=configure,
-                        finished=lambda: training.epoch >= LIVE_EPOCH_LIMIT)
+                        finished=lambda: training.epoch >= LIVE_EPOCH_LIMIT, revision=lambda: training.steps)
 
 
 @router.websocket("/ws/lenet/{session_id}")

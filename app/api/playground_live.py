@@ -73,7 +73,12 @@ class LiveConnection:
 
     def handlers(self) -> LiveHandlers:
         return LiveHandlers(train=self.train, frame=self.frame, configure=self.configure, finished=self.finished,
-                            merge=merge_frames)
+                            merge=merge_frames, revision=self.revision)
+
+    def revision(self) -> tuple[int, int]:
+        """The trainer (a rebuild replaces it) and its step: a script training the session moves it."""
+        trainer: Trainer = self.session.obj
+        return id(trainer), trainer.step_count
 
     def train(self, unit: str) -> None:
         # Raises SessionNotFound when the session was evicted; keeps an active stream from idling out.

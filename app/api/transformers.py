@@ -197,7 +197,7 @@ def live_handlers(session: Session, settings: Settings) -> LiveHandlers:
             probe = message["probe"]
             session.extra["probe"] = None if probe in (None, "") else trainer.task.parse(probe)
 
-    return LiveHandlers(train=train, frame=frame, configure=configure)
+    return LiveHandlers(train=train, frame=frame, configure=configure, revision=lambda: trainer.step_count)
 
 
 def _number(value: Any, name: str) -> float:
