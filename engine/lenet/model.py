@@ -104,9 +104,8 @@ class Part:
 
     def caption(self) -> str:
         if self.kind == "conv" and self.geometry:
-            k, s, p = self.geometry
-            extra = "".join([f" · stride {s}" if s != 1 else "", f" · pad {p}" if p else ""])
-            return f"{k}×{k} conv{extra} · {self.activation}"
+            k, s, _ = self.geometry
+            return f"{k}×{k} conv{f' /{s}' if s != 1 else ''} · {self.activation}"
         if self.kind == "pool" and self.geometry:
             k, s, _ = self.geometry
             return f"{k}×{k} {self.pooling}{f' · stride {s}' if s != k else ''}"

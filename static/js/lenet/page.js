@@ -22,6 +22,8 @@ const els = {
 const DETAIL_HINT = "Hover any unit of the network to see what it reads and its arithmetic; click to pin it.";
 
 const state = {
+  network: null, // a network session attached from the URL (/lenet?session=<id>): its own layers, e.g. imported
+  layout: null, // GET /api/lenet/model's layers of that network
   source: null, // {kind: "drawing"} | {kind: "sample", image: Float32Array, label, index}
   session: null, // the training session whose model reads the digit (null: the shipped model)
   sessionInfo: null,
@@ -52,13 +54,13 @@ async function predict() {
     const body = state.source.kind === "drawing"
       ? { png: pad.toDataURL() }
       : { image: nest(state.source.image, 28, 28), preprocess: false };
-    if (state.session) body.session = state.session;
+    if (state.session || state.network) body.session = state.session || state.network;
     const answer = decodeArrays(await api("/api/lenet/predict", { method: "POST", body,
       query: { encoding: "base64" } }));
     showPrediction(answer);
     showError(null);
   } catch (err) {
-    if (err.status === 404 && state.session) {
+    if (err.status === 404 && state.session && !state.network) {
       // The training session is gone (expired or replaced): read with the shipped model again.
       useShippedModel();
       again = true;
@@ -165,7 +167,7 @@ async function inspect(unit, pinned = false) {
       detailWanted = null;
       if (!state.prediction) break;
       const body = { image: nest(state.prediction.input.data, 28, 28), ...u };
-      if (state.session) body.session = state.session;
+      if (state.session || state.network) body.session = state.session || state.network;
       const detail = await api("/api/lenet/unit", { method: "POST", body });
       // Only the newest request draws: a pinned unit stays unless this is it.
       if (detailWanted) continue;
@@ -181,7 +183,8 @@ async function inspect(unit, pinned = false) {
   }
 }
 
-const view = createNetworkView(els.network, {
+let view = null;
+const viewHandlers = {
   onHover(unit) {
     if (state.pinned) {
       if (!unit) inspect(state.pinned, true);
@@ -200,7 +203,7 @@ const view = createNetworkView(els.network, {
     state.pinned = same ? null : unit;
     inspect(unit, !same);
   },
-});
+};
 
 addEventListener("keydown", (event) => {
   if (event.key === "Escape" && state.pinned) {
@@ -216,7 +219,10 @@ drawLegend(els.legend, { range: 1, width: 140, label: "each layer scaled to its 
 
 function showChip() {
   els.chip.replaceChildren();
-  if (state.session) {
+  if (state.network) {
+    els.chip.textContent = `network ${state.network.slice(0, 6)}… · ${state.layout.length - 1} layers`;
+    els.chip.classList.add("is-session");
+  } else if (state.session) {
     const epoch = state.sessionInfo ? state.sessionInfo.epoch : 0;
     els.chip.textContent = `your model · epoch ${epoch.toFixed(1)}`;
     els.chip.classList.add("is-session");
@@ -230,10 +236,14 @@ function showChip() {
 async function loadFilters() {
   try {
     const filters = decodeArrays(await api("/api/lenet/filters", {
-      query: { encoding: "base64", session: state.session || undefined } }));
+      query: { encoding: "base64", session: state.session || state.network || undefined } }));
+    const blocks = [els.conv1.closest(".filters-block"), els.conv2.closest(".filters-block")];
+    blocks[0].hidden = !filters.conv1;
+    blocks[1].hidden = !filters.conv2;
+    if (!filters.conv1) return; // a network without convolutions
     const { range1, range2 } = renderFilters(els.conv1, els.conv2, filters);
     els.conv1Range.textContent = `±${range1.toFixed(2)}`;
-    els.conv2Range.textContent = `±${range2.toFixed(2)}`;
+    els.conv2Range.textContent = range2 === null ? "" : `±${range2.toFixed(2)}`;
     if (state.pinned) markFilter(els.conv1, els.conv2, state.pinned);
   } catch (err) {
     showError(err);
@@ -305,10 +315,11 @@ els.mistakesAll.addEventListener("click", () => {
 
 async function loadEvaluation() {
   try {
-    const evaluation = decodeArrays(await api("/api/lenet/mistakes", { query: { encoding: "base64" } }));
+    const evaluation = decodeArrays(await api("/api/lenet/mistakes", {
+      query: { encoding: "base64", session: state.network || undefined } }));
     state.evaluation = evaluation;
-    state.shippedAccuracy = evaluation.accuracy;
-    els.summary.textContent = `The shipped model reads ${evaluation.correct.toLocaleString("en")} of the ` +
+    if (!state.network) state.shippedAccuracy = evaluation.accuracy;
+    els.summary.textContent = `${state.network ? "This network" : "The shipped model"} reads ${evaluation.correct.toLocaleString("en")} of the ` +
       `${evaluation.total.toLocaleString("en")} test digits right (${formatPercent(evaluation.accuracy, 2)}). ` +
       "Click a mistake to look inside.";
     showChip();
@@ -320,8 +331,37 @@ async function loadEvaluation() {
 
 // --- start: a random test digit lights the network up -------------------------------------------------------
 
-renderDetailHint(els.detail, DETAIL_HINT);
-showChip();
-loadFilters();
-loadEvaluation();
-els.random.click();
+// /lenet?session=<id> attaches the page to an existing session: a LeNet training session (trained from a script,
+// say: the page follows it live) or a network session holding any LeNet-like network, drawn with its own layers.
+async function attach(id) {
+  const info = await api("/api/lenet/model", { query: { session: id } });
+  if (info.model.source === "network") {
+    state.network = id;
+    state.layout = info.layers;
+    return info.layers;
+  }
+  const training = decodeArrays(await api(`/api/lenet/sessions/${id}`, { query: { encoding: "base64" } }));
+  trainPanel.attach(training);
+  return null;
+}
+
+async function start() {
+  renderDetailHint(els.detail, DETAIL_HINT);
+  const linked = new URLSearchParams(window.location.search).get("session");
+  let layout = null;
+  if (linked) {
+    try {
+      layout = await attach(linked);
+    } catch (err) {
+      showError(new Error(`Could not open session ${linked}: ${err.message} Showing the shipped LeNet-5.`));
+    }
+  }
+  view = createNetworkView(els.network, { ...viewHandlers, layers: layout });
+  document.body.dataset.layers = String(view && (layout ? layout.length - 1 : 7)); // for tests: layers drawn
+  showChip();
+  loadFilters();
+  loadEvaluation();
+  els.random.click();
+}
+
+start();

@@ -159,6 +159,33 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     onFrame({ id: session.id, epoch, step, using });
   }
 
+  /** Take a session's state (GET or POST /api/lenet/sessions, decoded) as the panel's and stream it. `owned`:
+   * this page created it (and deletes it when starting again); a session attached from the URL is a script's. */
+  function adopt(state, { owned, play }) {
+    session = { id: state.id, probeLabels: state.probe_labels, owned };
+    history = state.history;
+    epoch = state.epoch;
+    step = state.step;
+    pace = null;
+    paceMarks = [];
+    buildProbes(state);
+    showFilters(state.conv1);
+    showProbes(state.probe_predicted, state.probe_probabilities);
+    els.use.disabled = false;
+    els.root.classList.add("has-session");
+    drawCharts();
+    socket = connectSocket(`/ws/lenet/${state.id}`, {
+      onMessage,
+      onStatus: (s) => {
+        if (s === "closed" && session && socket) els.error.textContent = "The training session has ended.";
+      },
+    });
+    if (play) socket.send({ type: "play" });
+    setPlaying(play);
+    status();
+    if (using) onUseModel(session.id, { epoch, step });
+  }
+
   async function start() {
     els.error.textContent = "";
     els.start.disabled = true;
@@ -170,28 +197,7 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
       };
       const state = decodeArrays(await api("/api/lenet/sessions", { method: "POST", body,
         query: { encoding: "base64" } }));
-      session = { id: state.id, probeLabels: state.probe_labels };
-      history = state.history;
-      epoch = state.epoch;
-      step = state.step;
-      pace = null;
-      paceMarks = [];
-      buildProbes(state);
-      showFilters(state.conv1);
-      showProbes(state.probe_predicted, state.probe_probabilities);
-      els.use.disabled = false;
-      els.root.classList.add("has-session");
-      setPlaying(true);
-      status();
-      drawCharts();
-      socket = connectSocket(`/ws/lenet/${state.id}`, {
-        onMessage,
-        onStatus: (s) => {
-          if (s === "closed" && session && socket) els.error.textContent = "The training session has ended.";
-        },
-      });
-      socket.send({ type: "play" });
-      if (using) onUseModel(session.id, { epoch, step });
+      adopt(state, { owned: true, play: true });
     } catch (err) {
       els.error.textContent = err.message;
     } finally {
@@ -208,7 +214,9 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     }
     if (session) {
       const old = session.id;
+      const owned = session.owned;
       session = null;
+      if (!owned) return;
       try {
         await api(`/api/lenet/sessions/${old}`, { method: "DELETE" });
       } catch { /* already gone */ }
@@ -243,6 +251,13 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
   status();
   drawCharts();
   return {
+    /** Show and follow an existing training session (one a script trains), using its model for the digit. */
+    attach(state) {
+      using = true;
+      els.use.setAttribute("aria-pressed", "true");
+      els.use.textContent = "Using this model ✓";
+      adopt(state, { owned: false, play: false });
+    },
     /** Called by the page when it stops using the session's model (e.g. "back to the shipped model"). */
     release() {
       using = false;
