@@ -60,7 +60,11 @@ async function main() {
   popover = new ParamPopover($("tooltip"), $("value-editor"));
   wireControls();
   const parsed = parseHash(location.hash, state.catalog.defaults);
-  await start(parsed.config, parsed.view, parsed.edits);
+  // /playground?session=<id> attaches to that session (one a script created): training it from the script shows
+  // here live, since the stream follows the session.
+  const linked = new URLSearchParams(location.search).get("session");
+  if (linked) await attach(linked, parsed);
+  else await start(parsed.config, parsed.view, parsed.edits);
   window.addEventListener("hashchange", () => {
     if (location.hash === state.writtenHash) return;
     const next = parseHash(location.hash, state.catalog.defaults);
@@ -96,6 +100,21 @@ async function start(config, view = state.view, edits = []) {
   }
   await showSession();
   connect();
+}
+
+/** Draw and stream an existing session; a missing or non-Playground one falls back to the link's settings. */
+async function attach(id, parsed) {
+  try {
+    const s = await api(`/api/playground/${encodeURIComponent(id)}`);
+    state.view = { ...DEFAULT_VIEW, ...parsed.view };
+    state.edits = [];
+    adopt(s);
+    await showSession();
+    connect();
+  } catch (err) {
+    await start(parsed.config, parsed.view, parsed.edits);
+    showError($("error-banner"), new Error(`Could not open session ${id}: ${err.message}`));
+  }
 }
 
 /** Take a session's state from the API as the page's own. */
