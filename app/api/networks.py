@@ -270,17 +270,18 @@ EXPORT_TYPES = {"json": "application/json", "npz": "application/octet-stream", "
                 "safetensors": "application/octet-stream"}
 
 
-def exportable(store: SessionStore, session_id: str) -> tuple[Sequential, dict[str, Any], int]:
-    """The network, spec and step of a network session or a LeNet training session."""
+def exportable(store: SessionStore, session_id: str) -> tuple[Sequential, dict[str, Any], int, int | None]:
+    """The network, spec, step and raw input width (None: the network's own) of a network or LeNet session."""
     try:
         with store.use(session_id, KIND) as session:
             trainer: Trainer = session.obj
-            return trainer.net.clone(), trainer.spec, trainer.step_count
+            raw = trainer.data.input_dim if trainer.data is not None else None
+            return trainer.net.clone(), trainer.spec, trainer.step_count, raw
     except SessionNotFound:
         try:
             with store.use(session_id, "lenet") as session:
                 model = session.obj.training.model
-                return model.net.clone(), model.spec(), int(session.obj.training.steps)
+                return model.net.clone(), model.spec(), int(session.obj.training.steps), None
         except SessionNotFound:
             pass
         raise
@@ -291,14 +292,16 @@ def exportable(store: SessionStore, session_id: str) -> tuple[Sequential, dict[s
 def export(network_id: str, store: Store,
            format: Annotated[str, Query(pattern="^(json|npz|onnx|safetensors)$",
                                         description="json or npz (Glassbox's own, spec + weights); onnx (opset 17, "
-                                                    "input 'input', output 'output'; needs the formats extra); "
+                                                    "input 'input' (the raw points when the network reads "
+                                                    "Playground features: the graph computes them), output "
+                                                    "'output'; needs the formats extra); "
                                                     "safetensors (PyTorch's nn.Sequential layout, the spec in the "
                                                     "metadata)")] = "json") -> Response:
     """Any network session (dense or convolutional, Playground or imported) or LeNet training session, so a model
     trained here runs in other tools. A layer with no ONNX operator (the step activation) answers 422."""
-    net, spec, step = exportable(store, network_id)
+    net, spec, step, raw = exportable(store, network_id)
     name = spec.get("name") or "network"
-    data = formats.export_network(net, spec, step, format)  # type: ignore[arg-type]
+    data = formats.export_network(net, spec, step, format, raw)  # type: ignore[arg-type]
     if format == "json":
         data = json.dumps(data).encode()
     return Response(data, media_type=EXPORT_TYPES[format],

@@ -159,7 +159,8 @@ class Trainer:
         self._prepared = None
 
     def inputs(self, x: np.ndarray) -> np.ndarray:
-        """Raw points → the network's input (feature columns when features are set)."""
+        """Raw points → the network's input (feature columns when features are set; flat rows of an image
+        network's pixels reshaped to its input shape)."""
         x = np.asarray(x, dtype=np.float64)
         if self.features is not None:
             if x.ndim != 2 or x.shape[1] not in (1, 2):
@@ -169,6 +170,10 @@ class Trainer:
             if x.shape[1] == 1:
                 x = np.concatenate([x, np.zeros_like(x)], axis=1)
             return apply_features(x, self.features)
+        shape = tuple(self.spec["input_shape"])
+        if len(shape) > 1 and x.ndim == 2 and x.shape[1] == math.prod(shape):
+            # An image network reached through row-based requests (forward, walk): each row is one image, flat.
+            x = x.reshape(len(x), *shape)
         return x
 
     def targets(self, labels: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 
 from engine.core import serialize
 from engine.core.errors import EngineError
-from engine.core.formats.onnx_io import read_onnx, write_onnx
+from engine.core.formats.onnx_io import glassbox_export, load_model, read_graph, write_onnx
 from engine.core.formats.safetensors_io import read_safetensors, write_safetensors
 from engine.core.formats.sequential import engine_state, infer_layers, torch_state, trainer_spec
 from engine.core.network import Sequential
@@ -66,7 +66,11 @@ def import_network(data: bytes, format: Format | None = None, hints: dict[str, s
         layers, state, input_shape = infer_layers(tensors, hints)
         return _trainer(trainer_spec(layers, input_shape, name), state, max_params, torch_layout=True)
     if fmt == "onnx":
-        layers, state, input_shape = read_onnx(data)
+        model = load_model(data)
+        exported = glassbox_export(model)
+        if exported is not None:  # a Glassbox export: its spec (features and all) and its weights by name
+            return _trainer(exported[0], exported[1], max_params, torch_layout=False)
+        layers, state, input_shape = read_graph(model)
         return _trainer(trainer_spec(layers, input_shape, name), state, max_params, torch_layout=False)
     raise EngineError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
@@ -80,8 +84,10 @@ def _trainer(spec: dict[str, Any], state: dict[str, np.ndarray], max_params: int
     return trainer
 
 
-def export_network(net: Sequential, spec: dict[str, Any], step: int, format: Format) -> Any:
-    """json: the export dict; npz, onnx, safetensors: the file's bytes."""
+def export_network(net: Sequential, spec: dict[str, Any], step: int, format: Format,
+                   raw_inputs: int | None = None) -> Any:
+    """json: the export dict; npz, onnx, safetensors: the file's bytes. `raw_inputs`: the width of the raw points
+    a network with Playground features reads (2, or 1 for curve fitting)."""
     name = str(spec.get("name") or "network")
     if format == "json":
         return serialize.network_json(net.get_state(), spec, step)
@@ -91,5 +97,5 @@ def export_network(net: Sequential, spec: dict[str, Any], step: int, format: For
         return write_safetensors(torch_state(net), {"format": serialize.FORMAT, SPEC_KEY: json.dumps(spec),
                                                     "step": str(step), "layout": "pytorch"})
     if format == "onnx":
-        return write_onnx(net, spec, name)
+        return write_onnx(net, spec, name, raw_inputs)
     raise EngineError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")

@@ -79,13 +79,34 @@ def _check_attrs(node: Any, attrs: dict[str, Any], allowed: dict[str, Any]) -> N
             raise EngineError(f"unsupported {node.op_type} {key}={shown!r} (node '{node.name}')")
 
 
-def read_onnx(data: bytes) -> tuple[list[dict[str, Any]], dict[str, np.ndarray], tuple[int, ...]]:
-    """Layer specs, the engine's state for them ('<layer>.<name>'), and the input shape of an ONNX file."""
+def load_model(data: bytes) -> Any:
     onnx = _onnx()
     try:
-        model = onnx.load_model_from_string(data)
+        return onnx.load_model_from_string(data)
     except Exception as exc:  # noqa: BLE001 - protobuf's DecodeError and friends
         raise EngineError(f"not an ONNX model: {exc}") from None
+
+
+def glassbox_export(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+    """The spec and engine-layout weights of a model Glassbox exported (its features computed in the graph), or
+    None for any other model."""
+    props = {p.key: p.value for p in model.metadata_props}
+    if "glassbox_spec" not in props or model.producer_name != "glassbox":
+        return None
+    try:
+        spec = json.loads(props["glassbox_spec"])
+    except json.JSONDecodeError as exc:
+        raise EngineError(f"the model's glassbox_spec is not JSON: {exc}") from None
+    g = _Graph(model)
+    return spec, {name: value for name, value in g.values.items() if name.split(".")[-1] in ("weight", "bias")}
+
+
+def read_onnx(data: bytes) -> tuple[list[dict[str, Any]], dict[str, np.ndarray], tuple[int, ...]]:
+    """Layer specs, the engine's state for them ('<layer>.<name>'), and the input shape of an ONNX file."""
+    return read_graph(load_model(data))
+
+
+def read_graph(model: Any) -> tuple[list[dict[str, Any]], dict[str, np.ndarray], tuple[int, ...]]:
     g = _Graph(model)
     inputs = [i for i in g.graph.input if i.name not in g.values]
     if len(inputs) != 1:
@@ -125,10 +146,11 @@ def read_onnx(data: bytes) -> tuple[list[dict[str, Any]], dict[str, np.ndarray],
         if op in ("Gemm", "MatMul"):
             if not flat:
                 raise EngineError(f"{op} {where} reads a {len(input_shape)}-D tensor; flatten it first")
-            weight = g.constant(node.input[1], node)
             if op == "Gemm":
                 _check_attrs(node, attrs, {"alpha": lambda v: v == 1.0, "beta": lambda v: v == 1.0,
                                            "transA": lambda v: v == 0, "transB": None})
+            weight = g.constant(node.input[1], node)
+            if op == "Gemm":
                 if attrs.get("transB", 0):
                     weight = weight.T
                 bias = g.constant(node.input[2], node) if len(node.input) > 2 and node.input[2] else None
@@ -223,14 +245,43 @@ def read_onnx(data: bytes) -> tuple[list[dict[str, Any]], dict[str, np.ndarray],
 # --- export --------------------------------------------------------------------------------------------------
 
 
-def write_onnx(net: Sequential, spec: dict[str, Any], name: str) -> bytes:
-    """The network as an ONNX model (opset 17): input 'input' (batch, …input shape), output 'output'."""
+def _feature_nodes(features: list[str], raw_inputs: int, dtype: np.dtype) -> tuple[list, list, str]:
+    """Playground features (x1, x2, x1², x2², x1·x2, sin x1, sin x2) computed from the raw points in the graph,
+    so the model reads what the engine's forward reads."""
+    from onnx import helper, numpy_helper
+
+    inits = [numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1")]
+    nodes = []
+    for j in range(raw_inputs):
+        inits += [numpy_helper.from_array(np.array([j], dtype=np.int64), f"at{j}"),
+                  numpy_helper.from_array(np.array([j + 1], dtype=np.int64), f"to{j}")]
+        nodes.append(helper.make_node("Slice", ["input", f"at{j}", f"to{j}", "axis1"], [f"x{j + 1}"],
+                                      name=f"column{j + 1}"))
+    recipes = {"x1": ("Identity", ["x1"]), "x2": ("Identity", ["x2"]), "x1sq": ("Mul", ["x1", "x1"]),
+               "x2sq": ("Mul", ["x2", "x2"]), "x1x2": ("Mul", ["x1", "x2"]), "sinx1": ("Sin", ["x1"]),
+               "sinx2": ("Sin", ["x2"])}
+    for feature in features:
+        op, inputs = recipes[feature]
+        nodes.append(helper.make_node(op, inputs, [f"feature_{feature}"], name=f"feature_{feature}"))
+    nodes.append(helper.make_node("Concat", [f"feature_{f}" for f in features], ["features"], name="features",
+                                  axis=1))
+    return nodes, inits, "features"
+
+
+def write_onnx(net: Sequential, spec: dict[str, Any], name: str, raw_inputs: int | None = None) -> bytes:
+    """The network as an ONNX model (opset 17): input 'input' (batch, …input shape; the raw points when the
+    network reads Playground features, which the graph computes), output 'output'."""
     onnx = _onnx()
     from onnx import TensorProto, helper, numpy_helper
 
     elem = TensorProto.DOUBLE if net.dtype == np.float64 else TensorProto.FLOAT
     nodes, inits = [], []
     current = "input"
+    input_shape: tuple[int, ...] = tuple(net.input_shape)
+    if spec.get("features"):
+        raw_inputs = raw_inputs or 2
+        nodes, inits, current = _feature_nodes(spec["features"], raw_inputs, net.dtype)
+        input_shape = (raw_inputs,)
     for i, layer in enumerate(net.layers):
         out = f"layer{i}"
         kind = layer.type
@@ -264,7 +315,7 @@ def write_onnx(net: Sequential, spec: dict[str, Any], name: str) -> bytes:
         current = out
     nodes[-1].output[0] = "output"
     graph = helper.make_graph(
-        nodes, name, [helper.make_tensor_value_info("input", elem, ["batch", *net.input_shape])],
+        nodes, name, [helper.make_tensor_value_info("input", elem, ["batch", *input_shape])],
         [helper.make_tensor_value_info("output", elem, ["batch", *net.layers[-1].output_shape])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="glassbox")
     model.ir_version = 8
