@@ -19,6 +19,7 @@ const fail = (err) => showError(errorBox, err);
 
 const state = {
   session: null, // GET /api/transformers/{id}
+  attached: false, // the session came from the URL (a script's): the page never deletes it
   socket: null,
   playing: false,
   step: 0,
@@ -44,7 +45,15 @@ async function createSession(preset, overrides = {}) {
   stopSocket();
   const old = state.session;
   const session = await api("/api/transformers", { method: "POST", body: { preset, ...overrides } });
-  if (old) api(`/api/transformers/${old.id}`, { method: "DELETE" }).catch(() => {});
+  // Only a session this page made is deleted: one attached from the URL belongs to its script.
+  if (old && !state.attached) api(`/api/transformers/${old.id}`, { method: "DELETE" }).catch(() => {});
+  state.attached = false;
+  adoptSession(session);
+}
+
+/** Show `session` (a transformer's state) and stream it. */
+function adoptSession(session) {
+  const preset = session.preset;
   state.session = session;
   state.step = session.step;
   state.history = session.history;
@@ -261,4 +270,15 @@ $("export-png").addEventListener("click", () => state.pass && downloadPng(export
 window.addEventListener("resize", () => scheduleDraw(draw));
 
 const initial = document.querySelector('.task-chip[aria-checked="true"]')?.dataset.preset || "reverse";
-createSession(initial).catch(fail);
+// /attention?session=<id> attaches to that transformer (one a script trains: its stream follows the training).
+const linked = new URLSearchParams(window.location.search).get("session");
+if (linked) {
+  api(`/api/transformers/${encodeURIComponent(linked)}`)
+    .then((session) => { state.attached = true; adoptSession(session); })
+    .catch((err) => {
+      createSession(initial).catch(fail);
+      fail(new Error(`Could not open session ${linked}: ${err.message}`));
+    });
+} else {
+  createSession(initial).catch(fail);
+}

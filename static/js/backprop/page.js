@@ -93,7 +93,7 @@ async function change(body) {
   await walk({ to: at });
 }
 
-async function openSession(id, name) {
+async function openSession(id, name, at = -1) {
   const previous = state.id;
   state.id = id;
   try {
@@ -103,7 +103,7 @@ async function openSession(id, name) {
     state.name = name;
     state.history.clear();
     state.point = 0;
-    await walk({ to: -1 });
+    await walk({ to: at });
     state.rows = {
       X: state.walk.points.map((r) => r.slice()),
       y: state.walk.targets.map((r) => r.slice()),
@@ -667,9 +667,23 @@ document.addEventListener("keydown", (e) => {
 });
 
 
-// /backprop?session=<id> opens a copy of that session (the Playground links here that way).
-const linked = new URLSearchParams(window.location.search).get("session");
+// /backprop?session=<id> opens a copy of that session (the Playground links here that way);
+// /backprop?network=<id> attaches to the session itself, where its walk stands (a script's walk, say).
+const params = new URLSearchParams(window.location.search);
+const linked = params.get("session");
+const attached = params.get("network");
 guarded(async () => {
+  if (attached) {
+    try {
+      const where = await api(`/api/networks/${encodeURIComponent(attached)}/walk`);
+      if (where.granularity) ui.granularity.value = where.granularity;
+      await openSession(attached, `network ${attached.slice(0, 6)}…`, where.current ? where.position : -1);
+      return;
+    } catch (err) {
+      await openWorkedExample();
+      throw new Error(`Could not open network ${attached}: ${err.message} Showing the worked example instead.`);
+    }
+  }
   if (linked) {
     try {
       const doc = await api(`/api/networks/${encodeURIComponent(linked)}/export`);
