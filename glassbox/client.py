@@ -526,7 +526,10 @@ class LeNet(Family):
         """The digit, the ten probabilities, the 28×28 input read and every layer's output (NumPy arrays)."""
         body = _drop_none({"image": image, "png": png, "preprocess": preprocess, "max_value": max_value,
                            "invert": invert, "session": _session_id(session)})
-        return self.client.post("/api/lenet/predict", body, encoding="base64")
+        result = self.client.post("/api/lenet/predict", body, encoding="base64")
+        if result.get("probabilities") is not None:
+            result["probabilities"] = np.asarray(result["probabilities"])
+        return result
 
     def unit(self, image: ArrayLike, layer: str, index: int = 0, row: int = 0, col: int = 0,
              session: DigitModel = None) -> Record:
