@@ -1,4 +1,7 @@
-# Glassbox: docker build -t glassbox . && docker run -p 8000:8000 glassbox
+# Glassbox: docker build -t glassbox . && docker run -p 8000:8000 -e GLASSBOX_TOKEN=<secret> glassbox
+# The container listens on 0.0.0.0, so set GLASSBOX_TOKEN (without it the server warns at start): every API
+# request and WebSocket must then carry it — students open http://host:8000/?token=<secret> once (the page keeps
+# it in a cookie), scripts send "Authorization: Bearer <secret>". Other limits: GLASSBOX_* settings, README.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -1,12 +1,16 @@
-"""The `glassbox` command: `glassbox serve [--host H] [--port P]`."""
+"""The `glassbox` command: `glassbox serve [--host H] [--port P] [--workers N]`."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 
 from .settings import get_settings
+from .storage import default_data_dir
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 # Sub-commands register here: name → (add_arguments, run).
 COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
@@ -24,14 +28,31 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     settings = get_settings()
     p.add_argument("--host", default=settings.host, help=f"interface to listen on (default {settings.host})")
     p.add_argument("--port", type=int, default=settings.port, help=f"port (default {settings.port})")
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes (default 1); more than one needs GLASSBOX_STORE=redis://…, which they "
+                        "share")
 
 
 @command("serve", _serve_args)
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    print(f"Glassbox on http://{args.host}:{args.port}  (API docs: /docs)", flush=True)
-    uvicorn.run("app.main:app", host=args.host, port=args.port, log_level="info")
+    settings = get_settings()
+    if args.workers < 1:
+        print("glassbox serve: --workers must be 1 or more", file=sys.stderr)
+        return 2
+    if args.workers > 1 and not settings.store.startswith(("redis://", "rediss://", "unix://")):
+        print(f"glassbox serve: {args.workers} workers need a store they share: set GLASSBOX_STORE=redis://host:6379/0 "
+              f"(the store is '{settings.store}', which lives in one process)", file=sys.stderr)
+        return 2
+    if args.host not in LOOPBACK and not settings.token and not os.environ.get("GLASSBOX_TOKEN"):
+        print(f"WARNING: listening on {args.host}, beyond this machine, without an access token: anyone who can "
+              f"reach the port can use the server. Set GLASSBOX_TOKEN to a secret and open the pages with "
+              f"?token=<secret> (API clients send 'Authorization: Bearer <secret>').", file=sys.stderr, flush=True)
+    where = settings.store if settings.store != "sqlite" else f"SQLite in {settings.data_dir or default_data_dir()}"
+    print(f"Glassbox on http://{args.host}:{args.port}  (API docs: /docs; sessions: {where}; "
+          f"{args.workers} worker{'s' if args.workers > 1 else ''})", flush=True)
+    uvicorn.run("app.main:app", host=args.host, port=args.port, log_level="info", workers=args.workers)
     return 0
 
 

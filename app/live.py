@@ -5,19 +5,31 @@ A feature plugs in with three callables that run in a worker thread under the
 session's lock, so the event loop never does CPU work:
   train(unit)      -> None  one unit of training: "frame" (what one frame covers, e.g. an epoch) or "batch"
   frame()          -> dict  the state to draw (arrays already encoded for the wire)
-  configure(msg)   -> None  apply a {"type": "config", ...} message (optional)
-  merge(old, new)  -> dict  when `new` replaces an unsent `old` frame, what to send instead (optional): lets a
-                            frame carry deltas (e.g. new history entries) that a dropped frame must not lose
-  revision()       -> Any   what changes when the session's model does (optional; e.g. its step count): while
-                            the stream is paused it is polled a few times a second, and a change sends a frame, so
-                            a page follows training driven by someone else (a script's REST calls, another tab)
-If a handler raises LookupError (the session was evicted or deleted), the client gets an error and the
-connection closes with code 4404.
+  configure(dict)  -> None  apply a {"type": "config", ...} message (optional)
+and optionally:
+  config_schema    a pydantic model of the config message: the stream refuses unknown fields and invalid
+                   values with the same sentences as a REST route's 422, and `configure` receives only the
+                   fields the message gave, validated (without a schema it receives the raw message)
+  history()        -> list  the trainer's metrics history: every frame then carries `history: {from, entries}`
+                   (truncate the client's copy to `from`, append `entries`), and a frame dropped for a slow
+                   client has its entries merged into the one that replaces it, so none is ever lost
+  finished()       -> bool  stop playing (e.g. a limit reached)
+  merge(old, new)  -> dict  a feature's own deltas to carry over when `new` replaces an unsent `old` frame
+
+The stream owns the plumbing: it keeps the session alive while it streams (each frame marks it used and busy, so
+the idle time-out never drops a session that is training live), the history deltas, the config validation and
+the close codes. If the session is gone (deleted, or the store expired it), the client gets an error and the
+connection closes with code 4404 (4410 when it expired).
+
+With the session store, `serve` holds the session's streaming lease while the connection lasts: the session
+stays in memory, is written at most once a second while it trains (by the store's writer thread, never by a
+frame), and a change made by a REST request on another worker is loaded and sent as a frame at once.
 
 Client → server messages: {"type": "play"}, {"type": "pause"}, {"type": "step", "unit": "frame"|"batch"},
 {"type": "config", ...}, {"type": "frame"} (send the current state without training).
-Server → client: {"type": "frame", "playing": bool, "dropped": int, ...frame()} and
-{"type": "error", "detail": str} (the connection stays open).
+Server → client: {"type": "frame", "playing": bool, "dropped": int, ...frame(), "history"?} and
+{"type": "error", "detail": str, "status": int} (the HTTP status a REST route would answer: 409 when training
+diverged, 422, 413, 404; the connection stays open unless the session is gone, which closes it with 4404).
 """
 
 from __future__ import annotations
@@ -25,25 +37,64 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocketState
 
 from engine.core.errors import EngineError
 
-from .store import Session, SessionNotFound, SessionStore
+from .errors import describe_errors, status_of
+from .store import ReadOnlySession, Session, SessionBusy, SessionExpired, SessionNotFound, SessionStore
+from .work import JobSlots
 
 SESSION_GONE = 4404  # close code: the session id is unknown; reconnecting will not help
+SESSION_EXPIRED = 4410  # close code: the store removed the session (retention, disk budget)
+SESSION_BUSY = 4409  # close code: another worker streams the session; reconnecting later may succeed
 
 
 Merge = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
 
 
+def merge_history(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """`new` replaces the unsent frame `old`: carry `old`'s history entries that `new` does not repeat."""
+    a, b = old.get("history"), new.get("history")
+    if a is not None and b is not None and b["from"] > a["from"]:
+        new["history"] = {"from": a["from"], "entries": a["entries"][: b["from"] - a["from"]] + b["entries"]}
+    return new
+
+
+class HistoryFeed:
+    """What one connection has been sent of a trainer's history, and the delta to send next.
+
+    The last entry sent is sent again (a record at the same step replaces it in place); a new history list
+    (a reset, a rebuilt trainer) is sent from the start; a shorter one (a diverged chunk rolled back) from
+    where it now ends.
+    """
+
+    def __init__(self, source: Callable[[], list[dict[str, Any]]]) -> None:
+        self.source = source
+        self.sent_list: list[dict[str, Any]] | None = None
+        self.sent = 0
+
+    def delta(self) -> dict[str, Any]:
+        history = self.source()
+        if history is not self.sent_list:
+            self.sent_list, start = history, 0
+        else:
+            start = min(max(0, self.sent - 1), len(history))
+        self.sent = len(history)
+        return {"from": start, "entries": list(history[start:])}
+
+
 class LatestFrame:
-    """A one-slot mailbox: putting a frame replaces an unsent one, which counts as dropped.
+    """A one-slot mailbox: putting a frame replaces an unsent one, which counts as dropped (its history
+    entries are merged into the replacing frame, and `merge` may carry more).
 
     Errors are never dropped: they wait in order and go out before the frame.
     """
@@ -61,6 +112,7 @@ class LatestFrame:
         else:
             if self._frame is not None:
                 self.dropped += 1
+                message = merge_history(self._frame, message)
                 if self._merge is not None:
                     message = self._merge(self._frame, message)
             self._frame = message
@@ -85,140 +137,280 @@ class LiveHandlers:
     configure: Callable[[dict[str, Any]], None] | None = None
     finished: Callable[[], bool] = lambda: False
     merge: Merge | None = None
-    revision: Callable[[], Any] | None = None
+    history: Callable[[], list[dict[str, Any]]] | None = None
+    config_schema: type[BaseModel] | None = None
+    config_hint: str = ""  # added to the unknown-fields message, e.g. where other settings change
 
 
-FOLLOW_INTERVAL = 0.25  # seconds between looks at a paused stream's revision
+def validate_config(message: dict[str, Any], schema: type[BaseModel], hint: str = "") -> dict[str, Any]:
+    """A config message checked by the feature's schema: the fields it gave, validated, without 'type'."""
+    changes = {k: v for k, v in message.items() if k != "type"}
+    known = sorted(schema.model_fields)
+    unknown = sorted(set(changes) - set(known))
+    if unknown:
+        raise EngineError(f"unknown config fields {unknown}; use {', '.join(known)}{hint}")
+    try:
+        valid = schema.model_validate(changes)
+    except ValidationError as exc:
+        raise EngineError(f"config: {describe_errors(list(exc.errors()))}") from None
+    return {name: getattr(valid, name) for name in valid.model_fields_set}
 
 
-async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers, max_fps: float) -> None:
-    """Serve one live connection until the client goes away."""
-    await websocket.accept()
-    mailbox = LatestFrame(handlers.merge)
-    playing = asyncio.Event()
-    min_interval = 1.0 / max_fps if max_fps > 0 else 0.0
+class LiveStream:
+    """One live connection: a trainer loop that trains while playing, a sender that empties the mailbox, and the
+    client's messages. With a store, every piece of work on the session marks it used and busy."""
 
-    seen: list[Any] = [None]  # the revision of the last frame
+    def __init__(self, websocket: WebSocket, session: Session, handlers: LiveHandlers, max_fps: float,
+                 store: SessionStore | None, wake: asyncio.Event | None = None, *, jobs: JobSlots | None = None,
+                 max_queued_steps: int = 4, busy_wait: float = 2.0) -> None:
+        self.websocket, self.session, self.handlers, self.store = websocket, session, handlers, store
+        self.wake = wake  # set (from another thread) when a change made elsewhere was loaded
+        self.mailbox = LatestFrame(handlers.merge)
+        self.playing = asyncio.Event()
+        # Step messages wait here and are trained by the trainer loop, under the same frame-rate cap as playing;
+        # `ready` wakes the loop for playing or for a queued step. Each training chunk takes one of the server's
+        # training slots (`jobs`), waiting its turn without holding a thread.
+        self.queued: list[str] = []
+        self.ready = asyncio.Event()
+        self.jobs, self.max_queued_steps, self.busy_wait = jobs, max_queued_steps, busy_wait
+        self.min_interval = 1.0 / max_fps if max_fps > 0 else 0.0
+        self.feed = HistoryFeed(handlers.history) if handlers.history is not None else None
 
-    def locked(fn: Callable[..., Any], *args: Any) -> Any:
-        with session.lock:
+    # --- work on the session, in a worker thread under its lock ------------------------------------------
+
+    @contextmanager
+    def _held(self) -> Iterator[None]:
+        """The session's lock, waited for at most busy_wait seconds (then SessionBusy: a long REST training
+        request must not stall the stream's thread for its whole length)."""
+        if not self.session.lock.acquire(timeout=self.busy_wait):
+            raise SessionBusy("the session is busy with another request (a training request or another stream); "
+                              "try again in a moment")
+        try:
+            yield
+        finally:
+            self.session.lock.release()
+
+    def _locked(self, fn: Callable[..., Any], *args: Any) -> Any:
+        with self._held(), (self.store.working(self.session) if self.store is not None else nullcontext()):
             return fn(*args)
 
-    def frame_and_revision() -> dict[str, Any]:
-        with session.lock:
-            if handlers.revision is not None:
-                seen[0] = handlers.revision()
-            return handlers.frame()
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await run_in_threadpool(self._locked, fn, *args)
 
-    async def snapshot() -> None:
-        frame = await run_in_threadpool(frame_and_revision)
-        mailbox.put({"type": "frame", "playing": playing.is_set(), **frame})
+    def _changing(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self.store is not None:
+            self.store.before_live_change(self.session)  # waits while a change made elsewhere is on its way
+        with self._held(), (self.store.working(self.session) if self.store is not None else nullcontext()):
+            result = fn(*args)
+            if self.store is not None:
+                self.store.changed_live(self.session)  # written at most once a second, by the store's thread
+            return result
 
-    async def follower_loop() -> None:
-        # The revision is read without the lock: a torn read only delays the frame to the next look.
-        assert handlers.revision is not None
+    async def change(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Like run, for work that changes the session (training, settings)."""
+        return await run_in_threadpool(self._changing, fn, *args)
+
+    def _frame(self) -> dict[str, Any]:
+        frame = self.handlers.frame()
+        if self.feed is not None:
+            frame["history"] = self.feed.delta()  # under the same lock as the frame: the same moment
+        return frame
+
+    def _configure(self, message: dict[str, Any]) -> None:
+        if self.handlers.configure is None:
+            raise EngineError("this stream takes no configuration")
+        if self.handlers.config_schema is not None:
+            message = validate_config(message, self.handlers.config_schema, self.handlers.config_hint)
+        self.handlers.configure(message)
+
+    async def snapshot(self) -> None:
+        frame = await self.run(self._frame)
+        self.mailbox.put({"type": "frame", "playing": self.playing.is_set(), **frame})
+
+    def error(self, exc: Exception) -> None:
+        """Report an error with the status a REST route would answer (409 diverged, 422, 413, 404); a session
+        that is gone also closes the connection (4404)."""
+        message = {"type": "error", "detail": str(exc), "status": status_of(exc)}
+        if isinstance(exc, LookupError):
+            self.playing.clear()
+            message["close"] = SESSION_EXPIRED if isinstance(exc, SessionExpired) else SESSION_GONE
+        self.mailbox.put(message)
+
+    # --- the three loops ---------------------------------------------------------------------------------
+
+    async def trainer_loop(self) -> None:
         while True:
-            await asyncio.sleep(FOLLOW_INTERVAL)
-            if not playing.is_set() and handlers.revision() != seen[0]:
-                await snapshot()
-
-    async def trainer_loop() -> None:
-        while True:
-            await playing.wait()
+            while not (self.playing.is_set() or self.queued):
+                self.ready.clear()
+                await self.ready.wait()
             started = time.monotonic()
             try:
-                await run_in_threadpool(locked, handlers.train, "frame")
-            except EngineError as exc:
-                playing.clear()
-                mailbox.put({"type": "error", "detail": str(exc)})
-                await snapshot()
+                unit, while_playing = (self.queued.pop(0), False) if self.queued else ("frame", True)
+                await self.train(unit, while_playing=while_playing)
+                if await self.run(self.handlers.finished):
+                    self.playing.clear()
+                await self.snapshot()
+            except SessionBusy as exc:
+                self.error(exc)
+                await asyncio.sleep(max(self.min_interval, 0.05))
+                continue
+            except _Reported:
+                self.queued.clear()
                 continue
             except LookupError as exc:
-                playing.clear()
-                mailbox.put({"type": "error", "detail": str(exc), "close": SESSION_GONE})
+                self.error(exc)
                 return
-            if await run_in_threadpool(locked, handlers.finished):
-                playing.clear()
-            await snapshot()
             # Cap the frame rate; the remaining time is the CPU left for other users.
-            await asyncio.sleep(max(0.0, min_interval - (time.monotonic() - started)))
+            await asyncio.sleep(max(0.0, self.min_interval - (time.monotonic() - started)))
 
-    async def sender_loop() -> None:
+    def _train(self, unit: str, while_playing: bool) -> None:
+        # Checked under the session's lock: a pause that came while this waited for it wins, so the frame
+        # that answers the pause shows all the training there will be.
+        if not while_playing or self.playing.is_set():
+            self.handlers.train(unit)
+
+    async def train(self, unit: str, while_playing: bool = False) -> None:
+        """Train one unit; a training error (divergence) pauses, is reported, and is followed by a frame that
+        shows the state it left."""
+        if self.jobs is not None:
+            await self.jobs.wait()
+        try:
+            await self.change(self._train, unit, while_playing)
+        except (EngineError, ReadOnlySession) as exc:
+            self.playing.clear()
+            self.error(exc)
+            await self.snapshot()
+            raise _Reported from None
+        finally:
+            if self.jobs is not None:
+                self.jobs.release()
+
+    async def sender_loop(self) -> None:
         while True:
-            frame = await mailbox.get()
+            frame = await self.mailbox.get()
             if frame.get("type") == "frame":
-                frame["dropped"] = mailbox.dropped
+                frame["dropped"] = self.mailbox.dropped
             close = frame.pop("close", None)
-            await websocket.send_text(json.dumps(frame))
+            await self.websocket.send_text(json.dumps(frame))
             if close is not None:
-                await websocket.close(code=close, reason=frame["detail"][:120])
+                await self.websocket.close(code=close, reason=frame["detail"][:120])
                 return
 
-    async def handle(message: dict[str, Any]) -> None:
+    async def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind == "play":
-            playing.set()
-            await snapshot()
+            self.playing.set()
+            self.ready.set()
         elif kind == "pause":
-            playing.clear()
-            await snapshot()
+            self.playing.clear()
         elif kind == "step":
-            playing.clear()
-            unit = "batch" if message.get("unit") == "batch" else "frame"
-            await run_in_threadpool(locked, handlers.train, unit)
-            await snapshot()
+            # Trained by the trainer loop, under the same frame-rate cap as playing; its frame follows.
+            self.playing.clear()
+            if len(self.queued) >= self.max_queued_steps:
+                raise EngineError(f"{len(self.queued)} steps are already waiting to train (at most "
+                                  f"{self.max_queued_steps}, setting GLASSBOX_MAX_QUEUED_STEPS); wait for their "
+                                  f"frames")
+            self.queued.append("batch" if message.get("unit") == "batch" else "frame")
+            self.ready.set()
+            return
         elif kind == "config":
-            if handlers.configure is None:
-                raise EngineError("this stream takes no configuration")
-            await run_in_threadpool(locked, handlers.configure, message)
-            await snapshot()
-        elif kind == "frame":
-            await snapshot()
-        else:
+            await self.change(self._configure, message)
+        elif kind != "frame":
             raise EngineError(f"unknown message type {kind!r}; use play, pause, step, config or frame")
+        await self.snapshot()
 
-    tasks = [asyncio.create_task(trainer_loop()), asyncio.create_task(sender_loop())]
-    if handlers.revision is not None:
-        tasks.append(asyncio.create_task(follower_loop()))
-    try:
-        await snapshot()
+    async def receive_loop(self) -> None:
         while True:
-            text = await websocket.receive_text()
+            received = await self.websocket.receive()
+            if received["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(received.get("code", 1000))
+            text = received.get("text")
+            if text is None:
+                self.error(EngineError("send text frames holding JSON, e.g. {\"type\": \"play\"}; binary frames "
+                                       "are not understood"))
+                continue
             try:
                 message = json.loads(text)
                 if not isinstance(message, dict):
                     raise EngineError("messages are JSON objects with a 'type'")
-                await handle(message)
+                await self.handle(message)
             except json.JSONDecodeError:
-                mailbox.put({"type": "error", "detail": "messages must be JSON objects, e.g. {\"type\": \"play\"}"})
-            except EngineError as exc:
-                mailbox.put({"type": "error", "detail": str(exc)})
+                self.error(EngineError("messages must be JSON objects, e.g. {\"type\": \"play\"}"))
+            except _Reported:
+                pass
+            except (EngineError, LookupError, ReadOnlySession, SessionBusy) as exc:
+                self.error(exc)
+
+    async def waker_loop(self) -> None:
+        while self.wake is not None:
+            await self.wake.wait()
+            self.wake.clear()
+            await self.snapshot()
+
+    async def serve(self) -> None:
+        await self.websocket.accept()
+        tasks = [asyncio.create_task(loop()) for loop in (self.trainer_loop, self.sender_loop, self.waker_loop)]
+        try:
+            try:
+                await self.snapshot()
             except LookupError as exc:
-                playing.clear()
-                mailbox.put({"type": "error", "detail": str(exc), "close": SESSION_GONE})
-    except WebSocketDisconnect:
-        pass
-    finally:
-        # Closing the tab stops the training loop; the session stays for a reconnect.
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+                self.error(exc)
+            await self.receive_loop()
+        except WebSocketDisconnect:
+            pass
+        except RuntimeError:
+            # Starlette raises this instead of WebSocketDisconnect once a failed send (the client left) or
+            # our own close (4404) has ended the connection; anything else is a bug.
+            if getattr(self.websocket, "application_state", None) != WebSocketState.DISCONNECTED:
+                raise
+        finally:
+            # Closing the tab stops the training loop; the session stays for a reconnect.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class _Reported(Exception):
+    """A training error already sent to the client."""
+
+
+async def stream(websocket: WebSocket, session: Session, handlers: LiveHandlers, max_fps: float,
+                 store: SessionStore | None = None) -> None:
+    """Serve one live connection until the client goes away. With `store`, every frame and message marks the
+    session used (and busy while it works), and a session gone from the store closes the stream with 4404."""
+    await LiveStream(websocket, session, handlers, max_fps, store).serve()
 
 
 async def serve(websocket: WebSocket, kind: str, session_id: str,
                 handlers_for: Callable[[Session], LiveHandlers]) -> None:
-    """Look the session up and stream it; an unknown id is refused with close code 4404."""
+    """Look the session up and stream it under its lease; an unknown id is refused with close code 4404, an
+    expired one with 4410, one streaming on another worker with 4409."""
     store: SessionStore = websocket.app.state.store
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+
+    def on_change() -> None:  # from the store's thread: a change made elsewhere was loaded
+        loop.call_soon_threadsafe(wake.set)
+
     try:
-        session = store.get(session_id, kind)
+        session = await run_in_threadpool(store.open_stream, session_id, kind, on_change)
     except SessionNotFound as exc:
-        await reject(websocket, str(exc))
+        await reject(websocket, str(exc), SESSION_EXPIRED if isinstance(exc, SessionExpired) else SESSION_GONE)
         return
-    await stream(websocket, session, handlers_for(session), websocket.app.state.settings.max_frames_per_second)
+    except SessionBusy as exc:
+        await reject(websocket, str(exc), SESSION_BUSY)
+        return
+    settings = websocket.app.state.settings
+    try:
+        await LiveStream(websocket, session, handlers_for(session), settings.max_frames_per_second, store, wake,
+                         jobs=getattr(websocket.app.state, "jobs", None), max_queued_steps=settings.max_queued_steps,
+                         busy_wait=settings.busy_wait_seconds).serve()
+    finally:
+        await run_in_threadpool(store.close_stream, session, on_change)
 
 
-async def reject(websocket: WebSocket, detail: str) -> None:
-    """Refuse a connection for an unknown session: the client sees close code 4404 and the reason."""
+async def reject(websocket: WebSocket, detail: str, code: int = SESSION_GONE) -> None:
+    """Refuse a connection: the client sees the close code and the reason."""
     await websocket.accept()
     await websocket.send_text(json.dumps({"type": "error", "detail": detail}))
-    await websocket.close(code=SESSION_GONE, reason=detail[:120])
+    await websocket.close(code=code, reason=detail[:120])

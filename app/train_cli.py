@@ -4,6 +4,7 @@ glassbox train lenet [--epochs N] [--batch 64] [--lr 0.002] [--augment/--no-augm
                      [--activation relu|tanh] [--pooling max|avg] [--mnist-idx FOLDER]
 glassbox train autoencoder [--epochs 30] [--batch 64] [--lr 0.002] [--latent 2|3] [--hidden 256,64]
                            [--loss bce|mse] [--denoise 0] [--activation relu|tanh] [--seed 0] [--out PATH]
+glassbox train catch [--steps 20000] [--seed 0] [--out PATH]   (the Q-network that plays catch; app/train_rl.py)
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from engine.lenet.training import LeNetTraining
 
 from .cli import command
 from .train_autoencoder import add_autoencoder_args, train_autoencoder
+from .train_rl import add_catch_args, train_catch
 
 
 def _args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", choices=["lenet", "autoencoder"],
-                   help="what to train: LeNet-5 on MNIST digits, or the digits' autoencoder (no labels)")
+    p.add_argument("model", choices=["lenet", "autoencoder", "catch"],
+                   help="what to train: LeNet-5 on MNIST digits, the digits' autoencoder (no labels), or the "
+                        "Q-network that plays catch")
     p.add_argument("--epochs", type=int, default=None,
                    help="passes over the training digits (default 40 for lenet, 30 for autoencoder)")
     p.add_argument("--batch", type=int, default=64, help="mini-batch size (default 64)")
@@ -39,10 +42,12 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--activation", choices=ACTIVATION_CHOICES, default="relu")
     p.add_argument("--pooling", choices=POOLING_CHOICES, default="max")
     p.add_argument("--out", default=None,
-                   help="where to write the weights (.npz; default lenet5.npz, or autoencoder.npz)")
+                   help="where to write the weights (.npz; default lenet5.npz, autoencoder.npz, or for catch the "
+                        "shipped engine/rl/weights/catch.npz)")
     p.add_argument("--mnist-idx", metavar="FOLDER",
                    help="train on the full MNIST IDX files in FOLDER instead of the shipped 10,000 digits")
     add_autoencoder_args(p)
+    add_catch_args(p)
 
 
 def format_confusion(counts: np.ndarray) -> str:
@@ -68,6 +73,8 @@ def command_line(args: argparse.Namespace) -> str:
 def train(args: argparse.Namespace) -> int:
     if args.model == "autoencoder":
         return train_autoencoder(args)
+    if args.model == "catch":
+        return train_catch(args)
     args.epochs = 40 if args.epochs is None else args.epochs
     args.out = "lenet5.npz" if args.out is None else args.out
     from tqdm import tqdm
@@ -91,28 +98,27 @@ def train(args: argparse.Namespace) -> int:
     with tqdm(total=args.epochs * steps, unit="batch", dynamic_ncols=True) as bar:
         for epoch in range(1, args.epochs + 1):
             bar.set_description(f"epoch {epoch}/{args.epochs}")
-            total, correct, seen = 0.0, 0, 0
             for _ in range(steps):
                 try:
-                    result = run.train_steps(1)
+                    run.step()
                 except EngineError as exc:
                     bar.close()
                     print(f"error: {exc}", file=sys.stderr)
                     return 1
-                total += result.loss * result.count
-                correct += result.correct
-                seen += result.count
+                loss_sum, correct, seen = run.pending  # the batches since the last record: this epoch's
                 bar.update(1)
-                bar.set_postfix(loss=f"{total / seen:.4f}", acc=f"{correct / seen:.2%}", lr=f"{run.learning_rate:.2g}")
-            test = run.evaluate()
-            bar.write(f"epoch {epoch:>3}: train loss {total / seen:.4f}, train accuracy {correct / seen:.2%}, "
-                      f"test loss {test['loss']:.4f}, test accuracy {test['accuracy']:.2%}")
-    final = test  # the last epoch's evaluation: the weights have not changed since
+                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.2%}",
+                                lr=f"{run.learning_rate:.2g}")
+            entry = run.record()  # the epoch ended: the record has the test metrics
+            bar.write(f"epoch {epoch:>3}: train loss {entry['train_loss']:.4f}, train accuracy "
+                      f"{entry['train_accuracy']:.2%}, test loss {entry['test_loss']:.4f}, test accuracy "
+                      f"{entry['test_accuracy']:.2%}")
+    final = run.evaluate()  # the weights have not changed since the last epoch's record
     seconds = time.monotonic() - started
     model.meta = {
         "test_accuracy": final["accuracy"], "test_loss": final["loss"], "epochs": args.epochs,
         "batch_size": args.batch, "learning_rate": args.lr, "augment": args.augment, "seed": args.seed,
-        "steps": run.steps, "training_digits": len(run.x_train), "test_digits": len(run.x_test),
+        "steps": run.step_count, "training_digits": len(run.x_train), "test_digits": len(run.x_test),
         "train_seconds": round(seconds, 1),
         "command": command_line(args),
     }

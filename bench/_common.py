@@ -46,9 +46,9 @@ def try_import_torch():
     return torch
 
 
-def interleaved_median_times(fns: list[Callable[[], object]], repeats: int, rounds: int = 10,
-                             warmup: int = 5) -> list[float]:
-    """Median seconds per call of each function. The functions take turns in `rounds` rounds,
+def interleaved_samples(fns: list[Callable[[], object]], repeats: int, rounds: int = 10,
+                        warmup: int = 5) -> list[list[float]]:
+    """Seconds of every call of each function. The functions take turns in `rounds` rounds,
     so a load spike on the machine hits all of them alike rather than one."""
     for fn in fns:
         for _ in range(warmup):
@@ -61,4 +61,10 @@ def interleaved_median_times(fns: list[Callable[[], object]], repeats: int, roun
                 start = time.perf_counter()
                 fn()
                 bucket.append(time.perf_counter() - start)
-    return [statistics.median(s) for s in samples]
+    return samples
+
+
+def interleaved_median_times(fns: list[Callable[[], object]], repeats: int, rounds: int = 10,
+                             warmup: int = 5) -> list[float]:
+    """Median seconds per call of each function, taking turns as `interleaved_samples` does."""
+    return [statistics.median(s) for s in interleaved_samples(fns, repeats, rounds, warmup)]

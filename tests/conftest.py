@@ -1,4 +1,4 @@
-"""Shared fixtures: an API client, a live server subprocess, and headless Chromium."""
+"""Shared fixtures: an API client, a live server subprocess, headless Chromium, a Redis server."""
 
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+# The session store of every app the tests make (and of the live server) lives in a temporary folder, never in
+# the user's data directory. Set before the app is imported: app.main builds its app at import.
+os.environ["GLASSBOX_DATA_DIR"] = tempfile.mkdtemp(prefix="glassbox-test-store-")
 
 import httpx
 import pytest
@@ -27,8 +32,9 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 
 @pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(Settings())) as c:
+def client(tmp_path) -> Iterator[TestClient]:
+    """The app with its default store: SQLite, in a folder of this test's own."""
+    with TestClient(create_app(Settings(data_dir=tmp_path))) as c:
         yield c
 
 
@@ -74,6 +80,65 @@ def live_server() -> Iterator[str]:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def start_server(port: int, log_name: str, env: dict[str, str] | None = None,
+                 args: tuple[str, ...] = ()) -> subprocess.Popen:
+    """`glassbox serve` (uvicorn) as a subprocess, answering /api/health; its output goes to test-artifacts/."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / log_name, "w")  # a file, not a pipe: a full pipe would block the server
+    proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port), *args],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited: {(ARTIFACTS / log_name).read_text()}")
+        try:
+            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the server did not answer /api/health within 30 s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop as a service manager does (SIGTERM: the server writes what it has not written yet, then exits)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """A real redis-server on a free port, for the tests of the Redis store; yields its URL. Fails (never skips)
+    when Redis is not installed: the store's suite must run against both backends."""
+    path = shutil.which("redis-server")
+    if path is None:
+        pytest.fail("redis-server is missing: the session store's tests need it. Install it (Debian/Ubuntu: "
+                    "`sudo apt-get install -y redis-server`; .ci/run does so) and run the tests again.",
+                    pytrace=False)
+    port = free_port()
+    proc = subprocess.Popen([path, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--daemonize", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail(f"redis-server did not listen on port {port} within 10 s", pytrace=False)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)
 
 
 def find_chromium() -> str | None:

@@ -251,7 +251,7 @@ def test_training_session_rest_and_predict_with_it(api):
     assert np.asarray(state["conv1"]).shape == (6, 1, 5, 5)
     assert state["history"][0]["test_accuracy"] < 0.3
     trained = api.post(f"/api/lenet/sessions/{sid}/train", json={"steps": 60}).json()
-    assert trained["step"] == 60 and trained["history"][-1]["loss"] < 2.0
+    assert trained["step"] == 60 and trained["history"][-1]["train_loss"] < 2.0
     digit = np.zeros((28, 28))
     digit[4:24, 13:15] = 1.0
     with_session = api.post("/api/lenet/predict", json={"image": digit.tolist(), "session": sid}).json()

@@ -323,28 +323,50 @@ def test_divergence_is_reported_not_a_500(client):
     spec = {"input_shape": [2], "layers": [{"type": "dense", "units": 1}],
             "optimizer": {"type": "sgd", "learning_rate": 50}}
     sid = create(client, spec=spec, data={"name": "plane"})["id"]
-    body = client.post(f"/api/networks/{sid}/train", json={"epochs": 5}).json()
-    assert body["diverged"] is True and "parameters were kept" in body["message"]
+    before = client.get(f"/api/networks/{sid}").json()
+    r = client.post(f"/api/networks/{sid}/train", json={"epochs": 5})
+    assert r.status_code == 409 and "parameters were kept" in r.json()["detail"]
     state = client.get(f"/api/networks/{sid}").json()
-    assert state["diverged"] is True
-    assert all(np.all(np.isfinite(np.array(v))) for v in state["params"].values())
-    r = client.post(f"/api/networks/{sid}/step")
-    assert r.status_code == 409 and "Reset" in r.json()["detail"]
+    assert state["diverged"] is True and "parameters were kept" in state["message"]
+    # The whole request is undone: the parameters, step count and history it started from.
+    assert state["params"] == before["params"] and state["step"] == before["step"]
+    assert state["history"] == before["history"]
+    for path in ("step", "train"):
+        r = client.post(f"/api/networks/{sid}/{path}", json={"steps": 1} if path == "train" else None)
+        assert r.status_code == 409 and "Reset" in r.json()["detail"], path
     assert client.post(f"/api/networks/{sid}/reset").json()["diverged"] is False
 
 
-def test_eviction_and_idle_timeout():
+def test_eviction_and_idle_timeout_move_sessions_out_of_memory_not_out_of_the_store():
     with make_client(max_sessions=2) as c:
-        ids = [create(c, preset="worked-example")["id"] for _ in range(3)]
-        assert c.get(f"/api/networks/{ids[0]}").status_code == 404
-        assert c.get(f"/api/networks/{ids[2]}").status_code == 200
+        first = create(c, preset="worked-example", data={"name": "xor", "seed": 3})
+        c.post(f"/api/networks/{first['id']}/train", json={"steps": 7})
+        trained = c.get(f"/api/networks/{first['id']}").json()
+        ids = [create(c, preset="worked-example")["id"] for _ in range(2)]
+        assert len(c.app.state.store) == 2  # the first one left memory...
+        again = c.get(f"/api/networks/{first['id']}")  # ...and comes back from the store, as it was
+        assert again.status_code == 200 and again.json() == trained
+        assert c.get(f"/api/networks/{ids[1]}").status_code == 200
     with make_client(session_idle_seconds=0) as c:
+        sid = create(c, preset="worked-example")["id"]
+        assert c.get(f"/api/networks/{sid}").status_code == 200
+
+
+def test_without_a_store_evicted_and_idle_sessions_are_gone():
+    with make_client(store="memory", max_sessions=2) as c:
+        ids = [create(c, preset="worked-example")["id"] for _ in range(3)]
+        r = c.get(f"/api/networks/{ids[0]}")
+        assert r.status_code == 404 and "to make room for newer ones" in r.json()["detail"]
+        assert c.get(f"/api/networks/{ids[2]}").status_code == 200
+    with make_client(store="memory", session_idle_seconds=0) as c:
         sid = create(c, preset="worked-example")["id"]
         assert c.get(f"/api/networks/{sid}").status_code == 404
 
 
-def test_two_sessions_trained_from_two_threads_stay_independent(client):
-    """Each session trained concurrently ends exactly where the same training alone ends."""
+def test_two_sessions_trained_from_two_threads_stay_independent():
+    """Each session trained concurrently ends exactly where the same training alone ends (four training slots:
+    beyond GLASSBOX_MAX_TRAINING_JOBS a request is answered 429, see test_hardening.py)."""
+    client = make_client(max_training_jobs=4, busy_wait_seconds=30)
     cfgs = [(SMALL_SPEC, {"name": "circle", "seed": 1}), ({**SMALL_SPEC, "seed": 9}, {"name": "xor", "seed": 2})]
     ids = [create(client, spec=s, data=d)["id"] for s, d in cfgs]
     errors = []

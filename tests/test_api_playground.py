@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from websockets.sync.client import connect
 
-from app.api.playground_live import merge_frames
 from app.arrays import decode_array
+from app.live import merge_history
 
 
 def create(client, **config):
@@ -224,7 +224,10 @@ def test_divergence_pauses_with_a_message(client):
             f = ws.receive_json()
         assert "parameters were kept" in f["message"]
         ws.send_json({"type": "step"})
-        assert "Reset the network" in ws.receive_json()["detail"]
+        while (refusal := ws.receive_json())["type"] == "frame":
+            pass  # a frame still on its way from before the step
+        assert refusal["status"] == 409 and "Reset the session" in refusal["detail"]
+        assert ws.receive_json()["diverged"] is True  # the frame after the refusal still says so
 
 
 def test_unknown_session_closes_with_4404(client):
@@ -240,10 +243,10 @@ def test_unknown_session_closes_with_4404(client):
 def test_merge_keeps_dropped_history():
     old = {"type": "frame", "epoch": 5, "history": {"from": 3, "entries": [{"epoch": 3}, {"epoch": 4}, {"epoch": 5}]}}
     new = {"type": "frame", "epoch": 6, "history": {"from": 5, "entries": [{"epoch": 5}, {"epoch": 6}]}}
-    merged = merge_frames(old, new)
+    merged = merge_history(old, new)
     assert merged["history"] == {"from": 3, "entries": [{"epoch": e} for e in (3, 4, 5, 6)]}
     reset = {"type": "frame", "history": {"from": 0, "entries": [{"epoch": 0}]}}
-    assert merge_frames(old, reset)["history"] == reset["history"]
+    assert merge_history(old, reset)["history"] == reset["history"]
 
 
 def test_slow_client_gets_dropped_frames_and_no_history_is_lost(live_server):

@@ -36,7 +36,8 @@ def test_create_reverse_and_read_its_state(client):
                      "keys": "src"}
     assert state["attention"][2]["causal"] is True
     assert state["step"] == 0 and len(state["history"]) == 1
-    assert state["latest"]["sequence_accuracy"] < 0.05
+    assert state["latest"]["extra"]["sequence_accuracy"] < 0.05
+    assert state["latest"]["test_accuracy"] == state["latest"]["extra"]["sequence_accuracy"]
     again = client.get(f"/api/transformers/{state['id']}").json()
     assert again["id"] == state["id"] and again["settings"] == state["settings"]
 
@@ -57,7 +58,7 @@ def test_train_then_forward_a_typed_sequence(client):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["step"] == 250 and [h["step"] for h in body["history"]] == [50, 100, 150, 200, 250]
-    assert body["latest"]["sequence_accuracy"] > 0.9
+    assert body["latest"]["extra"]["sequence_accuracy"] > 0.9
     for tokens in ("3 1 4 1 5 9 2 6", [3, 1, 4, 1, 5, 9, 2, 6], ["3", "1", "4", "1", "5", "9", "2", "6"]):
         out = client.post(f"/api/transformers/{sid}/forward", json={"tokens": tokens}).json()
         assert out["output"] == ["6", "2", "9", "5", "1", "4", "1", "3"]
@@ -196,7 +197,7 @@ def test_live_stream_trains_and_sends_maps_as_base64(client):
         assert w.shape == (2, 8, 8) and maps[3]["weights"]["dtype"] == "float32"
         ws.send_json({"type": "step"})
         frame = ws.receive_json()
-        assert frame["step"] == 10 and frame["history_tail"][-1]["step"] == 10
+        assert frame["step"] == 10 and frame["history"]["entries"][-1]["step"] == 10
         ws.send_json({"type": "step", "unit": "batch"})
         assert ws.receive_json()["step"] == 11
         ws.send_json({"type": "config", "every": 3, "probe": "1 2 3"})
@@ -206,7 +207,7 @@ def test_live_stream_trains_and_sends_maps_as_base64(client):
         ws.send_json({"type": "config", "probe": "1 x"})
         assert "unknown token x" in ws.receive_json()["detail"]
         ws.send_json({"type": "config", "learning_rate": 2})
-        assert "between 0 and 1" in ws.receive_json()["detail"]
+        assert "config: learning_rate: Input should be less than or equal to 1" in ws.receive_json()["detail"]
         ws.send_json({"type": "config", "speed": 2})
         assert "unknown config fields" in ws.receive_json()["detail"]
         ws.send_json({"type": "play"})

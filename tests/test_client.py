@@ -19,13 +19,13 @@ def gb(live_server) -> Client:
 
 
 def test_local_server_in_a_thread():
-    with Client.local(max_sessions=3) as gb:
+    with Client.local(max_steps_per_request=5) as gb:
         assert gb.url.startswith("http://127.0.0.1:") and gb.server is not None
         assert gb.health().status == "ok"
-        ids = [gb.networks.create(preset="worked-example").id for _ in range(4)]
-        with pytest.raises(GlassboxError) as err:  # the setting reached the server: the first was evicted
-            gb.networks.get(ids[0])
-        assert err.value.status == 404 and "no network session" in err.value.detail
+        net = gb.networks.create(preset="worked-example")
+        with pytest.raises(GlassboxError) as err:  # the setting reached the server
+            net.train(steps=6)
+        assert err.value.status == 413 and "GLASSBOX_MAX_STEPS_PER_REQUEST" in err.value.detail
         thread = gb.server.thread
     assert not thread.is_alive()
 

@@ -5,6 +5,7 @@ import pytest
 
 from engine.core import serialize
 from engine.core.errors import EngineError, SizeLimitError
+from engine.core.training import DivergedError
 from engine.dense.datasets import grid, make_dataset
 from engine.dense.neuron_maps import COARSE, CURVE_POINTS, FINE, NeuronMaps, quantize
 from engine.dense.points import add_point, parse_points_csv, remove_point
@@ -46,8 +47,9 @@ def test_divergence_restores_parameters_and_optimiser_state(optimizer):
                  "optimizer": {"type": optimizer, "learning_rate": 90}}, make_dataset("plane", seed=0))
     for _ in range(400):
         before = t.net.get_state()
-        t.step()
-        if t.diverged:
+        try:
+            t.step()
+        except DivergedError:
             break
     assert t.diverged
     for key, value in t.net.get_state().items():
@@ -60,28 +62,35 @@ def test_hyperparameters_change_without_touching_the_weights():
     t = playground()
     t.train_epoch()
     weights = t.net.get_state()
-    t.update_hyperparameters(learning_rate=0.3, batch_size=25, regularization="l1", reg_rate=0.001)
+    t.configure(learning_rate=0.3, batch_size=25, regularization="l1", reg_rate=0.001)
     assert t.optimizer.learning_rate == 0.3 and t.spec["optimizer"]["learning_rate"] == 0.3
     assert t.spec["batch_size"] == 25 and t.optimizer.regularization == "l1"
     for key, value in t.net.get_state().items():
         np.testing.assert_array_equal(value, weights[key])
     t.train_epoch()
     assert t.step_count == 25 + 10
-    t.update_hyperparameters(optimizer="adam")
+    t.configure(optimizer="adam")
     assert t.optimizer.name == "adam" and t.optimizer.learning_rate == 0.3 and t.optimizer.t == 0
     with pytest.raises(EngineError, match="learning rate"):
-        t.update_hyperparameters(learning_rate=-1)
+        t.configure(learning_rate=-1)
     with pytest.raises(EngineError, match="batch_size"):
-        t.update_hyperparameters(batch_size=0)
+        t.configure(batch_size=0)
+    with pytest.raises(EngineError, match="unknown settings"):
+        t.configure(hidden=[3])
     assert t.optimizer.name == "adam"  # a refused change leaves everything as it was
 
 
-def test_lowering_the_learning_rate_lets_a_diverged_network_train_on():
+def test_only_a_reset_lets_a_diverged_network_train_on():
     t = playground(dataset="plane", learning_rate=10, hidden=[8, 8], activation="relu")
-    t.train(epochs=20)
+    with pytest.raises(DivergedError):
+        t.train(epochs=20)
     assert t.diverged
-    t.update_hyperparameters(learning_rate=0.001)
-    assert not t.diverged
+    t.configure(learning_rate=0.001)  # the kept parameters lead to the same divergence: still refused
+    assert t.diverged
+    with pytest.raises(DivergedError, match="Reset"):
+        t.train_epoch()
+    t.reset()
+    assert not t.diverged and t.optimizer.learning_rate == 0.001
     t.train_epoch()
     assert all(np.all(np.isfinite(p)) for _, _, p in t.net.named_params())
 

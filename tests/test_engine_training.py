@@ -7,6 +7,7 @@ import pytest
 
 from engine.core import serialize
 from engine.core.errors import EngineError
+from engine.core.layers import Dense
 from engine.core.optim import make_optimizer
 from engine.dense.datasets import DATASETS, grid, make_dataset
 from engine.dense.features import apply_features
@@ -210,7 +211,8 @@ def test_divergence_keeps_last_finite_parameters():
     spec = {"input_shape": [2], "layers": [{"type": "dense", "units": 1}],
             "optimizer": {"type": "sgd", "learning_rate": 50}}
     t = Trainer(spec, make_dataset("plane", seed=0))
-    t.train(steps=200)
+    with pytest.raises(DivergedError, match="parameters were kept"):
+        t.train(steps=200)
     assert t.diverged
     assert "parameters were kept" in t.diverged_message
     assert all(np.all(np.isfinite(p)) for _, _, p in t.net.named_params())
@@ -242,3 +244,18 @@ def test_import_rejects_bad_documents():
     doc["weights"]["0.weight"] = [[1.0, 2.0]]
     with pytest.raises(EngineError, match="shape"):
         serialize.import_json(doc)
+
+
+def test_momentum_keeps_its_velocity_when_the_learning_rate_changes():
+    """What engine/core/optim.py documents: the velocity carries the old rate, only new gradients take the new one."""
+    layer = Dense(1, 1, dtype=np.float64)
+    layer.params["weight"][...] = 0.0
+    layer.params["bias"][...] = 0.0
+    layer.grads["weight"] = np.ones((1, 1))
+    layer.grads["bias"] = np.zeros(1)
+    opt = make_optimizer({"type": "momentum", "learning_rate": 1.0, "momentum": 0.5})
+    opt.step([layer])  # v = -1
+    opt.learning_rate = 0.1
+    opt.step([layer])  # v = 0.5·(-1) - 0.1·1 = -0.6
+    assert opt.state[(0, "weight")]["v"][0, 0] == pytest.approx(-0.6)
+    assert layer.params["weight"][0, 0] == pytest.approx(-1.6)

@@ -14,6 +14,7 @@ import pytest
 from app.cli import main
 from engine.core.errors import EngineError
 from engine.core.serialize import import_npz
+from engine.core.training import DivergedError
 from engine.dense.trainer import Trainer
 from engine.lenet.mnist import MnistSplit, load_mnist10k
 from engine.lenet.model import DEFAULT_WEIGHTS, LeNet5, lenet5_spec, receptive_field
@@ -152,39 +153,43 @@ def small_split(mnist: MnistSplit, per_digit: int = 40) -> MnistSplit:
 def test_training_learns_and_records_history(mnist):
     data = DigitArrays.from_split(small_split(mnist))
     run = LeNetTraining(LeNet5(seed=0), data, learning_rate=2e-3, batch_size=32, seed=0)
-    start = run.record_start()
-    assert start["test_accuracy"] < 0.3
+    start = run.record()
+    assert start["test_accuracy"] < 0.3 and start["train_loss"] is None
     for _ in range(4):
-        run.train_chunk(run.steps_per_epoch)
-    assert run.epoch == 4 and run.steps == 4 * run.steps_per_epoch
+        run.train(run.steps_per_epoch)
+    assert run.epoch == 4 and run.step_count == 4 * run.steps_per_epoch
     assert [h["test_accuracy"] is not None for h in run.history] == [True] * 5
-    assert run.history[-1]["test_accuracy"] > 0.6 and run.history[-1]["loss"] < run.history[1]["loss"]
+    assert run.history[-1]["test_accuracy"] > 0.6
+    assert run.history[-1]["train_loss"] < run.history[1]["train_loss"]
+    assert [h["epoch"] for h in run.history] == [0, 1, 2, 3, 4]
 
 
 def test_cosine_schedule(mnist):
     run = LeNetTraining(LeNet5(), small_split(mnist), learning_rate=1e-3, epochs=2, final_lr_fraction=0.1)
     assert run.learning_rate == pytest.approx(1e-3)
-    run.steps = run.steps_per_epoch  # half way
+    run.step_count = run.steps_per_epoch  # half way
     assert run.learning_rate == pytest.approx(1e-3 * (0.1 + 0.9 * 0.5))
-    run.steps = 10 * run.steps_per_epoch
+    run.step_count = 10 * run.steps_per_epoch
     assert run.learning_rate == pytest.approx(1e-4)
 
 
 def test_divergence_keeps_the_last_finite_weights(mnist):
     run = LeNetTraining(LeNet5(), small_split(mnist), learning_rate=1.0, augment=False)
-    run.train_steps(3)
+    run.train(3)
     run.optimizer.learning_rate = 1e30
     before = run.model.net.get_state()
-    steps = run.steps
-    with pytest.raises(EngineError, match="The loss became"):
+    steps = run.step_count
+    with pytest.raises(DivergedError, match="the loss became"):
         for _ in range(50):
-            run.train_steps(2)
-            before, steps = run.model.net.get_state(), run.steps
+            run.train(2)
+            before, steps = run.model.net.get_state(), run.step_count
     after = run.model.net.get_state()
-    assert run.diverged and run.steps == steps
+    assert run.diverged and run.step_count == steps
     assert all(np.array_equal(before[k], after[k]) for k in before)
-    with pytest.raises(EngineError, match="Start a new session"):
+    with pytest.raises(DivergedError, match="Reset the session"):
         run.step()
+    run.reset()
+    assert not run.diverged and run.step_count == 0 and np.isfinite(run.step().loss)
 
 
 def write_idx(folder: Path, split: MnistSplit) -> None:

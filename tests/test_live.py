@@ -51,7 +51,7 @@ def test_step_play_pause_config_and_errors():
         ws.send_json({"type": "config", "lr": 0.5})
         assert ws.receive_json()["lr"] == 0.5
         ws.send_json({"type": "config"})
-        assert ws.receive_json() == {"type": "error", "detail": "config needs 'lr'"}
+        assert ws.receive_json() == {"type": "error", "detail": "config needs 'lr'", "status": 422}
         ws.send_text("not json")
         assert "JSON" in ws.receive_json()["detail"]
         ws.send_json({"type": "dance"})

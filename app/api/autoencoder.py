@@ -354,7 +354,7 @@ def live_handlers(session: Session) -> LiveHandlers:
         trainer.configure(**{k: v for k, v in message.items() if k != "type"})
 
     return LiveHandlers(train=train_unit, frame=frame, configure=configure,
-                        finished=lambda: trainer.epoch >= LIVE_EPOCH_LIMIT, revision=lambda: trainer.step_count)
+                        finished=lambda: trainer.epoch >= LIVE_EPOCH_LIMIT)
 
 
 @router.websocket("/ws/autoencoders/{session_id}")

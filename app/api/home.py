@@ -19,8 +19,10 @@ class Health(BaseModel):
     sessions: int = Field(description="Sessions held in memory")
 
 
+# The health check and the home page run on the event loop (async, no blocking work): they answer even while
+# every worker thread is busy training.
 @router.get("/api/health", response_model=Health, tags=["meta"], summary="Is the server up?")
-def health(request: Request) -> dict:
+async def health(request: Request) -> dict:
     return {"status": "ok", "version": engine.__version__, "sessions": len(request.app.state.store)}
 
 
@@ -30,5 +32,5 @@ def favicon(request: Request) -> FileResponse:
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(request: Request) -> HTMLResponse:
+async def home(request: Request) -> HTMLResponse:
     return render(request, "index.html", title="Glassbox")

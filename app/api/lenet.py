@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -12,13 +13,14 @@ from fastapi import APIRouter, Query, Request, Response, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from engine.core.errors import EngineError
+from engine.core.training import TrainerState
 from engine.dense.trainer import Trainer
 from engine.lenet.digits import decode_png_data_url, ink_from_values, preprocess_digit
-from engine.lenet.mnist import load_mnist10k
 from engine.lenet.model import DigitNetwork, LeNet5
-from engine.lenet.training import DigitArrays, LeNetTraining, evaluate, probe_indices
+from engine.lenet.training import DigitArrays, LeNetTraining, evaluate, probe_indices, shipped_digits
 
 from ..arrays import encode
+from ..budgets import check, lenet_session_cost
 from ..errors import too_large
 from ..live import LiveHandlers, serve
 from ..pages import render
@@ -27,6 +29,7 @@ from ..schemas.lenet import (
     CreateSession,
     Evaluation,
     Filters,
+    LiveConfig,
     ModelLayout,
     Prediction,
     PredictRequest,
@@ -37,8 +40,9 @@ from ..schemas.lenet import (
     UnitRequest,
 )
 from ..settings import Settings
-from ..store import Session, SessionNotFound, SessionStore
-from .deps import Config, Enc, Store
+from ..store import Codec, Session, SessionNotFound, SessionStore, register_codec
+from ..work import client_gone
+from .deps import Config, Enc, Jobs, Store
 
 PAGE = {
     "path": "/lenet",
@@ -53,7 +57,6 @@ KIND = "lenet"
 EMPTY_MESSAGE = "The image is empty: draw a digit (white ink on black, or any ink on a transparent canvas)."
 LIVE_FRAMES_PER_EPOCH = 5  # a live frame trains a fifth of an epoch, so the curves move about five times a second
 LIVE_EPOCH_LIMIT = 100  # a tab left open stops here instead of using a shared CPU for ever
-HISTORY_TAIL = 30
 MAX_SAMPLES = 50
 
 SessionParam = Annotated[str | None, Query(description="A training session's id, or a network session holding a "
@@ -80,21 +83,35 @@ class LeNetSession:
         with self.snapshot.lock:
             self.snapshot.model.copy_weights_from(self.training.model)
 
+    @classmethod
+    def around(cls, training: LeNetTraining) -> LeNetSession:
+        model = training.model
+        lenet = cls(training, GuardedModel(LeNet5(model.activation, model.pooling, seed=model.seed)),
+                    probe_indices(shared.digits().y_test))
+        lenet.refresh_snapshot()
+        return lenet
+
+    def load_state(self, state: TrainerState) -> None:
+        self.training.load_state(state)
+        self.refresh_snapshot()
+
+
+# The store keeps a LeNet session as its training's state; the prediction copy and the probes are rebuilt.
+register_codec(KIND, Codec(dump=lambda lenet: lenet.training.state(),
+                           build=lambda state: LeNetSession.around(LeNetTraining.from_state(state)),
+                           load_into=lambda lenet, state: lenet.load_state(state)))
+
 
 class _Shared:
     """What every request reads and nobody changes: the digits, the shipped model, its test-set evaluation."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._digits: DigitArrays | None = None
         self._shipped: GuardedModel | None = None
         self._evaluation: dict[str, Any] | None = None
 
     def digits(self) -> DigitArrays:
-        with self._lock:
-            if self._digits is None:
-                self._digits = DigitArrays.from_split(load_mnist10k())
-            return self._digits
+        return shipped_digits()
 
     def shipped(self) -> GuardedModel:
         with self._lock:
@@ -130,7 +147,7 @@ def model_info(session: Session | None, guarded: GuardedModel) -> dict[str, Any]
     training: LeNetTraining = session.obj.training
     tested = [h["test_accuracy"] for h in training.history if h.get("test_accuracy") is not None]
     return {"source": "session", "session": session.id, "activation": model.activation, "pooling": model.pooling,
-            "step": training.steps, "epoch": training.epoch, "test_accuracy": tested[-1] if tested else None}
+            "step": training.step_count, "epoch": training.epoch, "test_accuracy": tested[-1] if tested else None}
 
 
 def resolve(session_id: str | None, store: SessionStore) -> tuple[Session | None, GuardedModel]:
@@ -297,8 +314,9 @@ def session_state(session: Session, encoding: EncodingParam = "json") -> dict[st
     return encode({
         "id": session.id, "activation": training.model.activation, "pooling": training.model.pooling,
         "learning_rate": training.optimizer.learning_rate, "batch_size": training.batch_size,
-        "augment": training.augment, "step": training.steps, "epoch": training.epoch,
-        "steps_per_epoch": training.steps_per_epoch, "diverged": training.diverged, "message": training.message,
+        "augment": training.augment, "step": training.step_count, "epoch": training.epoch,
+        "steps_per_epoch": training.steps_per_epoch, "diverged": training.diverged,
+        "message": training.diverged_message,
         "history": training.history, "probe_indices": lenet.probes.tolist(),
         "probe_labels": digits.y_test[lenet.probes].tolist(), "probe_images": digits.x_test[lenet.probes, 0],
         "probe_predicted": probe["predicted"], "probe_probabilities": probe["probabilities"],
@@ -313,22 +331,21 @@ def probe_frame(lenet: LeNetSession) -> dict[str, Any]:
 
 @router.post("/api/lenet/sessions", response_model=SessionState, status_code=201,
              summary="Start training a fresh LeNet-5")
-def create_session(body: CreateSession, store: Store, encoding: Enc = "json") -> dict[str, Any]:
+def create_session(body: CreateSession, store: Store, settings: Config, encoding: Enc = "json") -> dict[str, Any]:
     """A new LeNet-5 with random weights on the 8,000 training digits. Train it over the WebSocket
     /ws/lenet/{id} (play / pause / step) or with POST …/train; predict with it by passing `session`."""
+    cost = lenet_session_cost(body.batch_size, len(shared.digits().y_test))
+    check(cost, settings, store)
     model = LeNet5(body.activation, body.pooling, seed=body.seed)
-    training = LeNetTraining(model, shared.digits(), learning_rate=body.learning_rate, batch_size=body.batch_size,
+    training = LeNetTraining(model, "mnist10k", learning_rate=body.learning_rate, batch_size=body.batch_size,
                              augment=body.augment, seed=body.seed)
-    training.record_start()
-    snapshot = LeNet5(body.activation, body.pooling, seed=body.seed)
-    lenet = LeNetSession(training, GuardedModel(snapshot), probe_indices(shared.digits().y_test))
-    lenet.refresh_snapshot()
-    return session_state(store.add(KIND, lenet), encoding)
+    training.record()
+    return session_state(store.add(KIND, LeNetSession.around(training), nbytes=cost.held), encoding)
 
 
 @router.get("/api/lenet/sessions/{session_id}", response_model=SessionState, summary="A training session's state")
 def get_session(session_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    with store.use(session_id, KIND) as session:
+    with store.use(session_id, KIND, changes=False) as session:
         return session_state(session, encoding)
 
 
@@ -339,19 +356,46 @@ def delete_session(session_id: str, store: Store) -> Response:
 
 
 @router.post("/api/lenet/sessions/{session_id}/train", response_model=SessionState,
-             summary="Train for some steps or epochs")
-def train_session(session_id: str, body: TrainRequest, store: Store, settings: Config,
-                  encoding: Enc = "json") -> dict[str, Any]:
-    with store.use(session_id, KIND) as session:
+             summary="Train for some steps or epochs",
+             responses={409: {"description": "Training diverged (now or before): the weights were kept from before "
+                                             "this request; reset the session to train on"}})
+def train_session(session_id: str, body: TrainRequest, request: Request, store: Store, settings: Config,
+                  jobs: Jobs, encoding: Enc = "json") -> dict[str, Any]:
+    """`steps` batches, then `epochs` epochs: at most max_steps_per_request batches in all. Trains in chunks of a
+    fifth of an epoch (then whole epochs, whose test metrics come at their ends) and stops between them after
+    train_deadline_seconds or when the client disconnects; the state then shows how far it got. A diverged
+    session answers 409 until it is reset."""
+    training = store.get(session_id, KIND).obj.training  # the limit is checked before waiting for the lock
+    total = body.steps + body.epochs * training.steps_per_epoch
+    if total > settings.max_steps_per_request:
+        raise too_large("the optimiser steps of this request (steps + epochs × batches per epoch)", total,
+                        settings.max_steps_per_request, "max_steps_per_request")
+    with jobs.job(), store.use(session_id, KIND) as session:
         lenet: LeNetSession = session.obj
         training = lenet.training
-        total = body.steps + body.epochs * training.steps_per_epoch
-        if total > settings.max_steps_per_request:
-            raise too_large("steps", total, settings.max_steps_per_request, "max_steps_per_request")
-        if body.steps:
-            training.train_chunk(body.steps)
-        for _ in range(body.epochs):
-            training.train_chunk(training.steps_per_epoch)
+        training.check_trainable()  # a diverged session answers 409, even to a request for no steps
+        chunk = max(1, training.steps_per_epoch // LIVE_FRAMES_PER_EPOCH)
+        plan = [(min(chunk, body.steps - done), None) for done in range(0, body.steps, chunk)]
+        plan += [(training.steps_per_epoch, training.steps_per_epoch)] * body.epochs
+        gone = client_gone(request)
+        stop_at = time.monotonic() + settings.train_deadline_seconds
+        try:
+            for steps, record_every in plan:
+                if time.monotonic() >= stop_at or gone():
+                    break
+                training.train(steps, record_every=record_every)
+        finally:
+            lenet.refresh_snapshot()
+        return session_state(session, encoding)
+
+
+@router.post("/api/lenet/sessions/{session_id}/reset", response_model=SessionState,
+             summary="Fresh weights, same settings (also what a diverged session needs)")
+def reset_session(session_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
+    with store.use(session_id, KIND) as session:
+        lenet: LeNetSession = session.obj
+        lenet.training.reset()
+        lenet.training.record()
         lenet.refresh_snapshot()
         return session_state(session, encoding)
 
@@ -363,41 +407,29 @@ def live_handlers(session: Session) -> LiveHandlers:
     def train(unit: str) -> None:
         steps = 1 if unit == "batch" else max(1, training.steps_per_epoch // LIVE_FRAMES_PER_EPOCH)
         try:
-            training.train_chunk(steps)
+            training.train(steps)
         finally:
             lenet.refresh_snapshot()
 
     def frame() -> dict[str, Any]:
         probe = probe_frame(lenet)
-        return {"step": training.steps, "epoch": training.epoch, "learning_rate": training.optimizer.learning_rate,
-                "augment": training.augment, "diverged": training.diverged, "message": training.message,
-                "history_tail": encode(training.history[-HISTORY_TAIL:]), "history_length": len(training.history),
+        return {"step": training.step_count, "epoch": training.epoch,
+                "learning_rate": training.optimizer.learning_rate, "augment": training.augment,
+                "diverged": training.diverged, "message": training.diverged_message,
                 "conv1": encode(training.model.filters()["conv1"]["weight"].copy(), "base64"),
                 "probe_predicted": probe["predicted"], "probe_probabilities": encode(probe["probabilities"], "base64"),
                 "limit_reached": training.epoch >= LIVE_EPOCH_LIMIT}
 
-    def configure(message: dict[str, Any]) -> None:
-        known = {"type", "learning_rate", "augment"}
-        if set(message) - known:
-            raise EngineError(f"unknown config fields {sorted(set(message) - known)}; use learning_rate, augment")
-        if "learning_rate" in message:
-            value = message["learning_rate"]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
-                raise EngineError(f"learning_rate must be a number in (0, 1], got {value!r}")
-            training.set_learning_rate(float(value))
-        if "augment" in message:
-            if not isinstance(message["augment"], bool):
-                raise EngineError(f"augment must be true or false, got {message['augment']!r}")
-            training.augment = message["augment"]
-
-    return LiveHandlers(train=train, frame=frame, configure=configure,
-                        finished=lambda: training.epoch >= LIVE_EPOCH_LIMIT, revision=lambda: training.steps)
+    return LiveHandlers(train=train, frame=frame, configure=lambda changes: training.configure(**changes),
+                        finished=lambda: training.epoch >= LIVE_EPOCH_LIMIT, history=lambda: training.history,
+                        config_schema=LiveConfig)
 
 
 @router.websocket("/ws/lenet/{session_id}")
 async def live(websocket: WebSocket, session_id: str) -> None:
     """Live training: send {"type": "play" | "pause" | "step" | "frame"} or {"type": "config", "learning_rate",
-    "augment"}. Each frame trains a fifth of an epoch (a "step" with unit "batch" trains one batch), then sends
-    the step, epoch, the newest history entries (test accuracy at every epoch's end), conv1's filters and the
-    predictions on the session's fixed test digits (base64 arrays)."""
+    "augment"} (see LiveConfig). Each frame trains a fifth of an epoch (a "step" with unit "batch" trains one
+    batch), then sends the step, epoch, a `history` delta {from, entries} (truncate your copy to `from`, append
+    `entries`; test accuracy at every epoch's end), conv1's filters and the predictions on the session's fixed
+    test digits (base64 arrays)."""
     await serve(websocket, KIND, session_id, live_handlers)

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from engine.core import formats
+from engine.core import formats, serialize
 from engine.core.errors import EngineError
 from engine.core.network import Sequential
 from engine.dense import walk as walks
+from engine.dense.datasets import Dataset
 from engine.dense.presets import get_preset, list_presets
 from engine.dense.reconfigure import reconfigure
-from engine.dense.trainer import Trainer, dataset_from_config
+from engine.dense.trainer import DivergedError, Trainer, dataset_from_config
 
 from ..arrays import encode
-from ..errors import too_large
+from ..budgets import check, network_cost, rows_cost
+from ..errors import too_large, validation_body
 from ..schemas.common import EncodingParam
 from ..schemas.networks import (
     BackwardRequest,
@@ -29,6 +33,7 @@ from ..schemas.networks import (
     ForwardRequest,
     ForwardResult,
     NetworkChange,
+    NetworkExport,
     NetworkState,
     ParamPatch,
     ParamValue,
@@ -39,7 +44,8 @@ from ..schemas.networks import (
 from ..schemas.walk import WalkRequest, WalkState
 from ..settings import Settings
 from ..store import Session, SessionNotFound, SessionStore
-from .deps import Config, Enc, Store
+from ..work import StopTraining, client_gone, deadline
+from .deps import Config, Enc, Jobs, Store
 
 router = APIRouter(prefix="/api", tags=["networks"])
 KIND = "network"
@@ -72,7 +78,19 @@ def check_data_size(data: DataSpec | None, settings: Settings) -> None:
         raise too_large("the number of data points", n, settings.max_data_points, "max_data_points")
 
 
-def build_trainer(body: CreateNetwork, settings: Settings) -> Trainer:
+def budgeted(trainer: Trainer, data: Dataset | None, settings: Settings, store: SessionStore | None,
+             session: Session | None = None) -> Trainer:
+    """Check the memory and work budgets, then give the trainer its data: the network's parameters are built
+    (bounded by max_parameters) and the data generated (bounded by max_data_points), but nothing has been
+    evaluated or trained."""
+    check(network_cost(trainer, data), settings, store, session)
+    if data is not None:
+        trainer.set_data(data)
+    check_limits(trainer, settings)
+    return trainer
+
+
+def build_trainer(body: CreateNetwork, settings: Settings, store: SessionStore | None = None) -> Trainer:
     check_data_size(body.data, settings)
     if body.preset is None and body.spec is None:
         raise EngineError("give a 'preset' name (see GET /api/presets) or a 'spec'")
@@ -83,11 +101,26 @@ def build_trainer(body: CreateNetwork, settings: Settings) -> Trainer:
         spec, data_cfg = preset["spec"], preset.get("data")
     if body.data is not None:
         data_cfg = body.data.model_dump(exclude_none=True)
+    if spec.get("batch_size", 0) > settings.max_batch_size:
+        raise too_large("batch_size", spec["batch_size"], settings.max_batch_size, "max_batch_size")
     trainer = Trainer(spec, max_params=settings.max_parameters)
-    if data_cfg is not None:
-        trainer.set_data(dataset_from_config(data_cfg))
-    check_limits(trainer, settings)
-    return trainer
+    return budgeted(trainer, dataset_from_config(data_cfg), settings, store)
+
+
+def held_bytes(trainer: Trainer) -> int:
+    return network_cost(trainer).held
+
+
+def check_rows(store: SessionStore, network_id: str, rows: list | None, settings: Settings) -> None:
+    """A request's own data points: within max_batch_size, and within the session's memory and work budgets."""
+    check_batch(rows, settings)
+    if rows:
+        check(rows_cost(store.get(network_id, KIND).obj, len(rows)), settings)
+
+
+def reset_hint(network_id: str) -> str:
+    return (f"Reset the network (POST /api/networks/{network_id}/reset): only a reset helps, since the kept "
+            f"weights are the ones that diverged and a lower learning rate alone diverges again.")
 
 
 def state_of(session: Session, encoding: EncodingParam = "json") -> dict[str, Any]:
@@ -115,16 +148,16 @@ def presets() -> list[dict[str, str]]:
 @router.post("/networks", response_model=NetworkState, status_code=201, summary="Create a network session")
 def create_network(body: CreateNetwork, store: Store, settings: Config, encoding: Enc = "json") -> dict[str, Any]:
     """Build a network from a preset or a spec, with optional data, and keep it in a new session."""
-    trainer = build_trainer(body, settings)
+    trainer = build_trainer(body, settings, store)
     if trainer.data is not None:
         trainer.record()
-    session = store.add(KIND, trainer)
+    session = store.add(KIND, trainer, nbytes=held_bytes(trainer))
     return state_of(session, encoding)
 
 
 @router.get("/networks/{network_id}", response_model=NetworkState, summary="A session's full state")
 def get_network(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    with store.use(network_id, KIND) as session:
+    with store.use(network_id, KIND, changes=False) as session:
         return state_of(session, encoding)
 
 
@@ -138,8 +171,8 @@ def delete_network(network_id: str, store: Store) -> Response:
              "layer's output")
 def forward(network_id: str, body: ForwardRequest, store: Store, settings: Config,
             encoding: Enc = "json") -> dict[str, Any]:
-    check_batch(body.inputs, settings)
-    with store.use(network_id, KIND) as session:
+    check_rows(store, network_id, body.inputs, settings)
+    with store.use(network_id, KIND, changes=False) as session:
         trainer: Trainer = session.obj
         out = trainer.forward(np.asarray(body.inputs, dtype=np.float64))
         trace = trainer.net.trace
@@ -151,8 +184,8 @@ def forward(network_id: str, body: ForwardRequest, store: Store, settings: Confi
              "without updating")
 def backward(network_id: str, body: BackwardRequest, store: Store, settings: Config,
              encoding: Enc = "json") -> dict[str, Any]:
-    check_batch(body.inputs, settings)
-    with store.use(network_id, KIND) as session:
+    check_rows(store, network_id, body.inputs, settings)
+    with store.use(network_id, KIND, changes=False) as session:
         trainer: Trainer = session.obj
         loss = trainer.backward(np.asarray(body.inputs, dtype=np.float64), np.asarray(body.targets))
         trace = trainer.net.trace
@@ -161,33 +194,59 @@ def backward(network_id: str, body: BackwardRequest, store: Store, settings: Con
                                             for t in trace]}, encoding)
 
 
-@router.post("/networks/{network_id}/step", response_model=StepResult, summary="One optimiser step")
+@router.post("/networks/{network_id}/step", response_model=StepResult, summary="One optimiser step",
+             responses={409: {"description": "The step diverged, or the session had: reset it to train on"}})
 def step(network_id: str, store: Store, settings: Config, body: Batch | None = None,
          encoding: Enc = "json") -> dict[str, Any]:
     """On the given batch, or (with no body) on the next mini-batch of the session's data."""
     body = body or Batch()
-    check_batch(body.inputs, settings)
+    check_rows(store, network_id, body.inputs, settings)
     with store.use(network_id, KIND) as session:
         trainer: Trainer = session.obj
         x = None if body.inputs is None else np.asarray(body.inputs, dtype=np.float64)
         y = None if body.targets is None else np.asarray(body.targets)
+        if trainer.diverged:
+            raise DivergedError(f"{trainer.diverged_message} {reset_hint(network_id)}")
         result = trainer.step(x, y)
-        return encode({"loss": result.loss, "step": result.step, "diverged": result.diverged,
+        return encode({"loss": result.loss, "step": result.step, "diverged": trainer.diverged,
                        "message": trainer.diverged_message, "grads": trainer.net.grad_arrays(),
                        "params": trainer.net.param_arrays()}, encoding)
 
 
-@router.post("/networks/{network_id}/train", response_model=TrainResult, summary="Train for steps or epochs")
-def train(network_id: str, body: TrainRequest, store: Store, settings: Config) -> dict[str, Any]:
-    if body.steps > settings.max_steps_per_request:
-        raise too_large("steps", body.steps, settings.max_steps_per_request, "max_steps_per_request")
+def optimiser_steps(trainer: Trainer, steps: int, epochs: int) -> int:
+    """What a /train request costs in optimiser steps: its steps plus epochs × batches per epoch."""
+    n = len(trainer.data.x_train) if trainer.data is not None else 0
+    return steps + epochs * max(1, math.ceil(n / int(trainer.spec["batch_size"])))
+
+
+@router.post("/networks/{network_id}/train", response_model=TrainResult, summary="Train for steps or epochs",
+             responses={409: {"description": "Training diverged (now or before): the parameters were kept from "
+                                             "before this request; reset the session to train on"}})
+def train(network_id: str, body: TrainRequest, request: Request, store: Store, settings: Config,
+          jobs: Jobs) -> dict[str, Any]:
+    """Runs `steps` mini-batch steps, then `epochs` epochs — at most max_steps_per_request optimiser steps in
+    all (epochs count as their batches). It stops early, answering with what it did and `stopped`, after
+    train_deadline_seconds or when the client disconnects."""
     if body.epochs > settings.max_epochs_per_request:
         raise too_large("epochs", body.epochs, settings.max_epochs_per_request, "max_epochs_per_request")
-    with store.use(network_id, KIND) as session:
+    total = optimiser_steps(store.get(network_id, KIND).obj, body.steps, body.epochs)  # before the lock
+    if total > settings.max_steps_per_request:
+        raise too_large("the optimiser steps of this request (steps + epochs × batches per epoch)", total,
+                        settings.max_steps_per_request, "max_steps_per_request")
+    with jobs.job(), store.use(network_id, KIND) as session:
         trainer: Trainer = session.obj
-        history = trainer.train(steps=body.steps, epochs=body.epochs)
-        return encode({"history": history, "step": trainer.step_count, "epoch": trainer.epoch,
-                       "diverged": trainer.diverged, "message": trainer.diverged_message})
+        if trainer.diverged:
+            raise DivergedError(f"{trainer.diverged_message} {reset_hint(network_id)}")
+        start, stopped = len(trainer.history), None
+        try:
+            with deadline(trainer, settings.train_deadline_seconds, client_gone(request)):
+                trainer.train(steps=body.steps, epochs=body.epochs)
+        except StopTraining as stop:
+            stopped = stop.reason
+            if not trainer.diverged and trainer.data is not None:
+                trainer.record()
+        return encode({"history": trainer.history[start:], "step": trainer.step_count, "epoch": trainer.epoch,
+                       "diverged": trainer.diverged, "message": trainer.diverged_message, "stopped": stopped})
 
 
 @router.post("/networks/{network_id}/reset", response_model=NetworkState, summary="Fresh weights, same data")
@@ -211,7 +270,7 @@ def walk_advance(network_id: str, body: WalkRequest, store: Store, settings: Con
     (or on `inputs`/`targets` when given). With `to`, jump straight to that stage of the current step
     (`to: -1` starts a walk without revealing anything). Each stage is one of the typed records of the
     `kind` union (forward_layer, forward_neuron, loss, backward_layer, backward_neuron, update)."""
-    check_batch(body.inputs, settings)
+    check_rows(store, network_id, body.inputs, settings)
     with store.use(network_id, KIND) as session:
         trainer: Trainer = session.obj
         walks.advance(trainer, body.granularity, body.action, body.to,
@@ -222,7 +281,7 @@ def walk_advance(network_id: str, body: WalkRequest, store: Store, settings: Con
 
 @router.get("/networks/{network_id}/walk", response_model=WalkState, summary="Where the cursor stands")
 def walk_get(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    with store.use(network_id, KIND) as session:
+    with store.use(network_id, KIND, changes=False) as session:
         return walk_state(session.obj, encoding)
 
 
@@ -248,12 +307,12 @@ def change_network(network_id: str, body: NetworkChange, store: Store, settings:
         trainer = reconfigure(old, activation=body.activation, output_activation=body.output_activation,
                               loss=body.loss, learning_rate=body.learning_rate, batch_size=body.batch_size,
                               dtype=body.dtype, state=walks.starting_state(old))
-        if body.data is not None:
-            trainer.set_data(dataset_from_config(body.data.model_dump(exclude_none=True)))
-        check_limits(trainer, settings)
+        data = dataset_from_config(body.data.model_dump(exclude_none=True)) if body.data is not None else None
+        budgeted(trainer, data if data is not None else trainer.data, settings, store, session)
         if trainer.data is not None:
             trainer.record()
         session.obj = trainer
+        store.resize(session, held_bytes(trainer))
         return state_of(session, encoding)
 
 
@@ -273,15 +332,15 @@ EXPORT_TYPES = {"json": "application/json", "npz": "application/octet-stream", "
 def exportable(store: SessionStore, session_id: str) -> tuple[Sequential, dict[str, Any], int, int | None]:
     """The network, spec, step and raw input width (None: the network's own) of a network or LeNet session."""
     try:
-        with store.use(session_id, KIND) as session:
+        with store.use(session_id, KIND, changes=False) as session:
             trainer: Trainer = session.obj
             raw = trainer.data.input_dim if trainer.data is not None else None
             return trainer.net.clone(), trainer.spec, trainer.step_count, raw
     except SessionNotFound:
         try:
-            with store.use(session_id, "lenet") as session:
+            with store.use(session_id, "lenet", changes=False) as session:
                 model = session.obj.training.model
-                return model.net.clone(), model.spec(), int(session.obj.training.steps), None
+                return model.net.clone(), model.spec(), int(session.obj.training.step_count), None
         except SessionNotFound:
             pass
         raise
@@ -327,34 +386,66 @@ async def import_network(
                                                          "e.g. 1,28,28 (default: 28×28 images for a convolution "
                                                          "first, else the first layer's inputs)")] = None,
 ) -> dict[str, Any]:
-    """A sequential network of the engine's layers becomes a network session (float32). ONNX: Gemm or MatMul+Add,
-    Conv, MaxPool/AveragePool, Flatten/Reshape, Relu/Tanh/Sigmoid/Softmax; anything else is refused with a 422
-    naming the first unsupported operator. safetensors (no pickle): a Glassbox export, or a PyTorch
-    `nn.Sequential` state dict, whose parameter-free layers are read from the gaps in its numbering (see the
-    hints). A 1×28×28 → 10 network also reads digits on the LeNet page (`/lenet?session={id}`)."""
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > settings.max_upload_bytes:  # refuse before reading it
-        raise too_large("the upload (bytes)", declared, settings.max_upload_bytes, "max_upload_bytes")
-    body = bytearray()
-    async for chunk in request.stream():  # stop reading as soon as it is too large, whatever the header said
-        body += chunk
-        if len(body) > settings.max_upload_bytes:
-            raise too_large("the upload (bytes)", len(body), settings.max_upload_bytes, "max_upload_bytes")
-    content_type = request.headers.get("content-type", "")
+    """Glassbox's json and npz exports get the same checks as creating a network (the spec's schema, the size
+    limits, the memory and work budgets; an .npz's weights are checked against the spec's shapes before anything
+    is decompressed). A sequential network of the engine's layers from elsewhere becomes a network session
+    (float32): ONNX (Gemm or MatMul+Add, Conv, MaxPool/AveragePool, Flatten/Reshape, Relu/Tanh/Sigmoid/Softmax;
+    anything else is refused with a 422 naming the first unsupported operator), or safetensors (no pickle: a
+    Glassbox export, or a PyTorch `nn.Sequential` state dict, whose parameter-free layers are read from the gaps
+    in its numbering, see the hints). A 1×28×28 → 10 network also reads digits on the LeNet page
+    (`/lenet?session={id}`). The body's size limit is max_upload_bytes."""
+    body = await request.body()  # the middleware has counted it against max_upload_bytes
+    is_json = "json" in request.headers.get("content-type", "")
     hints = {k: v for k, v in {"activation": activation, "pooling": pooling, "input_shape": input_shape}.items()
              if v is not None}
 
     def load() -> dict[str, Any]:
-        fmt = format or ("json" if "json" in content_type else None)
-        data = bytes(body)
-        trainer = formats.import_network(data, fmt, hints, settings.max_parameters)  # type: ignore[arg-type]
-        if (fmt or formats.sniff(data)) == "json":
-            doc = json.loads(data)
-            if isinstance(doc, dict) and doc.get("data") is not None:
-                trainer.set_data(dataset_from_config(doc["data"]))
-        check_limits(trainer, settings)
+        fmt = format or ("json" if is_json else formats.sniff(body))
+        if fmt in ("onnx", "safetensors"):
+            trainer = formats.import_network(body, fmt, hints, settings.max_parameters)  # type: ignore[arg-type]
+            budgeted(trainer, None, settings, store)
+            return state_of(store.add(KIND, trainer, nbytes=held_bytes(trainer)), encoding)
+        if fmt == "json":
+            try:
+                doc = json.loads(body.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise EngineError("the body is not UTF-8 text; send the JSON file /export?format=json gave") from None
+            except json.JSONDecodeError as exc:
+                raise EngineError(f"the body is not valid JSON ({exc.msg} at character {exc.pos}); send the file "
+                                  "/export?format=json gave") from None
+            export = validated(doc, "")
+            if export.weights is None:
+                raise EngineError("an exported network has 'weights' (from /export?format=json)")
+            weights, step = export.weights, export.step
+            archive = None
+        else:
+            meta, archive = serialize.open_npz(body)
+            export = validated(meta, "the .npz's metadata: ")
+            weights, step = None, export.step
+        spec = export.spec.engine_spec()
+        if spec.get("batch_size", 0) > settings.max_batch_size:
+            raise too_large("batch_size", spec["batch_size"], settings.max_batch_size, "max_batch_size")
+        trainer = Trainer(spec, max_params=settings.max_parameters)
+        if archive is not None:
+            trainer.net.set_state(serialize.read_weights(archive, serialize.network_shapes(trainer)))
+            trainer.step_count = step
+        else:
+            serialize.load_weights(trainer, weights, step)
+        data = dataset_from_config(export.data.model_dump(exclude_none=True)) if export.data is not None else None
+        budgeted(trainer, data, settings, store)
         if trainer.data is not None:
             trainer.record()
-        return state_of(store.add(KIND, trainer), encoding)
+        return state_of(store.add(KIND, trainer, nbytes=held_bytes(trainer)), encoding)
 
     return await run_in_threadpool(load)
+
+
+def validated(doc: Any, where: str) -> NetworkExport:
+    """An export checked by the creation schemas (NetworkSpec, DataSpec): an import is held to the same limits."""
+    if not isinstance(doc, dict):
+        raise EngineError(f"{where}an exported network is a JSON object with 'spec' and 'weights', got "
+                          f"{type(doc).__name__}")
+    try:
+        return NetworkExport.model_validate(doc)
+    except ValidationError as exc:
+        raise EngineError(where + validation_body(list(exc.errors()))["detail"]) from None

@@ -20,6 +20,7 @@ from engine.dense.trainer import Trainer
 from engine.playground import config as pg
 
 from ..arrays import encode
+from ..budgets import check, network_cost
 from ..errors import too_large
 from ..pages import render
 from ..schemas.playground import (
@@ -31,7 +32,7 @@ from ..schemas.playground import (
     PlaygroundState,
 )
 from ..settings import Settings
-from ..store import Session, SessionNotFound
+from ..store import Session, SessionNotFound, SessionStore
 from .deps import Config, Enc, Store
 from .networks import KIND, check_limits
 
@@ -121,9 +122,13 @@ def playground_state(session: Session) -> dict[str, Any]:
     }
 
 
-def build_from_config(config: dict[str, Any], settings: Settings, data: Dataset | None = None) -> Trainer:
+def build_from_config(config: dict[str, Any], settings: Settings, data: Dataset | None = None,
+                      store: SessionStore | None = None, session: Session | None = None) -> Trainer:
+    """The network and its data (both small: the configuration's sizes are bounded by its schema), checked
+    against the limits and the memory and work budgets before the first evaluation."""
     trainer = pg.trainer_from_config(config, data, settings.max_parameters)
     check_limits(trainer, settings)
+    check(network_cost(trainer), settings, store, session)
     trainer.record()
     return trainer
 
@@ -135,8 +140,8 @@ def create_playground(store: Store, settings: Config,
     """The output layer and loss follow from the data set (see PlaygroundConfig). The session is a network
     session: train it over /ws/networks/{id} or /api/networks/{id}/train, export it, edit its weights."""
     config = (body or PlaygroundConfig()).model_dump()
-    trainer = build_from_config(config, settings)
-    session = store.add(KIND, trainer)
+    trainer = build_from_config(config, settings, store=store)
+    session = store.add(KIND, trainer, nbytes=network_cost(trainer).held)
     return playground_state(session)
 
 
@@ -144,7 +149,7 @@ def create_playground(store: Store, settings: Config,
             summary="A network session seen as a Playground configuration")
 def get_playground(network_id: str, store: Store) -> dict[str, Any]:
     """Works for any Playground-shaped network, also one imported with POST /api/networks/import."""
-    with store.use(network_id, KIND) as session:
+    with store.use(network_id, KIND, changes=False) as session:
         return playground_state(session)
 
 
@@ -161,7 +166,8 @@ def rebuild_playground(
     config = pg.normalize_config(body.model_dump())
     with store.use(network_id, KIND) as session:
         keep = pg.reusable_data(session.obj.data, config) if keep_points else None
-        session.obj = build_from_config(config, settings, keep)
+        session.obj = build_from_config(config, settings, keep, store, session)
+        store.resize(session, network_cost(session.obj).held)
         bump(session)
         return playground_state(session)
 
@@ -170,14 +176,16 @@ def apply_hyperparameters(trainer: Trainer, changes: Hyperparameters, settings: 
     """Settings that keep the weights, from PATCH /config and the live stream's config messages alike."""
     if changes.batch_size is not None and changes.batch_size > settings.max_batch_size:
         raise too_large("batch_size", changes.batch_size, settings.max_batch_size, "max_batch_size")
-    trainer.update_hyperparameters(**changes.model_dump(exclude_none=True))
+    if changes.batch_size is not None:
+        check(network_cost(trainer, batch_size=changes.batch_size), settings)
+    trainer.configure(**changes.model_dump(exclude_none=True))
 
 
 @router.patch("/api/networks/{network_id}/config", response_model=HyperparameterState,
               summary="Change training settings, keeping the weights")
 def patch_config(network_id: str, body: Hyperparameters, store: Store, settings: Config) -> dict[str, Any]:
-    """Learning rate, batch size, optimiser, regularisation: applied at the next step. Lowering the learning
-    rate of a diverged network lets it train on from its last finite parameters."""
+    """Learning rate, batch size, optimiser, regularisation: applied at the next step. A diverged network
+    stays diverged (its kept parameters lead to the same divergence): reset it to train on."""
     with store.use(network_id, KIND) as session:
         trainer: Trainer = session.obj
         apply_hyperparameters(trainer, body, settings)

@@ -19,11 +19,12 @@ from engine.dense.trainer import Trainer, dataset_from_config
 from engine.playground import config as pg
 
 from ..arrays import encode
+from ..budgets import check, network_cost
 from ..errors import too_large
 from ..schemas.networks import DataSpec
 from ..schemas.playground import DataPoints, NewPoint, PointEdit
 from ..settings import Settings
-from ..store import Session
+from ..store import Session, SessionStore
 from .deps import Config, Enc, Store
 from .networks import KIND
 from .playground import bump, require_data, revision
@@ -31,7 +32,7 @@ from .playground import bump, require_data, revision
 router = APIRouter(tags=["playground"])
 
 
-def replace_data(session: Session, data: Dataset, settings: Settings) -> None:
+def replace_data(session: Session, data: Dataset, settings: Settings, store: SessionStore | None = None) -> None:
     """Put new points under the same weights (the epoch counter and history go on)."""
     trainer: Trainer = session.obj
     if trainer.spec.get("features"):
@@ -39,8 +40,11 @@ def replace_data(session: Session, data: Dataset, settings: Settings) -> None:
     if len(data.x_train) + len(data.x_test) > settings.max_data_points:
         raise too_large("the number of data points", len(data.x_train) + len(data.x_test), settings.max_data_points,
                         "max_data_points")
+    check(network_cost(trainer, data), settings, store, session)
     trainer.set_data(data)
     trainer.record()
+    if store is not None:
+        store.resize(session, network_cost(trainer).held)
     bump(session)
 
 
@@ -51,7 +55,7 @@ def point_edit(session: Session, data: Dataset, removed: dict[str, Any] | None =
 
 @router.get("/api/networks/{network_id}/data", response_model=DataPoints, summary="The session's data points")
 def get_points(network_id: str, store: Store, encoding: Enc = "json") -> dict[str, Any]:
-    with store.use(network_id, KIND) as session:
+    with store.use(network_id, KIND, changes=False) as session:
         data = require_data(session.obj)
         return encode({"task": data.task, "kind": pg.kind_of(data.input_dim), "num_classes": data.num_classes,
                        "train": {"x": data.x_train, "y": np.asarray(data.y_train, dtype=np.float64)},
@@ -65,7 +69,7 @@ def put_data(network_id: str, body: DataSpec, store: Store, settings: Config) ->
     """A named toy set (new seed = TensorFlow Playground's "regenerate") or explicit points."""
     with store.use(network_id, KIND) as session:
         data = dataset_from_config(body.model_dump(exclude_none=True))
-        replace_data(session, data, settings)
+        replace_data(session, data, settings, store)
         return point_edit(session, data)
 
 
@@ -74,7 +78,7 @@ def put_data(network_id: str, body: DataSpec, store: Store, settings: Config) ->
 def post_point(network_id: str, body: NewPoint, store: Store, settings: Config) -> dict[str, Any]:
     with store.use(network_id, KIND) as session:
         data = add_point(require_data(session.obj), body.point, body.label, body.split)
-        replace_data(session, data, settings)
+        replace_data(session, data, settings, store)
         return point_edit(session, data)
 
 
@@ -90,7 +94,7 @@ def delete_point(network_id: str, store: Store, settings: Config,
         at = [x1] if data.input_dim == 1 else [x1, x2 if x2 is not None else float("nan")]
         new, removed = remove_point(data, at, radius)
         if removed is not None:
-            replace_data(session, new, settings)
+            replace_data(session, new, settings, store)
         return point_edit(session, new, removed)
 
 
@@ -117,7 +121,7 @@ async def put_csv(network_id: str, request: Request, store: Store, settings: Con
             current = require_data(session.obj)
             data = parse_points_csv(text, task=current.task, input_dim=current.input_dim, train_ratio=train_ratio,
                                     seed=seed, max_points=settings.max_data_points)
-            replace_data(session, data, settings)
+            replace_data(session, data, settings, store)
             return point_edit(session, data)
 
     return await run_in_threadpool(load)

@@ -9,17 +9,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, WebSocket
-from pydantic import ValidationError
 
-from engine.core.errors import EngineError
 from engine.dense.trainer import Trainer
 from engine.playground.frame import maps_for, playground_frame
 
 from ..arrays import encode
 from ..live import LiveHandlers, serve
-from ..schemas.playground import Frame, Hyperparameters
+from ..schemas.playground import Frame, Hyperparameters, LiveConfig
 from ..settings import Settings
-from ..store import Session, SessionStore
+from ..store import Session
 from .deps import Store
 from .networks import KIND
 from .playground import apply_hyperparameters, revision
@@ -30,8 +28,8 @@ router = APIRouter(tags=["playground"])
 def frame_of(session: Session, focus: tuple[int, int] | None = None) -> dict[str, Any]:
     """The current frame, arrays still NumPy (the caller encodes them)."""
     trainer: Trainer = session.obj
-    maps = maps_for(trainer, session.extra.get("maps"))
-    session.extra["maps"] = maps
+    maps = maps_for(trainer, session.cache.get("maps"))
+    session.cache["maps"] = maps
     frame = playground_frame(trainer, maps, focus)
     frame["revision"] = revision(session)
     return frame
@@ -57,88 +55,42 @@ def get_frame(network_id: str, store: Store,
     the metrics history to `from`, then append `entries`; no entry is lost with a dropped frame) — and
     `{"type": "error", "detail"}` messages. Closing the socket stops the training; reconnecting resumes the
     session. An unknown or expired session closes with code 4404."""
-    with store.use(network_id, KIND) as session:
+    with store.use(network_id, KIND, changes=False) as session:
         focus = None if focus_layer is None else (focus_layer, focus_index)
         return encode(frame_of(session, focus), "base64")
 
 
 class LiveConnection:
-    """One WebSocket's view of a session: which neuron it focuses and how much history it has been sent."""
+    """One WebSocket's view of a session: which neuron it focuses. The stream (app/live.py) does the rest."""
 
-    def __init__(self, session: Session, store: SessionStore, settings: Settings) -> None:
-        self.session, self.store, self.settings = session, store, settings
+    def __init__(self, session: Session, settings: Settings) -> None:
+        self.session, self.settings = session, settings
         self.focus: tuple[int, int] | None = None
-        self.history: list | None = None  # the trainer's history list last sent from (a new one: resend all)
-        self.sent = 0
 
     def handlers(self) -> LiveHandlers:
         return LiveHandlers(train=self.train, frame=self.frame, configure=self.configure, finished=self.finished,
-                            merge=merge_frames, revision=self.revision)
-
-    def revision(self) -> tuple[int, int]:
-        """The trainer (a rebuild replaces it) and its step: a script training the session moves it."""
-        trainer: Trainer = self.session.obj
-        return id(trainer), trainer.step_count
+                            history=lambda: self.session.obj.history, config_schema=LiveConfig,
+                            config_hint=" (for architecture changes, PUT /api/playground/{id})")
 
     def train(self, unit: str) -> None:
-        # Raises SessionNotFound when the session was evicted; keeps an active stream from idling out.
-        self.store.get(self.session.id, KIND)
         trainer: Trainer = self.session.obj
         if unit == "batch":
-            trainer.step()
+            trainer.train(steps=1)
         else:
-            trainer.train_epoch()
-        if not trainer.diverged:
-            trainer.record()
+            trainer.train(epochs=1)
 
     def frame(self) -> dict[str, Any]:
-        trainer: Trainer = self.session.obj
-        frame = frame_of(self.session, self.focus)
-        history = trainer.history
-        if history is not self.history:
-            self.history, start = history, 0
-        else:
-            start = max(0, self.sent - 1)  # the last entry may have been updated in place since
-        frame["history"] = {"from": start, "entries": history[start:]}
-        self.sent = len(history)
-        return encode(frame, "base64")
+        return encode(frame_of(self.session, self.focus), "base64")
 
-    def configure(self, message: dict[str, Any]) -> None:
-        changes = {k: v for k, v in message.items() if k != "type"}
-        known = set(Hyperparameters.model_fields)
-        unknown = set(changes) - known - {"focus"}
-        if unknown:
-            raise EngineError(f"unknown config fields {sorted(unknown)}; use focus or {', '.join(sorted(known))} "
-                              "(for architecture changes, PUT /api/playground/{id})")
+    def configure(self, changes: dict[str, Any]) -> None:
         if "focus" in changes:
-            self.focus = _focus(changes.pop("focus"))
-        if changes:
-            try:  # the same checks as PATCH /api/networks/{id}/config
-                valid = Hyperparameters.model_validate(changes)
-            except ValidationError as exc:
-                reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-                raise EngineError(f"config: {reasons}") from None
-            apply_hyperparameters(self.session.obj, valid, self.settings)
+            focus = changes.pop("focus")
+            self.focus = None if focus is None else (focus[0], focus[1])
+        if changes:  # the same checks as PATCH /api/networks/{id}/config
+            apply_hyperparameters(self.session.obj, Hyperparameters(**changes), self.settings)
 
     def finished(self) -> bool:
         return bool(self.session.obj.diverged)
-
-
-def _focus(value: Any) -> tuple[int, int] | None:
-    if value is None:
-        return None
-    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool)
-                                                             for v in value):
-        return value[0], value[1]
-    raise EngineError("focus is [layer, index] (dense layer from 1, neuron from 0) or null")
-
-
-def merge_frames(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """A dropped frame's history entries must not be lost: carry them into the frame that replaces it."""
-    a, b = old.get("history"), new.get("history")
-    if a is not None and b is not None and b["from"] > a["from"]:
-        new["history"] = {"from": a["from"], "entries": a["entries"][: b["from"] - a["from"]] + b["entries"]}
-    return new
 
 
 @router.websocket("/ws/networks/{network_id}")
@@ -147,6 +99,5 @@ async def live(websocket: WebSocket, network_id: str) -> None:
     epoch or one mini-batch), {"type": "config", "learning_rate": …, "focus": [layer, index], …}. Receive
     frames (see GET /api/playground/{id}/frame) with `playing`, `dropped` and a `history` delta {from, entries}:
     truncate the local history to `from`, then append `entries`."""
-    state = websocket.app.state
-    await serve(websocket, KIND, network_id,
-                lambda session: LiveConnection(session, state.store, state.settings).handlers())
+    settings = websocket.app.state.settings
+    await serve(websocket, KIND, network_id, lambda session: LiveConnection(session, settings).handlers())

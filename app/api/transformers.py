@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Response, WebSocket
+from fastapi import APIRouter, Request, Response, WebSocket
 
-from engine.core.errors import EngineError
+from engine.core.training import DivergedError
 from engine.transformer.tasks import PRESETS, list_presets
 from engine.transformer.trainer import Prediction, TransformerTrainer
 
 from ..arrays import encode
+from ..budgets import check, transformer_session_cost
 from ..errors import too_large
 from ..live import LiveHandlers, serve
 from ..schemas.common import EncodingParam
@@ -19,27 +20,37 @@ from ..schemas.transformers import (
     CreateTransformer,
     ForwardTransformer,
     ForwardTransformerResult,
+    LiveConfig,
     TrainTransformer,
     TrainTransformerResult,
     TransformerState,
 )
 from ..settings import Settings
-from ..store import Session
-from .deps import Config, Enc, Store
+from ..store import Session, SessionStore
+from ..work import StopTraining, client_gone, deadline
+from .deps import Config, Enc, Jobs, Store
 
 router = APIRouter(tags=["transformers"])
 KIND = "transformer"
-HISTORY_TAIL = 50  # history entries in every live frame: enough to bridge frames dropped for a slow client
 
 
 
-def build(body: CreateTransformer, settings: Settings) -> TransformerTrainer:
+def build(body: CreateTransformer, settings: Settings, store: SessionStore | None = None) -> TransformerTrainer:
+    """The trainer with its model and held-out token ids (small: parameters are bounded by max_parameters),
+    checked against the memory and work budgets before anything is evaluated or trained."""
     train = body.train.model_dump(exclude_none=True) if body.train else {}
     if train.get("batch_size", 0) > settings.max_batch_size:
         raise too_large("batch_size", train["batch_size"], settings.max_batch_size, "max_batch_size")
-    return TransformerTrainer(
+    trainer = TransformerTrainer(
         body.preset, model=body.model.model_dump(exclude_none=True) if body.model else None, train=train,
         task=body.task.model_dump(exclude_none=True) if body.task else None, max_params=settings.max_parameters)
+    check(transformer_session_cost(trainer), settings, store)
+    return trainer
+
+
+def reset_hint(session_id: str) -> str:
+    return (f"Reset the model (POST /api/transformers/{session_id}/reset): only a reset helps, since the kept "
+            f"weights are the ones that diverged and a lower learning rate alone diverges again.")
 
 
 def attention_info(trainer: TransformerTrainer) -> list[dict[str, Any]]:
@@ -61,7 +72,7 @@ def state_of(session: Session, settings: Settings) -> dict[str, Any]:
         "id": session.id, "preset": trainer.preset, "title": preset["title"], "description": preset["description"],
         "settings": trainer.settings, "task": trainer.task.describe(), "model": trainer.model.describe(),
         "attention": attention_info(trainer), "step": trainer.step_count, "history": trainer.history,
-        "latest": trainer.latest(), "diverged": trainer.diverged, "message": trainer.message,
+        "latest": trainer.latest(), "diverged": trainer.diverged, "message": trainer.diverged_message,
         "stream_every": session.extra.get("every", settings.attention_stream_every),
     })
 
@@ -109,14 +120,14 @@ def presets() -> list[dict[str, Any]]:
              summary="Create a transformer session")
 def create(body: CreateTransformer, store: Store, settings: Config) -> dict[str, Any]:
     """A fresh model for a task preset (sizes and settings may override the preset's)."""
-    trainer = build(body, settings)
+    trainer = build(body, settings, store)
     trainer.record()
-    return state_of(store.add(KIND, trainer), settings)
+    return state_of(store.add(KIND, trainer, nbytes=transformer_session_cost(trainer).held), settings)
 
 
 @router.get("/api/transformers/{session_id}", response_model=TransformerState, summary="A session's state")
 def get_state(session_id: str, store: Store, settings: Config) -> dict[str, Any]:
-    with store.use(session_id, KIND) as session:
+    with store.use(session_id, KIND, changes=False) as session:
         return state_of(session, settings)
 
 
@@ -127,15 +138,28 @@ def delete(session_id: str, store: Store) -> Response:
 
 
 @router.post("/api/transformers/{session_id}/train", response_model=TrainTransformerResult,
-             summary="Train for some steps")
-def train(session_id: str, body: TrainTransformer, store: Store, settings: Config) -> dict[str, Any]:
+             summary="Train for some steps",
+             responses={409: {"description": "Training diverged (now or before): the weights were kept from before "
+                                             "this request; reset the session to train on"}})
+def train(session_id: str, body: TrainTransformer, request: Request, store: Store, settings: Config,
+          jobs: Jobs) -> dict[str, Any]:
+    """At most max_steps_per_request steps; stops early, answering with what it did and `stopped`, after
+    train_deadline_seconds or when the client disconnects. A diverged session answers 409 until reset."""
     if body.steps > settings.max_steps_per_request:
         raise too_large("steps", body.steps, settings.max_steps_per_request, "max_steps_per_request")
-    with store.use(session_id, KIND) as session:
+    with jobs.job(), store.use(session_id, KIND) as session:
         trainer: TransformerTrainer = session.obj
-        history = trainer.train(body.steps, record_every=body.record_every)
-        return encode({"history": history, "step": trainer.step_count, "latest": trainer.latest(),
-                       "diverged": trainer.diverged, "message": trainer.message})
+        if trainer.diverged:
+            raise DivergedError(f"{trainer.diverged_message} {reset_hint(session_id)}")
+        start, stopped = len(trainer.history), None
+        try:
+            with deadline(trainer, settings.train_deadline_seconds, client_gone(request)):
+                trainer.train(body.steps, record_every=body.record_every)
+        except StopTraining as stop:
+            stopped = stop.reason
+            trainer.record()
+        return encode({"history": trainer.history[start:], "step": trainer.step_count, "latest": trainer.latest(),
+                       "diverged": trainer.diverged, "message": trainer.diverged_message, "stopped": stopped})
 
 
 @router.post("/api/transformers/{session_id}/reset", response_model=TransformerState,
@@ -153,7 +177,7 @@ def forward(session_id: str, body: ForwardTransformer, store: Store, encoding: E
     """The model's answer for your tokens (greedy decoding where the task writes one) and every layer × head's
     attention weights; with `trace`, also Q, K, V, the score stages and the heads' outputs.
     Unknown tokens or too long a sequence: 422 naming the vocabulary and the limit."""
-    with store.use(session_id, KIND) as session:
+    with store.use(session_id, KIND, changes=False) as session:
         trainer: TransformerTrainer = session.obj
         typed = trainer.task.parse(body.tokens)
         return prediction_payload(trainer, typed, trainer.predict(typed), body.trace, encoding)
@@ -175,41 +199,29 @@ def live_handlers(session: Session, settings: Settings) -> LiveHandlers:
     def frame() -> dict[str, Any]:
         typed = session.extra.get("probe") or trainer.probe_ids()
         pred = trainer.predict(typed)
-        return {"step": trainer.step_count, "diverged": trainer.diverged, "message": trainer.message,
-                "latest": encode(trainer.latest()), "history_tail": encode(trainer.history[-HISTORY_TAIL:]),
-                "history_length": len(trainer.history), "every": every(),
-                "learning_rate": trainer.optimizer.learning_rate,
+        return {"step": trainer.step_count, "diverged": trainer.diverged, "message": trainer.diverged_message,
+                "latest": encode(trainer.latest()), "every": every(), "learning_rate": trainer.optimizer.learning_rate,
                 "probe": prediction_payload(trainer, typed, pred, False, "base64")}
 
-    def configure(message: dict[str, Any]) -> None:
-        known = {"type", "learning_rate", "every", "probe"}
-        if set(message) - known:
-            raise EngineError(f"unknown config fields {sorted(set(message) - known)}; use learning_rate, every, "
-                              f"probe")
-        if "learning_rate" in message:
-            trainer.set_learning_rate(_number(message["learning_rate"], "learning_rate"))
-        if "every" in message:
-            value = message["every"]
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
-                raise EngineError(f"every must be a whole number of steps from 1 to 1000, got {value!r}")
-            session.extra["every"] = value
-        if "probe" in message:
-            probe = message["probe"]
-            session.extra["probe"] = None if probe in (None, "") else trainer.task.parse(probe)
+    def configure(changes: dict[str, Any]) -> None:
+        given = changes.get("probe")
+        probe = trainer.task.parse(given) if given not in (None, "") else None  # checked before anything changes
+        if "learning_rate" in changes:
+            trainer.configure(learning_rate=changes["learning_rate"])
+        if "every" in changes:
+            session.extra["every"] = changes["every"]
+        if "probe" in changes:
+            session.extra["probe"] = probe
 
-    return LiveHandlers(train=train, frame=frame, configure=configure, revision=lambda: trainer.step_count)
-
-
-def _number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise EngineError(f"{name} must be a number, got {value!r}")
-    return float(value)
+    return LiveHandlers(train=train, frame=frame, configure=configure, history=lambda: trainer.history,
+                        config_schema=LiveConfig)
 
 
 @router.websocket("/ws/transformers/{session_id}")
 async def live(websocket: WebSocket, session_id: str) -> None:
     """Live training: send {"type": "play" | "pause" | "step" | "frame"} or {"type": "config", "learning_rate",
-    "every", "probe"}; every frame trains `every` steps, then sends the metrics and the attention maps of the
-    probe sequence (base64)."""
+    "every", "probe"} (see LiveConfig); every frame trains `every` steps, then sends the metrics, a `history`
+    delta {from, entries} (truncate your copy to `from`, append `entries`) and the attention maps of the probe
+    sequence (base64)."""
     settings: Settings = websocket.app.state.settings
     await serve(websocket, KIND, session_id, lambda session: live_handlers(session, settings))

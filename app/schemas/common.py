@@ -4,9 +4,31 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def _same_length(rows: list[list[float]]) -> list[list[float]]:
+    if rows:
+        width = len(rows[0])
+        for i, row in enumerate(rows):
+            if len(row) != width:
+                raise ValueError(f"every row must have the same length: row 0 has {width} numbers, row {i} has "
+                                 f"{len(row)}")
+    return rows
+
+
+def _rows_or_numbers(values: list[float] | list[list[float]]) -> list[float] | list[list[float]]:
+    if values and isinstance(values[0], list):
+        return _same_length(values)  # type: ignore[arg-type]
+    return values
+
+
+# Rows of numbers, every row as long as the first (a ragged list is no array: 422 instead of NumPy's error).
+Rows = Annotated[list[list[FiniteFloat]], AfterValidator(_same_length)]
+# One number per point, or one row per point (rows of one length).
+NumbersOrRows = Annotated[list[FiniteFloat] | list[list[FiniteFloat]], AfterValidator(_rows_or_numbers)]
 
 ArrayJSON = Annotated[
     Any,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from .common import ArrayJSON, FiniteFloat
+from .training import MetricsRecord
 
 
 class PredictRequest(BaseModel):
@@ -189,13 +190,13 @@ class TrainRequest(BaseModel):
     epochs: int = Field(0, ge=0, le=100, description="Then this many full epochs")
 
 
-class HistoryEntry(BaseModel):
-    step: int
-    epoch: float
-    loss: float | None = Field(description="Mean training loss over the batches since the previous entry")
-    accuracy: float | None = Field(description="Training accuracy over those batches (augmented digits)")
-    test_accuracy: float | None = Field(None, description="Accuracy on the 2,000 test digits (at epoch ends)")
-    test_loss: float | None = None
+class LiveConfig(BaseModel):
+    """A {"type": "config"} message on /ws/lenet/{id}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    learning_rate: FiniteFloat | None = Field(None, gt=0, le=1, description="Adam's step size")
+    augment: StrictBool | None = Field(None, description="Random small shifts, rotations and scalings of every batch")
 
 
 class SessionState(BaseModel):
@@ -210,7 +211,7 @@ class SessionState(BaseModel):
     steps_per_epoch: int
     diverged: bool
     message: str
-    history: list[HistoryEntry]
+    history: list[MetricsRecord]
     probe_indices: list[int] = Field(description="The fixed test digits whose predictions every frame shows")
     probe_labels: list[int]
     probe_images: ArrayJSON = Field(description="Their images (N×28×28)")

@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .common import ArrayJSON, FiniteFloat
+from .common import ArrayJSON, FiniteFloat, NumbersOrRows, Rows
+from .training import MetricsRecord
 
 
 class LayerSpec(BaseModel):
@@ -22,7 +23,7 @@ class LayerSpec(BaseModel):
     bias: bool | None = Field(None, description="Dense: whether the layer has a bias (default true)")
     init: str | None = Field(None, description="xavier (default), he, uniform (−0.5, 0.5), zeros, values")
     bias_init: FiniteFloat | None = Field(None, description="Dense: starting value of every bias (default 0)")
-    weight: list[list[FiniteFloat]] | None = Field(None, description="Dense with init 'values': the (in, out) matrix")
+    weight: Rows | None = Field(None, description="Dense with init 'values': the (in, out) matrix")
 
 
 class OptimizerSpec(BaseModel):
@@ -75,10 +76,10 @@ class DataSpec(BaseModel):
     train_ratio: FiniteFloat = Field(0.5, ge=0.1, le=0.9, description="Share of the points used for training")
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of the generator")
     num_samples: int | None = Field(None, ge=4, description="Number of points (default per data set)")
-    X: list[list[FiniteFloat]] | None = Field(None, description="Explicit training inputs, one row per point")
-    y: list[FiniteFloat] | list[list[FiniteFloat]] | None = Field(None, description="Explicit training targets")
-    X_test: list[list[FiniteFloat]] | None = Field(None, description="Explicit test inputs")
-    y_test: list[FiniteFloat] | list[list[FiniteFloat]] | None = Field(None, description="Explicit test targets")
+    X: Rows | None = Field(None, description="Explicit training inputs, one row per point")
+    y: NumbersOrRows | None = Field(None, description="Explicit training targets")
+    X_test: Rows | None = Field(None, description="Explicit test inputs")
+    y_test: NumbersOrRows | None = Field(None, description="Explicit test targets")
     task: Literal["binary", "multiclass", "regression"] = Field(
         "regression", description="For explicit points: what the targets are")
     num_classes: int = Field(0, ge=0, le=1000, description="For explicit multiclass points")
@@ -98,23 +99,23 @@ class CreateNetwork(BaseModel):
 class Batch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    inputs: list[list[FiniteFloat]] | None = Field(
+    inputs: Rows | None = Field(
         None, description="Data points, one row each (raw x1, x2 when the network uses features)")
-    targets: list[FiniteFloat] | list[list[FiniteFloat]] | None = Field(
+    targets: NumbersOrRows | None = Field(
         None, description="Targets: one number per point, or one row per point")
 
 
 class ForwardRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    inputs: list[list[FiniteFloat]] = Field(min_length=1, description="Data points, one row each")
+    inputs: Rows = Field(min_length=1, description="Data points, one row each")
 
 
 class BackwardRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    inputs: list[list[FiniteFloat]] = Field(min_length=1, description="Data points, one row each")
-    targets: list[FiniteFloat] | list[list[FiniteFloat]] = Field(description="Targets, one per point")
+    inputs: Rows = Field(min_length=1, description="Data points, one row each")
+    targets: NumbersOrRows = Field(description="Targets, one per point")
 
 
 class TrainRequest(BaseModel):
@@ -134,15 +135,6 @@ class ParamPatch(BaseModel):
     value: FiniteFloat = Field(description="The new value")
 
 
-class Metrics(BaseModel):
-    step: int
-    epoch: int
-    train_loss: float | None = None
-    test_loss: float | None = None
-    train_accuracy: float | None = None
-    test_accuracy: float | None = None
-
-
 class LayerInfo(BaseModel):
     index: int
     type: str
@@ -157,7 +149,7 @@ class NetworkState(BaseModel):
     layers: list[LayerInfo]
     num_params: int
     params: dict[str, ArrayJSON] = Field(description="'layer.name' → array")
-    history: list[Metrics]
+    history: list[MetricsRecord]
     step: int
     epoch: int
     diverged: bool
@@ -193,18 +185,35 @@ class BackwardResult(BaseModel):
 class StepResult(BaseModel):
     loss: float | None
     step: int
-    diverged: bool
+    diverged: bool = Field(description="Always false: a step that diverges answers 409 (the parameters are kept "
+                                       "from before it) and so does every later one until a reset")
     message: str
     grads: dict[str, ArrayJSON]
     params: dict[str, ArrayJSON]
 
 
 class TrainResult(BaseModel):
-    history: list[Metrics]
+    history: list[MetricsRecord] = Field(description="The records this training added")
     step: int
     epoch: int
-    diverged: bool
+    diverged: bool = Field(description="Always false: training that diverges answers 409 with the whole request "
+                                       "undone (parameters, optimiser, step count, history), and so does every "
+                                       "later request to train until a reset")
     message: str
+    stopped: str | None = Field(None, description="Why training stopped before doing all it was asked (the "
+                                                   "deadline passed, the client went away); null when it did all")
+
+
+class NetworkExport(BaseModel):
+    """What POST /api/networks/import reads: an export (GET /export), checked by the same schemas as creation."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    format: str | None = Field(None, description="glassbox-network/1")
+    spec: NetworkSpec = Field(description="The network, as in POST /api/networks")
+    weights: dict[str, Any] | None = Field(None, description="'layer.name' → nested lists (JSON exports)")
+    step: int = Field(0, ge=0, description="Optimiser steps the network had taken")
+    data: DataSpec | None = Field(None, description="Data to train it on, as in POST /api/networks")
 
 
 class ParamValue(BaseModel):

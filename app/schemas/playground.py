@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .common import ArrayJSON, FiniteFloat
-from .networks import Metrics
+from .training import MetricsRecord
 
 FeatureName = Literal["x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2"]
 HiddenActivation = Literal["relu", "tanh", "sigmoid", "linear"]
@@ -69,7 +69,7 @@ class PlaygroundState(BaseModel):
     epoch: int
     diverged: bool
     message: str
-    history: list[Metrics]
+    history: list[MetricsRecord]
 
 
 class Hyperparameters(BaseModel):
@@ -84,6 +84,22 @@ class Hyperparameters(BaseModel):
     regularization: Literal["none", "l1", "l2"] | None = Field(None, description="New penalty")
     reg_rate: FiniteFloat | None = Field(None, ge=0, le=100, description="New regularisation rate")
     momentum: FiniteFloat | None = Field(None, ge=0, lt=1, description="Momentum μ (momentum optimiser)")
+
+
+class LiveConfig(Hyperparameters):
+    """A {"type": "config"} message on the live stream: the settings of PATCH /api/networks/{id}/config, and
+    which neuron's map comes at full resolution."""
+
+    focus: tuple[int, int] | None = Field(None, description="[dense layer from 1, neuron from 0] (layer 0 = the "
+                                                            "input features), or null for none")
+
+    @field_validator("focus", mode="before")
+    @classmethod
+    def _focus_pair(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, list | tuple) and len(value) == 2
+                             and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+            return value
+        raise ValueError("focus is [layer, index] (dense layer from 1, neuron from 0) or null")
 
 
 class HyperparameterState(BaseModel):
@@ -173,7 +189,7 @@ class Frame(BaseModel):
     epoch: int
     diverged: bool
     message: str
-    metrics: Metrics | None = Field(description="The latest recorded losses and accuracies")
+    metrics: MetricsRecord | None = Field(description="The latest recorded losses and accuracies")
     layout: list[int] = Field(description="Neurons per layer: inputs, hidden layers, outputs")
     dense_layers: list[int] = Field(description="Engine layer index of each dense layer (for PATCH /params)")
     weights: list[ArrayJSON] = Field(description="Per dense layer, the (in, out) weight matrix, float32")

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .common import ArrayJSON, FiniteFloat
+from .training import MetricsRecord
 
 
 class ModelSizes(BaseModel):
@@ -74,15 +75,6 @@ class ForwardTransformer(BaseModel):
                                            "head's output for every attention layer")
 
 
-class Metrics(BaseModel):
-    step: int
-    loss: float | None = Field(description="Mean training loss over the steps since the last record")
-    test_loss: float | None = Field(description="Held-out loss (teacher-forced)")
-    sequence_accuracy: float = Field(description="Share of held-out sequences whose whole answer is right")
-    token_accuracy: float = Field(description="Share of held-out answer tokens that are right")
-    learning_rate: float = Field(description="Learning rate at this step (after warm-up scaling)")
-
-
 class AttentionInfo(BaseModel):
     id: str = Field(description="encoder-0, decoder-1, cross-1, or self-0 for single-stack models")
     kind: Literal["encoder", "decoder", "cross", "self"]
@@ -103,19 +95,33 @@ class TransformerState(BaseModel):
     model: dict[str, Any] = Field(description="Architecture and parameter count")
     attention: list[AttentionInfo] = Field(description="Every attention layer, in forward order")
     step: int
-    history: list[Metrics]
-    latest: Metrics | None
+    history: list[MetricsRecord]
+    latest: MetricsRecord | None
     diverged: bool
     message: str = Field(description="Why training stopped, when it diverged")
     stream_every: int = Field(description="Training steps per live frame on the WebSocket")
 
 
 class TrainTransformerResult(BaseModel):
-    history: list[Metrics]
+    history: list[MetricsRecord] = Field(description="The records this training added")
     step: int
-    latest: Metrics | None
-    diverged: bool
+    latest: MetricsRecord | None
+    diverged: bool = Field(description="Always false: training that diverges answers 409 with the request undone")
     message: str
+    stopped: str | None = Field(None, description="Why training stopped before doing all it was asked (the "
+                                                   "deadline passed, the client went away); null when it did all")
+
+
+class LiveConfig(BaseModel):
+    """A {"type": "config"} message on /ws/transformers/{id}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    learning_rate: FiniteFloat | None = Field(None, gt=0, le=1, description="Adam's step size after warm-up")
+    every: int | None = Field(None, ge=1, le=1000, description="Training steps per live frame")
+    probe: str | list[int | str] | None = Field(
+        None, description="The sequence whose attention maps the frames show (as for /forward); null or '' for the "
+                          "first held-out sequence")
 
 
 class AttentionMap(BaseModel):

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .common import ArrayJSON, FiniteFloat
+from .common import ArrayJSON, NumbersOrRows, Rows
 
 
 class WalkRequest(BaseModel):
@@ -17,9 +17,9 @@ class WalkRequest(BaseModel):
     action: Literal["next", "back"] = Field("next", description="Move one stage forward or back")
     granularity: Literal["layer", "neuron"] = Field(
         "layer", description="One stage per layer, or per neuron; changing it restarts the walk")
-    inputs: list[list[FiniteFloat]] | None = Field(None, description="Data points for a new walk (default: the "
+    inputs: Rows | None = Field(None, description="Data points for a new walk (default: the "
                                                                      "first mini-batch of the session's data)")
-    targets: list[FiniteFloat] | list[list[FiniteFloat]] | None = Field(None, description="Their targets")
+    targets: NumbersOrRows | None = Field(None, description="Their targets")
     to: int | None = Field(None, ge=-1, description="Jump straight to this stage (−1: before the first; past the "
                                                     "last: the last) instead of moving one; `action` is then "
                                                     "ignored")

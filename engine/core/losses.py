@@ -101,6 +101,21 @@ class SquaredError(Loss):
         return self.point_grad(out, target) / out.shape[0]
 
 
+class Huber(SquaredError):
+    """Huber loss with threshold δ = 1: ½d² for |d| ≤ 1 (the squared error), |d| − ½ beyond (d = O − T), summed
+    over outputs, averaged over the batch. Its gradient is d clipped to [−1, 1], so one surprising target cannot
+    blow a step up (DQN's "TD-error clamp")."""
+
+    name = "huber"
+
+    def point_value(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
+        a = np.abs(out - target)
+        return np.where(a <= 1, 0.5 * a * a, a - 0.5)
+
+    def point_grad(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
+        return np.clip(out - target, -1, 1)
+
+
 class BinaryCrossEntropy(Loss):
     """H = −y log ŷ − (1−y) log(1−ŷ), ŷ clipped away from 0 and 1; on a sigmoid output, from its logit z as
     softplus(z) − y·z, which is exact at any z."""
@@ -232,6 +247,7 @@ def _check_distributions(rows: np.ndarray) -> None:
 
 LOSSES: dict[str, type[Loss]] = {
     "mse": SquaredError,
+    "huber": Huber,
     "bce": BinaryCrossEntropy,
     "cross_entropy": CrossEntropy,
     "softmax_cross_entropy": SoftmaxCrossEntropy,

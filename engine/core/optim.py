@@ -84,7 +84,16 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    """Heavy-ball momentum: v ← μv − αg; w ← w + v."""
+    """Heavy-ball momentum: v ← μv − αg; w ← w + v.
+
+    The learning rate is folded into the velocity, so changing it mid-training (`Trainer.configure`, the
+    Playground's control, a schedule's `lr_scale`) does not rescale the velocity already built up: only the new
+    gradients enter at the new rate, and the old velocity decays by μ per step. For about 1/(1−μ) steps (10 at
+    μ = 0.9) the steps still carry the old rate's size: lowering the rate slows training down gradually, not at
+    once, and raising it speeds it up gradually. (PyTorch's SGD keeps the velocity unscaled, v ← μv + g;
+    w ← w − αv, so a new rate applies to the whole step at once; with a constant rate the two are the same.)
+    Switching to another optimiser type starts fresh slots; the same type keeps them, and keeps `t`.
+    """
 
     name = "momentum"
 
@@ -105,7 +114,11 @@ class Momentum(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba 2015) with bias correction."""
+    """Adam (Kingma & Ba 2015) with bias correction.
+
+    The moments hold gradients only, not the learning rate, so a new learning rate applies to the very next
+    step in full; the bias correction counts on with `t` (it is not restarted by a change of rate).
+    """
 
     name = "adam"
 

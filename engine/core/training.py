@@ -17,17 +17,25 @@ rolled back to the last finite parameters and optimiser state, the trainer is ma
 `DivergedError` is raised (the API answers 409). A diverged trainer refuses to step until `reset()`: the weights
 it kept are those that led to the divergence, so lowering the learning rate alone would only diverge again
 (tried: it did), and the message says so.
+
+`TrainerBase` implements what is the same for every trainer (the counters, the history, the chunks and the
+divergence rule, `load_state` through the trainer's `from_state`); a trainer supplies its own `step`, `train`,
+`configure`, `state`, `from_state` and `reset`. `restore_trainer(state)` rebuilds any trainer from its state alone
+through `TRAINER_CLASSES` (kind → class), which is where a new kind of trainer registers itself.
 """
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import math
 import time
 import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -71,15 +79,28 @@ class MetricsRecord:
     extra: dict[str, float | None] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
+        """Plain JSON values: NumPy scalars become Python numbers (JSON cannot write a float32), and a metric
+        that is NaN or infinite is reported as missing (JSON has no NaN), in `extra` too."""
         out = asdict(self)
         for key, value in out.items():
-            if isinstance(value, float) and not math.isfinite(value):
-                out[key] = None  # JSON has no NaN; a diverging metric is reported as missing
+            if key != "extra":
+                out[key] = _json_number(value)
+        out["extra"] = {str(k): _json_number(v) for k, v in out["extra"].items()}
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MetricsRecord:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return value
 
 
 def append_record(history: list[dict[str, Any]], record: MetricsRecord) -> dict[str, Any]:
@@ -125,6 +146,22 @@ class TrainerState:
             raise EngineError("a trainer state's metadata must be a JSON object with 'kind' and 'meta'")
         return cls(str(header.get("kind", "")), arrays, header["meta"])
 
+    def array(self, name: str) -> np.ndarray:
+        """A named array that the state must hold; a clear error when it does not."""
+        if name not in self.arrays:
+            raise EngineError(f"this {self.kind or 'trainer'} state has no array '{name}'")
+        return self.arrays[name]
+
+    def arrays_under(self, prefix: str) -> dict[str, np.ndarray]:
+        """The arrays named '{prefix}/…', keyed by the rest of their name."""
+        return {name[len(prefix) + 1:]: arr for name, arr in self.arrays.items() if name.startswith(prefix + "/")}
+
+    def value(self, key: str) -> Any:
+        """A metadata value that the state must hold."""
+        if key not in self.meta:
+            raise EngineError(f"this {self.kind or 'trainer'} state has no '{key}' in its metadata")
+        return self.meta[key]
+
 
 @runtime_checkable
 class TrainerProtocol(Protocol):
@@ -154,7 +191,7 @@ class TrainerProtocol(Protocol):
 
 def rng_state(rng: np.random.Generator) -> dict[str, Any]:
     """A generator's state as JSON (PCG64's 128-bit numbers are Python ints, which JSON keeps exactly)."""
-    return rng.bit_generator.state
+    return dict(rng.bit_generator.state)
 
 
 def rng_from_state(state: dict[str, Any]) -> np.random.Generator:
@@ -216,12 +253,12 @@ class DivergenceGuard:
             old = self._opt.get(key, {})
             saved[key] = {}
             for slot, arr in slots.items():
-                buf = old.get(slot)
-                if buf is None or buf.shape != arr.shape or buf.dtype != arr.dtype:
-                    buf = arr.copy()
+                kept = old.get(slot)
+                if kept is None or kept.shape != arr.shape or kept.dtype != arr.dtype:
+                    kept = arr.copy()
                 else:
-                    np.copyto(buf, arr)
-                saved[key][slot] = buf
+                    np.copyto(kept, arr)
+                saved[key][slot] = kept
         self._opt = saved
         self._opt_t = optimizer.t
 
@@ -236,11 +273,15 @@ class DivergenceGuard:
         optimizer.t = self._opt_t
 
 
-def diverged_message(loss: float, step: int) -> str:
+def diverged_message(loss: float, step: int, kept: int | None = None) -> str:
+    """Why a trainer stopped: at which step, which parameters it kept (from step `kept`, the start of the chunk
+    of training that diverged) and that only a reset trains on."""
     what = "NaN" if math.isnan(loss) else "infinite or too large" if not math.isfinite(loss) else "finite, but a " \
         "parameter became NaN or infinite"
-    return (f"Training diverged: the loss became {what} at step {step}; the parameters were kept from the last "
-            f"finite step. Reset the session to train on (perhaps with a lower learning rate).")
+    where = "from the last finite step" if kept is None else f"from step {kept}, the last finite ones checked"
+    return (f"Training diverged: the loss became {what} at step {step}; the parameters were kept {where}. "
+            f"Reset the session to train on (perhaps with a lower learning rate): the kept parameters lead to "
+            f"the same divergence.")
 
 
 def check_learning_rate(value: Any, high: float = 100.0) -> float:
@@ -249,3 +290,168 @@ def check_learning_rate(value: Any, high: float = 100.0) -> float:
             or not 0 < value <= high:
         raise EngineError(f"learning_rate must be a number in (0, {high:g}], got {value!r}")
     return float(value)
+
+
+# --- the part every trainer shares -----------------------------------------------------------------------
+
+
+class _NonFinite(Exception):
+    """Raised inside a chunk when a step's loss is not finite: the chunk stops there and rolls back."""
+
+    def __init__(self, loss: float) -> None:
+        super().__init__(loss)
+        self.loss = loss
+
+
+class TrainerBase:
+    """The counters, the history, chunks of training with the one divergence rule, and `load_state`.
+
+    A trainer calls `init_protocol()` in its constructor, defines `parameters()` (the live parameter arrays, in a
+    fixed order) and `optimizer`, runs every step inside `with self.chunk():` and ends it with
+    `finish_step(loss)`. Chunks nest: a step inside `train` belongs to `train`'s chunk, so the parameters are
+    saved once per request or live frame, not once per step.
+    """
+
+    kind: ClassVar[str] = ""
+    step_count: int
+    history: list[dict[str, Any]]
+    diverged: bool
+    diverged_message: str
+    optimizer: Any
+
+    def init_protocol(self) -> None:
+        self.step_count = 0
+        self.history = []
+        self.diverged = False
+        self.diverged_message = ""
+        self._guard = DivergenceGuard()
+        self._chunk_depth = 0
+
+    def parameters(self) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    @property
+    def epoch_value(self) -> float | None:
+        """Epochs completed where epochs apply (None for trainers that draw fresh data every step)."""
+        return None
+
+    def check_trainable(self) -> None:
+        """Refuse to train a diverged trainer: only `reset()` clears it."""
+        if self.diverged:
+            raise DivergedError(self.diverged_message)
+
+    @contextmanager
+    def chunk(self) -> Iterator[None]:
+        """One chunk of training (a /train request, a live frame, a lone step).
+
+        Its start is saved once (parameters, optimiser slots and step count, the history's length). If a step's
+        loss or, at the end, a parameter is not finite, all of that goes back to the start, the trainer is marked
+        diverged and `DivergedError` is raised. The data cursor and the random generator are not rolled back:
+        a diverged trainer trains on only after `reset()`, which starts them again.
+        """
+        self.check_trainable()
+        if self._chunk_depth:
+            self._chunk_depth += 1
+            try:
+                yield
+            finally:
+                self._chunk_depth -= 1
+            return
+        params = self.parameters()
+        self._guard.save(params, self.optimizer)
+        start_step, start_len = self.step_count, len(self.history)
+        start_last = self.history[-1] if self.history else None
+        self._chunk_depth = 1
+        loss = 0.0
+        try:
+            # Overflow on the way to divergence is expected and handled here, not worth a warning.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                yield
+        except _NonFinite as stop:
+            loss = stop.loss
+        finally:
+            self._chunk_depth = 0
+        if DivergenceGuard.finite(loss, params):
+            return
+        failed_at = self.step_count
+        self._guard.restore(params, self.optimizer)
+        self.step_count = start_step
+        del self.history[start_len:]
+        if start_last is not None:
+            self.history[-1] = start_last
+        self.diverged = True
+        self.diverged_message = diverged_message(loss, failed_at, start_step)
+        raise DivergedError(self.diverged_message)
+
+    def check_loss(self, loss: float) -> None:
+        """Stop the chunk at a loss that is not finite (inside `chunk()` only)."""
+        if not math.isfinite(loss):
+            raise _NonFinite(float(loss))
+
+    def finish_step(self, loss: float) -> StepResult:
+        """The end of a step: stop the chunk at a non-finite loss, else the step's result."""
+        self.check_loss(loss)
+        return StepResult(float(loss), self.step_count, self.epoch_value)
+
+    # --- state: the counters every trainer has ------------------------------------------------------------
+
+    def protocol_meta(self) -> dict[str, Any]:
+        return {"step_count": self.step_count, "history": [dict(h) for h in self.history],
+                "diverged": self.diverged, "diverged_message": self.diverged_message}
+
+    def load_protocol_meta(self, state: TrainerState) -> None:
+        history = state.value("history")
+        if not isinstance(history, list) or not all(isinstance(h, dict) and "step" in h for h in history):
+            raise EngineError("a trainer state's history must be a list of records with a 'step'")
+        self.step_count = int(state.value("step_count"))
+        self.history = [dict(h) for h in history]
+        self.diverged = bool(state.value("diverged"))
+        self.diverged_message = str(state.value("diverged_message"))
+
+    @classmethod
+    def from_state(cls, state: TrainerState) -> TrainerBase:
+        raise NotImplementedError
+
+    def load_state(self, state: TrainerState) -> None:
+        """Become the trainer `state` describes, exactly as `from_state(state)` would build it."""
+        if state.kind != self.kind:
+            raise EngineError(f"a {state.kind or 'unknown'} state cannot be loaded into a {self.kind} trainer")
+        fresh = type(self).from_state(state)
+        vars(self).clear()
+        vars(self).update(vars(fresh))
+
+
+def check_state_kind(state: TrainerState, kind: str) -> None:
+    if state.kind != kind:
+        raise EngineError(f"this is a {state.kind or 'unknown'} trainer state, not a {kind} one")
+
+
+# kind → "module:Class" of every trainer; `restore_trainer` imports the module on first use. A new kind of
+# trainer adds its line here (or calls `register_trainer`).
+TRAINER_CLASSES: dict[str, str] = {
+    "dense": "engine.dense.trainer:Trainer",
+    "lenet": "engine.lenet.training:LeNetTraining",
+    "transformer": "engine.transformer.trainer:TransformerTrainer",
+}
+_restorers: dict[str, Callable[[TrainerState], Any]] = {}
+
+
+def register_trainer(kind: str, restore: Callable[[TrainerState], Any]) -> None:
+    """Make `restore_trainer` rebuild states of `kind` with `restore` (a class's `from_state`)."""
+    _restorers[kind] = restore
+
+
+def restorer(kind: str) -> Callable[[TrainerState], Any]:
+    if kind not in _restorers:
+        if kind not in TRAINER_CLASSES:
+            raise EngineError(f"unknown kind of trainer '{kind}'; known: {', '.join(sorted(TRAINER_CLASSES))}")
+        module, name = TRAINER_CLASSES[kind].split(":")
+        _restorers[kind] = getattr(importlib.import_module(module), name).from_state
+    return _restorers[kind]
+
+
+def restore_trainer(state: TrainerState | bytes) -> Any:
+    """Any trainer, rebuilt from its state alone (`TrainerState` or its `.npz` bytes)."""
+    if isinstance(state, (bytes, bytearray)):
+        state = TrainerState.from_bytes(bytes(state))
+    return restorer(state.kind)(state)

@@ -3,13 +3,13 @@
 This is what an API session holds. It knows how to turn a data set's labels
 into the targets its loss needs, batches the data, records metrics, and
 stops cleanly when the loss diverges (keeping the last finite parameters).
+It implements the one training protocol (engine/core/training.py).
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,58 +18,26 @@ from engine.core.errors import EngineError
 from engine.core.losses import Loss, get_loss, loss_and_backward
 from engine.core.network import Sequential, build_sequential
 from engine.core.optim import Optimizer, make_optimizer
+from engine.core.training import (
+    DivergedError,
+    MetricsRecord,
+    StepResult,
+    TrainerBase,
+    TrainerState,
+    append_record,
+    check_state_kind,
+    load_optimizer_arrays,
+    optimizer_arrays,
+    rng_from_state,
+    rng_state,
+)
 from engine.dense.datasets import Dataset, explicit_dataset, make_dataset
 from engine.dense.features import apply_features, check_features
 
+__all__ = ["DEFAULT_SPEC", "DivergedError", "StepResult", "Trainer", "dataset_from_config", "normalize_spec"]
 
-class DivergedError(EngineError):
-    """The network diverged; it must be reset (or the learning rate lowered) before training on."""
-
-
-class Checkpoint:
-    """The last finite parameters and optimiser state, copied into buffers reused from step to step.
-
-    Saving before every step is what lets a diverged session keep its last finite parameters; reusing the
-    buffers (np.copyto, no dict or deepcopy) keeps that guarantee cheap enough for 25 steps a frame.
-    """
-
-    def __init__(self) -> None:
-        self.params: dict[tuple[int, str], np.ndarray] = {}
-        self.opt_state: dict[str, dict[str, np.ndarray]] = {}
-        self.opt_t = 0
-
-    def save(self, params: list[tuple[int, str, np.ndarray]], optimizer: Optimizer) -> None:
-        for i, name, p in params:
-            _copy_into(self.params, (i, name), p)
-        saved: dict[str, dict[str, np.ndarray]] = {}
-        for key, slots in optimizer.state.items():
-            old = self.opt_state.get(key, {})
-            saved[key] = {}
-            for slot, arr in slots.items():
-                _copy_into(old, slot, arr)
-                saved[key][slot] = old[slot]
-        self.opt_state = saved
-        self.opt_t = optimizer.t
-
-    def restore(self, net: Sequential, optimizer: Optimizer) -> None:
-        for i, name, p in net.named_params():
-            np.copyto(p, self.params[(i, name)])
-        optimizer.state = {key: {slot: arr.copy() for slot, arr in slots.items()}
-                           for key, slots in self.opt_state.items()}
-        optimizer.t = self.opt_t
-
-
-def _copy_into(buffers: dict, key: Any, value: np.ndarray) -> None:
-    buf = buffers.get(key)
-    if buf is None or buf.shape != value.shape or buf.dtype != value.dtype:
-        buffers[key] = value.copy()
-    else:
-        np.copyto(buf, value)
-
-
-def all_finite(arrays: list[np.ndarray]) -> bool:
-    """True when no array holds NaN or ±inf."""
-    return all(np.isfinite(a).all() for a in arrays)
+# The settings `configure` changes while training (the weights stay).
+SETTINGS = ("learning_rate", "batch_size", "optimizer", "regularization", "reg_rate", "momentum")
 
 
 DEFAULT_SPEC: dict[str, Any] = {
@@ -107,14 +75,11 @@ def normalize_spec(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@dataclass
-class StepResult:
-    loss: float
-    step: int
-    diverged: bool
+class Trainer(TrainerBase):
+    """A dense network trained on a data set (or on batches given step by step)."""
 
+    kind = "dense"
 
-class Trainer:
     def __init__(self, spec: dict[str, Any], data: Dataset | None = None, max_params: int | None = None) -> None:
         self.spec = normalize_spec(spec)
         self.max_params = max_params
@@ -128,13 +93,9 @@ class Trainer:
         self.data: Dataset | None = None
         self.cursor = 0
         self.order: np.ndarray | None = None
-        self.step_count = 0
+        self.init_protocol()
         self.epoch = 0
-        self.history: list[dict[str, Any]] = []
-        self.diverged = False
-        self.diverged_message = ""
         self.walk: Any = None
-        self.checkpoint = Checkpoint()
         # Network inputs and loss targets of the whole training set, computed once per data set.
         self._prepared: tuple[Dataset, np.ndarray, np.ndarray] | None = None
         if data is not None:
@@ -224,33 +185,31 @@ class Trainer:
         value, _ = loss_and_backward(self.net, self.loss, self.targets(labels))
         return value
 
+    def parameters(self) -> list[np.ndarray]:
+        return [p for _, _, p in self.net.named_params()]
+
+    @property
+    def epoch_value(self) -> float:
+        return float(self.epoch)
+
     def step(self, x: np.ndarray | None = None, labels: np.ndarray | None = None) -> StepResult:
-        """One optimiser step on the given batch, or on the next mini-batch of the data."""
-        if self.diverged:
-            raise DivergedError(f"{self.diverged_message} Reset the network or lower the learning rate.")
-        self.walk = None
+        """One optimiser step on the given batch, or on the next mini-batch of the data (a chunk of its own
+        unless it runs inside `train`)."""
+        self.check_trainable()
         if x is not None and labels is None:
             raise EngineError("give 'targets' together with 'inputs'")
-        params = self.net.named_params()
-        self.checkpoint.save(params, self.optimizer)
-        # Overflow on the way to divergence is expected and handled below, not worth a warning.
-        with np.errstate(over="ignore", invalid="ignore"):
+        with self.chunk():
+            self.walk = None
             if x is None:
                 inputs, target = self.prepared_training_set()
                 idx = self._next_indices()
                 value = self._forward_backward(inputs[idx], target[idx])
             else:
+                assert labels is not None  # checked above
                 value = self.backward(x, labels)
             self.optimizer.step(self.net.layers)
-        self.step_count += 1
-        if not (math.isfinite(value) and all_finite([p for _, _, p in params])):
-            self.checkpoint.restore(self.net, self.optimizer)
-            self.diverged = True
-            self.diverged_message = (
-                f"The loss became {'NaN' if np.isnan(value) else 'infinite or too large'} at step "
-                f"{self.step_count}; the parameters were kept from the last finite step."
-            )
-        return StepResult(float(value), self.step_count, self.diverged)
+            self.step_count += 1
+            return self.finish_step(value)
 
     def _forward_backward(self, x: np.ndarray, target: np.ndarray) -> float:
         """The training hot path on prepared inputs and targets: no input checks, no trace.
@@ -279,62 +238,62 @@ class Trainer:
         return value, grads
 
     def train(self, steps: int = 0, epochs: int = 0) -> list[dict[str, Any]]:
-        """Run `steps` mini-batch steps, then `epochs` full epochs; record metrics at each epoch end."""
+        """Run `steps` mini-batch steps, then `epochs` full epochs, as one chunk; record metrics at each epoch
+        end and at the end. Divergence raises `DivergedError` with the chunk undone."""
         if self.data is None:
             raise EngineError("this session has no training data to train on")
         start = len(self.history)
-        for _ in range(steps):
-            self.step()
-            if self.diverged:
-                break
-            if self.cursor >= len(self.data.x_train):
+        with self.chunk():
+            for _ in range(steps):
+                self.step()
+                if self.cursor >= len(self.data.x_train):
+                    self.record()
+            for _ in range(epochs):
+                self.train_epoch()
                 self.record()
-        for _ in range(epochs):
-            if self.diverged:
-                break
-            self.train_epoch()
-            self.record()
-        if not self.diverged:
-            self.record()
+            if not self.history or self.history[-1]["step"] != self.step_count:
+                self.record()
         return self.history[start:]
 
     def train_epoch(self) -> None:
         """Steps until the end of the current epoch: one Playground frame."""
         if self.data is None:
             raise EngineError("this session has no training data to train on")
-        self.step()
-        while not self.diverged and self.cursor < len(self.data.x_train):
+        with self.chunk():
             self.step()
+            while self.cursor < len(self.data.x_train):
+                self.step()
 
-    def update_hyperparameters(self, *, learning_rate: float | None = None, batch_size: int | None = None,
-                               optimizer: str | None = None, regularization: str | None = None,
-                               reg_rate: float | None = None, momentum: float | None = None) -> None:
-        """Change training settings while keeping the weights (TensorFlow Playground resets the network for
-        everything but the learning rate; only the weights need a reset, so here nothing else does).
+    def configure(self, **settings: Any) -> None:
+        """Change training settings while keeping the weights: learning_rate, batch_size, optimizer ('sgd',
+        'momentum', 'adam'), regularization, reg_rate, momentum. TensorFlow Playground resets the network for
+        everything but the learning rate; only the weights need a reset, so here nothing else does.
 
-        A new optimiser type starts with fresh moments. A diverged network whose learning rate is lowered
-        may train on: its parameters are the last finite ones.
+        Everything is checked before anything changes. The same optimiser keeps its moments and step count
+        (see engine/core/optim.py for what momentum does with a new learning rate); a new optimiser type starts
+        with fresh ones. A diverged network stays diverged: only `reset()` trains on.
         """
+        unknown = sorted(set(settings) - set(SETTINGS))
+        if unknown:
+            raise EngineError(f"unknown settings {unknown}; use {', '.join(SETTINGS)}")
+        given = {k: v for k, v in settings.items() if v is not None}
         config = dict(self.spec["optimizer"])
-        if optimizer is not None:
-            config["type"] = optimizer
-        for key, value in (("learning_rate", learning_rate), ("regularization", regularization),
-                           ("reg_rate", reg_rate), ("momentum", momentum)):
-            if value is not None:
-                config[key] = value
+        if "optimizer" in given:
+            config["type"] = given["optimizer"]
+        for key in ("learning_rate", "regularization", "reg_rate", "momentum"):
+            if key in given:
+                config[key] = given[key]
+        batch_size = given.get("batch_size")
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
                                        or batch_size < 1):
             raise EngineError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
         fresh = make_optimizer(config)  # validates everything before anything changes
         if config.get("type", "sgd") == self.optimizer.name:
             fresh.state, fresh.t = self.optimizer.state, self.optimizer.t
-        lowered = learning_rate is not None and learning_rate < self.optimizer.learning_rate
         self.optimizer = fresh
         self.spec["optimizer"] = config
         if batch_size is not None:
             self.spec["batch_size"] = batch_size
-        if self.diverged and lowered:
-            self.diverged, self.diverged_message = False, ""
 
     def set_param(self, layer: int, name: str, index: list[int], value: float) -> float:
         """Set one weight or bias; returns the value as stored (in the network's dtype)."""
@@ -374,30 +333,66 @@ class Trainer:
             return float(((out[:, 0] > threshold) == (np.asarray(labels) > 0.5)).mean())
         return None
 
-    def metrics(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {"step": self.step_count, "epoch": self.epoch}
+    def metrics(self) -> MetricsRecord:
+        """Loss and accuracy over the whole training and test sets at the current parameters."""
+        record = MetricsRecord(step=self.step_count, epoch=self.epoch, learning_rate=self.optimizer.learning_rate)
         if self.data is None:
-            return entry
+            return record
         train = self.evaluate(self.data.x_train, self.data.y_train)
         test = self.evaluate(self.data.x_test, self.data.y_test)
-        entry.update(train_loss=train["loss"], test_loss=test["loss"],
-                     train_accuracy=train["accuracy"], test_accuracy=test["accuracy"])
-        return entry
+        record.train_loss, record.test_loss = train["loss"], test["loss"]
+        record.train_accuracy, record.test_accuracy = train["accuracy"], test["accuracy"]
+        return record
 
     def record(self) -> dict[str, Any]:
-        entry = self.metrics()
-        if self.history and self.history[-1]["step"] == entry["step"]:
-            self.history[-1] = entry
-        else:
-            self.history.append(entry)
-        return entry
+        return append_record(self.history, self.metrics())
 
     def reset(self) -> None:
-        """Fresh weights from the spec's seed; the data stay."""
+        """Fresh weights from the spec's seed, a fresh history and counters; the data stay."""
         data = self.data
         self.__init__(self.spec, None, self.max_params)  # type: ignore[misc]
         if data is not None:
             self.set_data(data)
+
+    # --- state ----------------------------------------------------------------
+
+    def state(self) -> TrainerState:
+        """Spec, parameters, optimiser slots, data and their order, cursor, generator, history (no walk: a walk
+        in progress is a view of one step, not training)."""
+        arrays = {f"params/{key}": p.copy() for key, p in self.net.param_arrays().items()}
+        arrays.update(optimizer_arrays(self.optimizer))
+        data = None
+        if self.data is not None:
+            d = self.data
+            arrays.update({"data/x_train": d.x_train, "data/y_train": d.y_train, "data/x_test": d.x_test,
+                           "data/y_test": d.y_test})
+            data = {"name": d.name, "task": d.task, "num_classes": d.num_classes, "input_dim": d.input_dim,
+                    "source": d.source}
+        if self.order is not None:
+            arrays["order"] = self.order.copy()
+        meta = {"spec": self.spec, "max_params": self.max_params, "data": data, "cursor": self.cursor,
+                "epoch": self.epoch, "optimizer_t": self.optimizer.t, "rng": rng_state(self.rng),
+                **self.protocol_meta()}
+        return TrainerState(self.kind, arrays, copy.deepcopy(meta))
+
+    @classmethod
+    def from_state(cls, state: TrainerState) -> Trainer:
+        check_state_kind(state, cls.kind)
+        trainer = cls(state.value("spec"), max_params=state.meta.get("max_params"))
+        data = state.value("data")
+        if data is not None:
+            trainer.set_data(Dataset(
+                str(data["name"]), str(data["task"]), state.array("data/x_train"), state.array("data/y_train"),
+                state.array("data/x_test"), state.array("data/y_test"), int(data["num_classes"]),
+                int(data["input_dim"]), dict(data.get("source") or {})))
+        trainer.net.set_state(state.arrays_under("params"))
+        load_optimizer_arrays(trainer.optimizer, state.arrays, state.value("optimizer_t"))
+        trainer.rng = rng_from_state(state.value("rng"))
+        trainer.order = state.arrays.get("order")
+        trainer.cursor = int(state.value("cursor"))
+        trainer.epoch = int(state.value("epoch"))
+        trainer.load_protocol_meta(state)
+        return trainer
 
 
 def dataset_from_config(config: dict[str, Any] | None, task_hint: str = "regression") -> Dataset | None:

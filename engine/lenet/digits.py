@@ -156,6 +156,10 @@ def decode_png_data_url(data_url: str) -> np.ndarray:
             _check_side(height, width)
             img.load()
             return _ink_from_image(img)
+    except Image.DecompressionBombError:
+        # Pillow refuses to open images of more than twice its MAX_IMAGE_PIXELS before reading their pixels.
+        raise SizeLimitError(f"the PNG declares more pixels than an image may have; send at most "
+                             f"{MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, EngineError):
             raise

@@ -2,13 +2,14 @@
 
 One `LeNetTraining` serves both the command line (`glassbox train lenet`, a fixed number of epochs with a
 cosine learning-rate decay) and the page's live sessions (open-ended, constant learning rate, a few
-batches per frame).
+batches per frame). It implements the one training protocol (engine/core/training.py).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -17,8 +18,21 @@ from engine.core.activations import softmax
 from engine.core.errors import EngineError
 from engine.core.losses import SoftmaxCrossEntropy, loss_and_backward
 from engine.core.optim import Adam
+from engine.core.training import (
+    MetricsRecord,
+    StepResult,
+    TrainerBase,
+    TrainerState,
+    append_record,
+    check_learning_rate,
+    check_state_kind,
+    load_optimizer_arrays,
+    optimizer_arrays,
+    rng_from_state,
+    rng_state,
+)
 from engine.lenet.augment import augment_batch
-from engine.lenet.mnist import MnistSplit
+from engine.lenet.mnist import MnistSplit, load_mnist10k
 from engine.lenet.model import CLASSES, LeNet5
 
 # Small distortions, so that drawn digits that are not centred or sized exactly like MNIST's still read.
@@ -47,13 +61,6 @@ def probe_indices(labels: np.ndarray, per_digit: int = 2) -> np.ndarray:
     return np.concatenate([np.flatnonzero(labels == d)[:per_digit] for d in range(CLASSES)])
 
 
-@dataclass
-class BatchResult:
-    loss: float
-    correct: int
-    count: int
-
-
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int = CLASSES) -> np.ndarray:
     """counts[true, predicted] as int64 (rows: the true digit)."""
     counts = np.zeros((classes, classes), dtype=np.int64)
@@ -61,17 +68,21 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int = C
     return counts
 
 
-class LeNetTraining:
+class LeNetTraining(TrainerBase):
     """A LeNet-5 being trained on a split of MNIST digits.
 
+    `data`: a split, its arrays, or "mnist10k" for the shipped 10,000 digits (shared by every session, and
+    not copied into `state()`: the state names them instead).
     `epochs`: when given, the learning rate follows a cosine from `learning_rate` down to
     `final_lr_fraction`·`learning_rate` at the end of that many epochs; otherwise it stays constant.
     """
 
+    kind = "lenet"
+
     def __init__(
         self,
         model: LeNet5,
-        data: MnistSplit | DigitArrays,
+        data: MnistSplit | DigitArrays | str,
         *,
         learning_rate: float = 1e-3,
         batch_size: int = 64,
@@ -84,25 +95,28 @@ class LeNetTraining:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise EngineError(f"batch size must be a whole number >= 1, got {batch_size!r}")
         self.model = model
-        arrays = data if isinstance(data, DigitArrays) else DigitArrays.from_split(data)
+        self.data_source = data if isinstance(data, str) else None
+        arrays = digit_arrays(data)
         self.x_train, self.y_train, self.x_test, self.y_test = (
             arrays.x_train, arrays.y_train, arrays.x_test, arrays.y_test)
         if len(self.x_train) == 0:
             raise EngineError("there are no training digits")
+        self.weight_decay = float(weight_decay)
         self.optimizer = Adam(learning_rate, regularization="l2" if weight_decay else "none", reg_rate=weight_decay)
         self.loss = SoftmaxCrossEntropy()
         self.batch_size = batch_size
         self.augment = augment
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.total_epochs = epochs
         self.final_lr_fraction = final_lr_fraction
-        self.steps = 0
+        self.init_protocol()
         self.order = self.rng.permutation(len(self.x_train))
         self.cursor = 0
         self.epochs_done = 0
-        self.diverged = False
-        self.message = ""
-        self.history: list[dict[str, Any]] = []
+        self.tested_epochs = -1  # epochs done at the last test-set evaluation (-1: none yet)
+        # Training loss × count, right answers and digits seen since the last record.
+        self.pending = [0.0, 0, 0]
 
     # --- schedule -------------------------------------------------------------------------------
 
@@ -116,10 +130,14 @@ class LeNetTraining:
         n = len(self.x_train)
         return self.epochs_done + (self.cursor / n if self.cursor < n else 0.0)
 
+    @property
+    def epoch_value(self) -> float:
+        return self.epoch
+
     def lr_scale(self) -> float:
         if self.total_epochs is None:
             return 1.0
-        progress = min(1.0, self.steps / (self.total_epochs * self.steps_per_epoch))
+        progress = min(1.0, self.step_count / (self.total_epochs * self.steps_per_epoch))
         low = self.final_lr_fraction
         return low + (1 - low) * 0.5 * (1 + math.cos(math.pi * progress))
 
@@ -128,6 +146,9 @@ class LeNetTraining:
         return self.optimizer.learning_rate * self.lr_scale()
 
     # --- training -------------------------------------------------------------------------------
+
+    def parameters(self) -> list[np.ndarray]:
+        return [p for _, _, p in self.model.net.named_params()]
 
     def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
         n = len(self.x_train)
@@ -143,68 +164,117 @@ class LeNetTraining:
             x = augment_batch(x, self.rng, **AUGMENT)
         return x, self.y_train[idx]
 
-    def step(self) -> BatchResult:
-        """One optimiser step on the next mini-batch. A loss that is not finite restores nothing by itself:
-        `train_steps` keeps the last finite weights."""
-        if self.diverged:
-            raise EngineError(f"{self.message} Start a new session or lower the learning rate.")
-        x, y = self.next_batch()
-        net = self.model.net
-        # Overflow is how a diverging run shows itself; train_steps checks the loss instead of warning.
-        with np.errstate(over="ignore", invalid="ignore"):
+    def step(self) -> StepResult:
+        """One optimiser step on the next mini-batch (a chunk of its own unless it runs inside `train`)."""
+        with self.chunk():
+            x, y = self.next_batch()
+            net = self.model.net
             logits = net.forward(x)
             value, _ = loss_and_backward(net, self.loss, y)
             self.optimizer.step(net.layers, lr_scale=self.lr_scale())
-        self.steps += 1
-        return BatchResult(float(value), int((logits.argmax(axis=1) == y).sum()), len(y))
+            self.step_count += 1
+            self.pending[0] += float(value) * len(y)
+            self.pending[1] += int((logits.argmax(axis=1) == y).sum())
+            self.pending[2] += len(y)
+            return self.finish_step(value)
 
-    def train_steps(self, count: int) -> BatchResult:
-        """`count` steps; the mean loss and the accuracy over their (augmented) batches. If the loss becomes NaN
-        or infinite, the weights and optimiser go back to where they were before these steps and the run is
-        marked diverged."""
-        before = self.model.net.get_state()
-        opt_state = {k: {n: a.copy() for n, a in s.items()} for k, s in self.optimizer.state.items()}
-        opt_t, position = self.optimizer.t, (self.steps, self.cursor, self.epochs_done, self.order)
-        total, correct, seen = 0.0, 0, 0
-        for _ in range(count):
-            result = self.step()
-            if not math.isfinite(result.loss):
-                self.model.net.set_state(before)
-                self.optimizer.state, self.optimizer.t = opt_state, opt_t
-                self.steps, self.cursor, self.epochs_done, self.order = position
-                self.diverged = True
-                self.message = (f"The loss became {result.loss} at step {self.steps + 1}; "
-                                f"the weights were kept from before it.")
-                raise EngineError(self.message)
-            total += result.loss * result.count
-            correct += result.correct
-            seen += result.count
-        return BatchResult(total / max(seen, 1), correct, seen)
+    def train(self, steps: int, record_every: int | None = None) -> list[dict[str, Any]]:
+        """`steps` steps as one chunk, recording every `record_every` steps (if given) and at the end; a record
+        after an epoch ended adds the test metrics. Divergence raises `DivergedError` with the chunk undone."""
+        start = len(self.history)
+        with self.chunk():
+            for i in range(1, steps + 1):
+                self.step()
+                if i == steps or (record_every and i % record_every == 0):
+                    self.record()
+        return self.history[start:]
 
-    def train_chunk(self, steps: int) -> dict[str, Any]:
-        """Train `steps` batches and record a history entry; an epoch finished on the way adds the test metrics."""
-        epochs_before = self.epochs_done
-        result = self.train_steps(steps)
-        entry: dict[str, Any] = {"step": self.steps, "epoch": self.epoch, "loss": result.loss,
-                                 "accuracy": result.correct / max(result.count, 1)}
-        if self.epochs_done > epochs_before:
+    def record(self) -> dict[str, Any]:
+        """A history entry: training loss and accuracy over the (augmented) batches since the last one; the
+        test digits' loss and accuracy before any training and whenever an epoch ended since they were last
+        measured."""
+        loss_sum, correct, seen = self.pending
+        record = MetricsRecord(step=self.step_count, epoch=self.epoch, learning_rate=self.learning_rate,
+                               train_loss=loss_sum / seen if seen else None,
+                               train_accuracy=correct / seen if seen else None)
+        if self.step_count == 0 or self.epochs_done > self.tested_epochs:
             test = self.evaluate()
-            entry.update(test_accuracy=test["accuracy"], test_loss=test["loss"])
-        self.history.append(entry)
-        return entry
+            record.test_loss, record.test_accuracy = test["loss"], test["accuracy"]
+            self.tested_epochs = self.epochs_done
+        self.pending = [0.0, 0, 0]
+        return append_record(self.history, record)
 
-    def record_start(self) -> dict[str, Any]:
-        """The history's first entry: the untrained network on the test digits."""
-        test = self.evaluate()
-        entry = {"step": self.steps, "epoch": self.epoch, "loss": None, "accuracy": None,
-                 "test_accuracy": test["accuracy"], "test_loss": test["loss"]}
-        self.history.append(entry)
-        return entry
+    def configure(self, **settings: Any) -> None:
+        """learning_rate (Adam's step size, in (0, 1]; a cosine schedule scales it) and augment (true/false),
+        checked before anything changes."""
+        unknown = sorted(set(settings) - {"learning_rate", "augment"})
+        if unknown:
+            raise EngineError(f"unknown settings {unknown}; use learning_rate, augment")
+        rate = settings.get("learning_rate")
+        if rate is not None:
+            rate = check_learning_rate(rate, high=1.0)
+        augment = settings.get("augment")
+        if augment is not None and not isinstance(augment, bool):
+            raise EngineError(f"augment must be true or false, got {augment!r}")
+        if rate is not None:
+            self.optimizer.learning_rate = rate
+        if augment is not None:
+            self.augment = augment
 
-    def set_learning_rate(self, value: float) -> None:
-        if not (math.isfinite(value) and value > 0):
-            raise EngineError(f"learning rate must be a positive number, got {value}")
-        self.optimizer.learning_rate = float(value)
+    def reset(self) -> None:
+        """Fresh weights from the seed, the batch order from the start, a fresh history; same settings."""
+        model = LeNet5(self.model.activation, self.model.pooling, seed=self.model.seed)
+        data = self.data_source or DigitArrays(self.x_train, self.y_train, self.x_test, self.y_test)
+        self.__init__(model, data, learning_rate=self.optimizer.learning_rate,  # type: ignore[misc]
+                      batch_size=self.batch_size, augment=self.augment, seed=self.seed, epochs=self.total_epochs,
+                      final_lr_fraction=self.final_lr_fraction, weight_decay=self.weight_decay)
+
+    # --- state ----------------------------------------------------------------------------------
+
+    def state(self) -> TrainerState:
+        """Model settings and weights, Adam's moments, the digits (or the name of the shipped ones), the batch
+        order and cursor, the generator, the pending batch metrics and the history."""
+        arrays = {f"params/{key}": p.copy() for key, p in self.model.net.param_arrays().items()}
+        arrays.update(optimizer_arrays(self.optimizer))
+        arrays["order"] = self.order.copy()
+        if self.data_source is None:
+            arrays.update({"data/x_train": self.x_train, "data/y_train": self.y_train, "data/x_test": self.x_test,
+                           "data/y_test": self.y_test})
+        meta = {
+            "model": {"activation": self.model.activation, "pooling": self.model.pooling, "seed": self.model.seed},
+            "data_source": self.data_source, "learning_rate": self.optimizer.learning_rate,
+            "batch_size": self.batch_size, "augment": self.augment, "seed": self.seed,
+            "epochs": self.total_epochs, "final_lr_fraction": self.final_lr_fraction,
+            "weight_decay": self.weight_decay, "optimizer_t": self.optimizer.t, "rng": rng_state(self.rng),
+            "cursor": self.cursor, "epochs_done": self.epochs_done, "tested_epochs": self.tested_epochs,
+            "pending": list(self.pending), **self.protocol_meta(),
+        }
+        return TrainerState(self.kind, arrays, meta)
+
+    @classmethod
+    def from_state(cls, state: TrainerState) -> LeNetTraining:
+        check_state_kind(state, cls.kind)
+        m = state.value("model")
+        source = state.meta.get("data_source")
+        data: DigitArrays | str = source if source else DigitArrays(
+            state.array("data/x_train"), state.array("data/y_train"), state.array("data/x_test"),
+            state.array("data/y_test"))
+        run = cls(LeNet5(m["activation"], m["pooling"], seed=int(m["seed"])), data,
+                  learning_rate=float(state.value("learning_rate")), batch_size=int(state.value("batch_size")),
+                  augment=bool(state.value("augment")), seed=int(state.value("seed")),
+                  epochs=state.value("epochs"), final_lr_fraction=float(state.value("final_lr_fraction")),
+                  weight_decay=float(state.value("weight_decay")))
+        run.model.net.set_state(state.arrays_under("params"))
+        load_optimizer_arrays(run.optimizer, state.arrays, state.value("optimizer_t"))
+        run.rng = rng_from_state(state.value("rng"))
+        run.order = state.array("order")
+        run.cursor = int(state.value("cursor"))
+        run.epochs_done = int(state.value("epochs_done"))
+        run.tested_epochs = int(state.value("tested_epochs"))
+        loss_sum, correct, seen = state.value("pending")
+        run.pending = [float(loss_sum), int(correct), int(seen)]
+        run.load_protocol_meta(state)
+        return run
 
     # --- evaluation -----------------------------------------------------------------------------
 
@@ -213,6 +283,22 @@ class LeNetTraining:
         x = self.x_test if images is None else images
         y = self.y_test if labels is None else np.asarray(labels, dtype=np.int64)
         return evaluate(self.model, x, y)
+
+
+@lru_cache(maxsize=1)
+def shipped_digits() -> DigitArrays:
+    """The shipped 10,000 MNIST digits as network input, built once per process and shared."""
+    return DigitArrays.from_split(load_mnist10k())
+
+
+def digit_arrays(data: MnistSplit | DigitArrays | str) -> DigitArrays:
+    if isinstance(data, DigitArrays):
+        return data
+    if isinstance(data, str):
+        if data != "mnist10k":
+            raise EngineError(f"unknown digits '{data}'; the shipped ones are 'mnist10k'")
+        return shipped_digits()
+    return DigitArrays.from_split(data)
 
 
 def evaluate(model: LeNet5, images: np.ndarray, labels: np.ndarray) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 What an API session holds for /api/transformers. Training batches come from the task's generator;
 a fixed held-out set (never drawn for training) gives the sequence accuracy (whole answer right)
 and the token accuracy, decoding greedily where the task writes its answer token by token.
+It implements the one training protocol (engine/core/training.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,19 @@ from engine.core.activations import softmax
 from engine.core.errors import EngineError
 from engine.core.losses import SoftmaxCrossEntropy
 from engine.core.optim import Adam
-from engine.dense.trainer import DivergedError
+from engine.core.training import (
+    MetricsRecord,
+    StepResult,
+    TrainerBase,
+    TrainerState,
+    append_record,
+    check_learning_rate,
+    check_state_kind,
+    load_optimizer_arrays,
+    optimizer_arrays,
+    rng_from_state,
+    rng_state,
+)
 from engine.transformer.model import Transformer, TransformerConfig
 from engine.transformer.tasks import DEFAULT_PRESET, SeqBatch, Task, get_preset, make_task
 
@@ -41,13 +54,17 @@ class Prediction:
     probabilities: np.ndarray  # (positions, out_vocab) of the output positions
 
 
-class TransformerTrainer:
+class TransformerTrainer(TrainerBase):
+    """A transformer trained on a task's freshly drawn batches (no epochs: every batch is new)."""
+
+    kind = "transformer"
+
     def __init__(self, preset: str = DEFAULT_PRESET, *, model: dict[str, Any] | None = None,
                  train: dict[str, Any] | None = None, task: dict[str, Any] | None = None,
                  max_params: int | None = None) -> None:
         base = get_preset(preset)
         self.preset = preset
-        self.settings = {"preset": preset, "task": {**base["task"], **(task or {})},
+        self.settings: dict[str, Any] = {"preset": preset, "task": {**base["task"], **(task or {})},
                          "model": {**base["model"], **(model or {})}, "train": {**base["train"], **(train or {})}}
         self.max_params = max_params
         unknown = (set(self.settings["model"]) - set(MODEL_KEYS)) | (set(self.settings["train"]) - set(TRAIN_KEYS))
@@ -77,11 +94,8 @@ class TransformerTrainer:
         self.rng = np.random.default_rng(self.seed + 1)
         self.held_out = self.task.sample(np.random.default_rng(HELD_OUT_SEED + self.seed), self.held_out_size)
         self.held_out_keys = np.unique(self.task.key(self.held_out))
-        self.step_count = 0
-        self.history: list[dict[str, Any]] = []
+        self.init_protocol()
         self.recent_losses: list[float] = []
-        self.diverged = False
-        self.message = ""
 
     def check_arch(self, config: TransformerConfig) -> None:
         wants = {"seq2seq": "encoder-decoder", "tagging": "encoder"}.get(self.task.mode, "decoder")
@@ -114,49 +128,60 @@ class TransformerTrainer:
         target = self.loss.prepare_target(batch.targets[batch.scored], scored.shape, self.model.dtype)
         return self.loss.value(scored, target), scored, target
 
-    def step(self, batch: SeqBatch | None = None) -> float:
-        """One optimiser step on a fresh training batch (or on `batch`, as the benchmark does); the loss."""
-        if self.diverged:
-            raise DivergedError(f"{self.message} Reset the model or lower the learning rate.")
-        if batch is None:
-            batch = self.training_batch()
-        value, dlogits = self.loss_and_grad(batch)
-        if not np.isfinite(value):
-            self.diverged = True
-            self.message = f"The loss became {value} at step {self.step_count + 1}; the weights were kept."
-            raise DivergedError(self.message)
-        self.model.backward(dlogits)
-        self.step_count += 1
-        self.model.step(self.optimizer, lr_scale=warmup_scale(self.step_count, self.warmup))
-        self.recent_losses.append(value)
-        return value
+    def parameters(self) -> list[np.ndarray]:
+        return [self.model.vector.params["all"]]
+
+    def step(self, batch: SeqBatch | None = None) -> StepResult:
+        """One optimiser step on a fresh training batch (or on `batch`, as the benchmark does); a chunk of its
+        own unless it runs inside `train`."""
+        with self.chunk():
+            if batch is None:
+                batch = self.training_batch()
+            value, dlogits = self.loss_and_grad(batch)
+            self.step_count += 1
+            self.check_loss(value)  # before the backward pass: a non-finite loss has nothing to teach
+            self.model.backward(dlogits)
+            self.model.step(self.optimizer, lr_scale=warmup_scale(self.step_count, self.warmup))
+            self.recent_losses.append(float(value))
+            return self.finish_step(value)
 
     def train(self, steps: int, record_every: int = 10, stop_at: float | None = None) -> list[dict[str, Any]]:
-        """`steps` optimiser steps, recording held-out metrics every `record_every` and at the end.
+        """`steps` optimiser steps as one chunk, recording held-out metrics every `record_every` and at the end.
 
         `stop_at`: stop early once the held-out sequence accuracy reaches it.
         """
         start = len(self.history)
-        for i in range(1, steps + 1):
-            self.step()
-            if i % record_every == 0 or i == steps:
-                entry = self.record()
-                if stop_at is not None and entry["sequence_accuracy"] >= stop_at:
-                    break
+        with self.chunk():
+            for i in range(1, steps + 1):
+                self.step()
+                if i % record_every == 0 or i == steps:
+                    entry = self.record()
+                    if stop_at is not None and entry["extra"]["sequence_accuracy"] >= stop_at:
+                        break
         return self.history[start:]
 
     def record(self) -> dict[str, Any]:
+        """Training loss (mean over the steps since the last record), held-out loss; `test_accuracy` is the
+        sequence accuracy (the whole answer right), `extra` has it again with the token accuracy."""
         metrics = self.evaluate()
         train_loss = float(np.mean(self.recent_losses)) if self.recent_losses else None
         self.recent_losses = []
-        entry = {"step": self.step_count, "loss": train_loss, "test_loss": metrics["loss"],
-                 "sequence_accuracy": metrics["sequence_accuracy"], "token_accuracy": metrics["token_accuracy"],
-                 "learning_rate": self.optimizer.learning_rate * warmup_scale(self.step_count, self.warmup)}
-        if self.history and self.history[-1]["step"] == entry["step"]:
-            self.history[-1] = entry
-        else:
-            self.history.append(entry)
-        return entry
+        record = MetricsRecord(
+            step=self.step_count, train_loss=train_loss, test_loss=metrics["loss"],
+            test_accuracy=metrics["sequence_accuracy"],
+            learning_rate=self.optimizer.learning_rate * warmup_scale(self.step_count, self.warmup),
+            extra={"sequence_accuracy": metrics["sequence_accuracy"], "token_accuracy": metrics["token_accuracy"]})
+        return append_record(self.history, record)
+
+    def configure(self, **settings: Any) -> None:
+        """learning_rate: Adam's step size after warm-up, in (0, 1]."""
+        unknown = sorted(set(settings) - {"learning_rate"})
+        if unknown:
+            raise EngineError(f"unknown settings {unknown}; use learning_rate")
+        if settings.get("learning_rate") is not None:
+            rate = check_learning_rate(settings["learning_rate"], high=1.0)
+            self.optimizer.learning_rate = rate
+            self.settings["train"]["learning_rate"] = rate
 
     # --- evaluation ---------------------------------------------------------------
 
@@ -239,11 +264,31 @@ class TransformerTrainer:
         self.__init__(s["preset"], model=s["model"], train=s["train"], task=s["task"],  # type: ignore[misc]
                       max_params=self.max_params)
 
-    def set_learning_rate(self, value: float) -> None:
-        if not np.isfinite(value) or not 0 < value <= 1:
-            raise EngineError(f"learning_rate must be between 0 and 1, got {value}")
-        self.optimizer.learning_rate = float(value)
-        self.settings["train"]["learning_rate"] = float(value)
+    def state(self) -> TrainerState:
+        """Settings, the parameter vector, Adam's moments, the generator of the training batches, the losses
+        since the last record and the history. The task and the held-out set follow from the settings."""
+        arrays = {"params/all": self.model.vector.params["all"].copy(), **optimizer_arrays(self.optimizer)}
+        meta = {"settings": copy.deepcopy(self.settings), "max_params": self.max_params,
+                "optimizer_t": self.optimizer.t, "rng": rng_state(self.rng),
+                "recent_losses": list(self.recent_losses), **self.protocol_meta()}
+        return TrainerState(self.kind, arrays, meta)
+
+    @classmethod
+    def from_state(cls, state: TrainerState) -> TransformerTrainer:
+        check_state_kind(state, cls.kind)
+        s = state.value("settings")
+        trainer = cls(s["preset"], model=s["model"], train=s["train"], task=s["task"],
+                      max_params=state.meta.get("max_params"))
+        flat = trainer.model.vector.params["all"]
+        saved = state.array("params/all")
+        if saved.shape != flat.shape:
+            raise EngineError(f"the state's parameters have shape {list(saved.shape)}, the model {list(flat.shape)}")
+        np.copyto(flat, saved)
+        load_optimizer_arrays(trainer.optimizer, state.arrays, state.value("optimizer_t"))
+        trainer.rng = rng_from_state(state.value("rng"))
+        trainer.recent_losses = [float(v) for v in state.value("recent_losses")]
+        trainer.load_protocol_meta(state)
+        return trainer
 
 
 def _whole(value: Any, name: str, low: int) -> int:

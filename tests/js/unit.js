@@ -4,7 +4,7 @@ import { diverging, sequential, symmetricRange, textOn } from "/static/js/lib/co
 import { drawHeatmap, drawLegend } from "/static/js/lib/heatmap.js";
 import { formatFixed, formatNumber, formatPercent, formatProbability, formatValue } from "/static/js/lib/format.js";
 import { extent, niceTicks, pathData, scaleLinear } from "/static/js/lib/plot.js";
-import { reconnectDelay } from "/static/js/lib/socket.js";
+import { applyHistory, reconnectDelay } from "/static/js/lib/socket.js";
 import { num, symbol } from "/static/js/lib/mathml.js";
 import { pretty } from "/static/js/backprop/stage-view.js";
 import { assembleWalk, backwardRecords, denseParams, graphView } from "/static/js/backprop/walk-model.js";
@@ -117,6 +117,14 @@ test("errorMessage reads FastAPI errors", () => {
 
 test("reconnect back-off", () => {
   assertEqual([0, 1, 2, 10].map((a) => reconnectDelay(a, 8000)), [250, 500, 1000, 8000]);
+});
+
+test("live history deltas: truncate to from, append the entries", () => {
+  const local = [{ step: 0 }, { step: 5 }, { step: 9 }];
+  assertEqual(applyHistory(local, { from: 2, entries: [{ step: 10 }, { step: 20 }] }),
+    [{ step: 0 }, { step: 5 }, { step: 10 }, { step: 20 }]);
+  assertEqual(applyHistory(local, { from: 0, entries: [{ step: 0 }] }), [{ step: 0 }]); // a reset
+  assertEqual(applyHistory(local, undefined), local); // a frame without history
 });
 
 test("drawHeatmap paints pixels with the scale", () => {

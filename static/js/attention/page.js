@@ -2,7 +2,7 @@
 import { api, decodeArrays, showError } from "../lib/api.js";
 import { scheduleDraw } from "../lib/dom.js";
 import { downloadPng, downloadSvg } from "../lib/export.js";
-import { connectSocket } from "../lib/socket.js";
+import { applyHistory, connectSocket } from "../lib/socket.js";
 import { drawArchitecture } from "./arch-figure.js";
 import { ATTENTION_OF_BLOCK, attentionNote, blockNote } from "./block-notes.js";
 import { HeadView } from "./head-view.js";
@@ -126,7 +126,7 @@ function stopSocket() {
 
 function onFrame(frame) {
   state.step = frame.step;
-  mergeHistory(frame.history_tail, frame.history_length);
+  state.history = applyHistory(state.history, frame.history);
   // A frame computed before the server took the user's sequence still shows the old one: keep the user's.
   const stale = state.typed && frame.probe.typed.join(" ") !== state.typed.join(" ");
   if (!stale) state.pass = frame.probe;
@@ -134,17 +134,6 @@ function onFrame(frame) {
   if (frame.diverged) fail(new Error(`${frame.message} Press reset to start again.`));
   if (!state.typed && !$("sequence-input").matches(":focus")) $("sequence-input").value = frame.probe.typed.join(" ");
   scheduleDraw(draw);
-}
-
-function mergeHistory(tail, total) {
-  const last = state.history.length ? state.history[state.history.length - 1].step : -1;
-  const fresh = tail.filter((h) => h.step > last);
-  const bridged = !tail.length || tail[0].step <= last || state.history.length + fresh.length >= total;
-  state.history = state.history.concat(fresh);
-  if (!bridged) {
-    // Frames were dropped for longer than the tail covers: fetch the whole history once.
-    api(`/api/transformers/${state.session.id}`).then((s) => { state.history = s.history; scheduleDraw(draw); });
-  }
 }
 
 function setPlaying(playing) {

@@ -8,7 +8,7 @@ import { formatNumber, formatPercent } from "../lib/format.js";
 import { el, scheduleDraw } from "../lib/dom.js";
 import { paintDigit } from "./digit.js";
 import { drawPlot, extent } from "../lib/plot.js";
-import { connectSocket } from "../lib/socket.js";
+import { applyHistory, connectSocket } from "../lib/socket.js";
 
 /**
  * els: {activation, pooling, lr, augment, start, pause, use, status, accuracy, lossChart, accChart, filters,
@@ -52,24 +52,19 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     els.status.textContent = `epoch ${epoch.toFixed(1)} · step ${step}${playing ? paceText : " · paused"}`;
   }
 
-  function mergeHistory(tail) {
-    if (!tail.length) return;
-    const first = tail[0].step;
-    history = history.filter((e) => e.step < first).concat(tail);
-  }
-
   function drawCharts() {
     const xs = history.map((e) => e.epoch);
     const lastEpoch = Math.max(1, ...xs);
     const tested = history.filter((e) => e.test_accuracy !== null && e.test_accuracy !== undefined);
-    const trained = history.filter((e) => e.loss !== null && e.loss !== undefined);
-    const [, lossHi] = extent(trained.map((e) => e.loss).concat(tested.map((e) => e.test_loss)), { include: [0] });
+    const trained = history.filter((e) => e.train_loss !== null && e.train_loss !== undefined);
+    const [, lossHi] = extent(trained.map((e) => e.train_loss).concat(tested.map((e) => e.test_loss)),
+      { include: [0] });
     const width = Math.max(240, els.lossChart.clientWidth || 360);
     drawPlot(els.lossChart, {
       width, height: 200, x: [0, lastEpoch], y: [0, Math.max(0.1, lossHi)], xLabel: "epoch",
       yLabel: "loss (cross-entropy)",
       series: [
-        { xs: trained.map((e) => e.epoch), ys: trained.map((e) => e.loss), color: "var(--text-muted)", width: 1.6,
+        { xs: trained.map((e) => e.epoch), ys: trained.map((e) => e.train_loss), color: "var(--text-muted)", width: 1.6,
           label: "train", testid: "train-loss-curve" },
         { xs: tested.map((e) => e.epoch), ys: tested.map((e) => e.test_loss), color: "var(--value-negative)",
           width: 2.2, label: "test" },
@@ -78,7 +73,7 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     drawPlot(els.accChart, {
       width, height: 200, x: [0, lastEpoch], y: [0, 1], xLabel: "epoch", yLabel: "accuracy",
       series: [
-        { xs: trained.map((e) => e.epoch), ys: trained.map((e) => e.accuracy), color: "var(--text-muted)",
+        { xs: trained.map((e) => e.epoch), ys: trained.map((e) => e.train_accuracy), color: "var(--text-muted)",
           width: 1.6, label: "train" },
         { xs: tested.map((e) => e.epoch), ys: tested.map((e) => e.test_accuracy), color: "var(--accent)",
           width: 2.4, label: "test", testid: "test-accuracy-curve" },
@@ -149,7 +144,7 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     }
     epoch = frame.epoch;
     step = frame.step;
-    mergeHistory(frame.history_tail);
+    history = applyHistory(history, frame.history);
     showFilters(frame.conv1);
     showProbes(frame.probe_predicted, frame.probe_probabilities);
     setPlaying(frame.playing);

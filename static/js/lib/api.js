@@ -22,7 +22,8 @@ export function errorMessage(status, body) {
       })
       .join("; ");
   }
-  const reasons = { 404: "not found", 409: "conflict", 413: "request too large", 422: "invalid request" };
+  const reasons = { 401: "access token needed", 404: "not found", 409: "conflict", 413: "request too large",
+    415: "unsupported content type", 422: "invalid request", 429: "server busy, try again shortly" };
   return `The server answered ${status}${reasons[status] ? ` (${reasons[status]})` : ""}.`;
 }
 
@@ -41,8 +42,9 @@ export async function api(path, { method = "GET", body, query, signal, raw = fal
   const init = { method, signal, headers: {} };
   if (body !== undefined) {
     if (body instanceof Blob || body instanceof ArrayBuffer) {
+      // A Blob says what it holds (a CSV upload is text/csv); the server takes only documented types.
       init.body = body;
-      init.headers["Content-Type"] = "application/octet-stream";
+      init.headers["Content-Type"] = (body instanceof Blob && body.type) || "application/octet-stream";
     } else {
       init.body = JSON.stringify(body);
       init.headers["Content-Type"] = "application/json";

@@ -16,7 +16,8 @@ import { buildGallery } from "./gallery.js";
 import { OutputPanel } from "./output.js";
 import { applyEdit, editAt, readoutAt } from "./points.js";
 import { DEFAULT_VIEW, modelCaption, neuronName, parseHash, toHash } from "./state.js";
-import { connectSocket } from "../lib/socket.js";
+import { ownSessionId, sharedId, shareSource } from "../lib/share.js";
+import { applyHistory, connectSocket } from "../lib/socket.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -60,10 +61,9 @@ async function main() {
   popover = new ParamPopover($("tooltip"), $("value-editor"));
   wireControls();
   const parsed = parseHash(location.hash, state.catalog.defaults);
-  // /playground?session=<id> attaches to that session (one a script created): training it from the script shows
-  // here live, since the stream follows the session.
-  const linked = new URLSearchParams(location.search).get("session");
-  if (linked) await attach(linked, parsed);
+  shareSource(() => ({ session: state.id, kind: "network" }));
+  const existing = sharedId() || ownSessionId();
+  if (existing) await reopen(existing, parsed.view, Boolean(sharedId()));
   else await start(parsed.config, parsed.view, parsed.edits);
   window.addEventListener("hashchange", () => {
     if (location.hash === state.writtenHash) return;
@@ -102,19 +102,24 @@ async function start(config, view = state.view, edits = []) {
   connect();
 }
 
-/** Draw and stream an existing session; a missing or non-Playground one falls back to the link's settings. */
-async function attach(id, parsed) {
+/** Open an existing session: a share (read-only: drawn from its frame, never trained) or a fork of one. */
+async function reopen(id, view, readOnly) {
+  let s;
   try {
-    const s = await api(`/api/playground/${encodeURIComponent(id)}`);
-    state.view = { ...DEFAULT_VIEW, ...parsed.view };
-    state.edits = [];
-    adopt(s);
-    await showSession();
-    connect();
+    s = await api(`/api/playground/${encodeURIComponent(id)}`);
   } catch (err) {
+    showError($("error-banner"), new Error(`${err.message} Showing a new network instead.`));
+    const parsed = parseHash(location.hash, state.catalog.defaults);
     await start(parsed.config, parsed.view, parsed.edits);
-    showError($("error-banner"), new Error(`Could not open session ${id}: ${err.message}`));
+    return;
   }
+  state.view = { ...DEFAULT_VIEW, ...view };
+  state.edits = [];
+  adopt(s);
+  await showSession();
+  if (!readOnly) return connect();
+  const frame = await api(`/api/playground/${encodeURIComponent(id)}/frame`);
+  receive({ ...frame, type: "frame", playing: false, history: { from: 0, entries: s.history } });
 }
 
 /** Take a session's state from the API as the page's own. */
@@ -197,8 +202,7 @@ function receive(msg) {
   if (msg.type !== "frame") return;
   if (msg.revision < state.revision) return; // computed before the network or its data were replaced
   state.revision = msg.revision;
-  const h = msg.history;
-  state.history = state.history.slice(0, h.from).concat(h.entries);
+  state.history = applyHistory(state.history, msg.history);
   setPlaying(msg.playing);
   if (msg.diverged) state.wantPlaying = false;
   state.frame = decodeArrays(msg);
