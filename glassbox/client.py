@@ -118,7 +118,7 @@ class LocalServer:
 class Client:
     """The API at `url`, or (with no url) a server started in this process on a free port.
 
-    Route families: `networks`, `playground`, `conv`, `neuron`, `lenet`, `transformers`, `autoencoders`.
+    Route families: `networks`, `playground`, `conv`, `neuron`, `lenet`, `transformers`, `autoencoders`, `rl`.
     """
 
     def __init__(self, url: str | None = None, *, timeout: float = 120.0, **settings: Any) -> None:
@@ -137,6 +137,7 @@ class Client:
         self.lenet = LeNet(self)
         self.transformers = Transformers(self)
         self.autoencoders = Autoencoders(self)
+        self.rl = RL(self)
 
     @classmethod
     def local(cls, **settings: Any) -> Client:
@@ -646,3 +647,102 @@ class Autoencoders(Family):
 
     def pca_decode(self, points: ArrayLike) -> Record:
         return self.client.post("/api/autoencoders/pca/decode", {"points": points}, encoding="base64")
+
+
+# --- reinforcement learning -----------------------------------------------------------------------------------
+
+
+class _NoPage(Session):
+    def page_path(self, page: str | None = None) -> str:
+        # The Q-learning page makes its own sessions; it does not attach to one from its URL yet.
+        raise NotImplementedError("the Q-learning page cannot show an existing session yet; open /qlearning")
+
+
+class GridWorld(_NoPage):
+    """A tabular Q-learning (or SARSA) session on a grid world."""
+
+    @property
+    def path(self) -> str:
+        return f"/api/rl/gridworlds/{self.id}"
+
+    def state(self) -> Record:
+        self.last = self.client.get(self.path, encoding="base64")
+        return self.last
+
+    def step(self) -> Record:
+        """One move of the agent, with the Q-value update it made."""
+        return self.client.post(f"{self.path}/step", encoding="base64")
+
+    def train(self, episodes: int) -> Record:
+        return self.client.post(f"{self.path}/train", {"episodes": episodes}, encoding="base64")
+
+    def q(self, optimal: bool = False) -> Record:
+        """The Q-table (NumPy), or with `optimal` the values value iteration gives for comparison."""
+        return self.client.get(f"{self.path}/q", encoding="base64", optimal=str(optimal).lower())
+
+    def configure(self, **learner: Any) -> Record:
+        """alpha, gamma, epsilon, algorithm (q-learning or sarsa), …: applied from the next move."""
+        return self.client.post(f"{self.path}/settings", learner, encoding="base64")
+
+    def edit_world(self, **world: Any) -> Record:
+        """A new layout or rewards (the Q-table starts again from zeros)."""
+        return self.client.post(f"{self.path}/world", world, encoding="base64")
+
+    def reset(self) -> Record:
+        self.last = self.client.post(f"{self.path}/reset", encoding="base64")
+        return self.last
+
+    def delete(self) -> None:
+        self.client.request("DELETE", self.path)
+
+
+class Agent(_NoPage):
+    """A Q-network agent (DQN) learning a game."""
+
+    @property
+    def path(self) -> str:
+        return f"/api/rl/agents/{self.id}"
+
+    def state(self) -> Record:
+        self.last = self.client.get(self.path, encoding="base64")
+        return self.last
+
+    def train(self, steps: int) -> Record:
+        """Play `steps` moves, one optimiser step after each once learning has started."""
+        return self.client.post(f"{self.path}/train", {"steps": steps}, encoding="base64")
+
+    def play(self, episodes: int = 1, epsilon: float = 0.0, seed: int | None = None) -> Record:
+        return self.client.post(f"{self.path}/play", _drop_none({"episodes": episodes, "epsilon": epsilon,
+                                                                  "seed": seed}), encoding="base64")
+
+    def configure(self, **settings: Any) -> Record:
+        return self.client.post(f"{self.path}/settings", settings, encoding="base64")
+
+    def reset(self) -> Record:
+        self.last = self.client.post(f"{self.path}/reset", encoding="base64")
+        return self.last
+
+    def delete(self) -> None:
+        self.client.request("DELETE", self.path)
+
+
+class RL(Family):
+    """Grid worlds (tabular Q-learning) and Q-network agents."""
+
+    def grid_presets(self) -> list[Record]:
+        return self.client.get("/api/rl/gridworlds/presets")
+
+    def gridworld(self, preset: str = "classic", world: Mapping[str, Any] | None = None,
+                  learner: Mapping[str, Any] | None = None, seed: int = 0) -> GridWorld:
+        body = _drop_none({"preset": preset, "world": world, "learner": learner, "seed": seed})
+        return GridWorld(self.client, self.client.post("/api/rl/gridworlds", body, encoding="base64"))
+
+    def get_gridworld(self, session_id: str) -> GridWorld:
+        return GridWorld(self.client, self.client.get(f"/api/rl/gridworlds/{session_id}", encoding="base64"))
+
+    def agent(self, game: str = "catch", pretrained: bool = False, **settings: Any) -> Agent:
+        body = {"game": game, "pretrained": pretrained, **settings}
+        return Agent(self.client, self.client.post("/api/rl/agents", body, encoding="base64"))
+
+    def get_agent(self, session_id: str) -> Agent:
+        return Agent(self.client, self.client.get(f"/api/rl/agents/{session_id}", encoding="base64"))

@@ -195,3 +195,24 @@ def test_page_urls_attach_to_the_session(gb: Client):
     assert gb.page_url(net, "walk") == f"{gb.url}/backprop?network={net.id}"
     assert gb.page_url(gb.lenet.create()).startswith(f"{gb.url}/lenet?session=")
     assert "/attention?session=" in gb.page_url(gb.transformers.create())
+
+
+def test_reinforcement_learning(gb: Client):
+    assert "classic" in [p["name"] for p in gb.rl.grid_presets()]
+    grid = gb.rl.gridworld(seed=3)
+    assert "update" in grid.step()
+    assert len(grid.train(5).records) == 5
+    table = grid.q()
+    assert isinstance(table.q, np.ndarray) and table.q.shape[-1] == len(table.actions) == 4
+    assert grid.configure(epsilon=0.05).id == grid.id
+    assert gb.rl.get_gridworld(grid.id).state().id == grid.id
+    grid.reset()
+    grid.delete()
+    agent = gb.rl.agent(pretrained=True)
+    played = agent.play(episodes=5, seed=1)
+    assert len(played.episodes) == 5 and played.caught >= 4  # the shipped agent catches nearly every fruit
+    assert gb.rl.get_agent(agent.id).state().id == agent.id
+    agent.delete()
+    with pytest.raises(GlassboxError) as err:
+        gb.rl.gridworld(preset="nowhere")
+    assert err.value.status == 422 and "nowhere" in err.value.detail
