@@ -126,7 +126,7 @@ def digit_parts(net: Sequential) -> list[Part]:
     counts = {"conv": 0, "pool": 0, "dense": 0}
     i = 0
     while i < end:
-        layer = layers[i]
+        layer: Any = layers[i]  # Conv2D's kernel_size/stride/padding, the pools' size/stride
         kind = {"conv2d": "conv", "maxpool2d": "pool", "avgpool2d": "pool", "dense": "dense"}.get(layer.type)
         if layer.type == "flatten":
             i += 1
@@ -150,7 +150,7 @@ def digit_parts(net: Sequential) -> list[Part]:
         counts[kind] += 1
         name = f"conv{counts['conv']}" if kind == "conv" else f"fc{counts['dense']}"
         geometry = (layer.kernel_size, layer.stride, layer.padding) if kind == "conv" else None
-        parts.append(Part(name, kind, i, output, tuple(layers[output].output_shape), previous, geometry,
+        parts.append(Part(name, kind, i, output, tuple(layers[output].output_shape or ()), previous, geometry,
                           activation or "linear"))
         i = output + 1
     return parts

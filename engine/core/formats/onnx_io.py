@@ -117,7 +117,7 @@ def read_graph(model: Any) -> tuple[list[dict[str, Any]], dict[str, np.ndarray],
     if not dims or not shape or any(s is None or s < 1 for s in shape):
         raise EngineError(f"input '{inputs[0].name}' needs fixed sizes after the batch axis, got "
                           f"{[d.dim_param or d.dim_value for d in dims]}")
-    input_shape = tuple(int(s) for s in shape)
+    input_shape = tuple(int(s or 0) for s in shape)
     current = inputs[0].name
     flat = len(input_shape) == 1
     layers: list[dict[str, Any]] = []
@@ -275,16 +275,18 @@ def write_onnx(net: Sequential, spec: dict[str, Any], name: str, raw_inputs: int
     from onnx import TensorProto, helper, numpy_helper
 
     elem = TensorProto.DOUBLE if net.dtype == np.float64 else TensorProto.FLOAT
-    nodes, inits = [], []
+    nodes: list[Any] = []
+    inits: list[Any] = []
     current = "input"
     input_shape: tuple[int, ...] = tuple(net.input_shape)
     if spec.get("features"):
         raw_inputs = raw_inputs or 2
         nodes, inits, current = _feature_nodes(spec["features"], raw_inputs, net.dtype)
         input_shape = (raw_inputs,)
-    for i, layer in enumerate(net.layers):
+    for i, built in enumerate(net.layers):
         out = f"layer{i}"
-        kind = layer.type
+        kind = built.type
+        layer: Any = built  # Conv2D's kernel_size/stride/padding, the pools' size/stride
         if kind == "dense":
             inits.append(numpy_helper.from_array(layer.params["weight"], f"{i}.weight"))
             inputs = [current, f"{i}.weight"]
@@ -308,15 +310,17 @@ def write_onnx(net: Sequential, spec: dict[str, Any], name: str, raw_inputs: int
         elif kind == "flatten":
             nodes.append(helper.make_node("Flatten", [current], [out], name=f"flatten{i}", axis=1))
         elif kind in EXPORT_OPS:
-            extra = {"axis": -1} if kind == "softmax" else {}
+            extra: dict[str, Any] = {"axis": -1} if kind == "softmax" else {}
             nodes.append(helper.make_node(EXPORT_OPS[kind], [current], [out], name=f"{kind}{i}", **extra))
         else:
             raise EngineError(f"layer {i} ({kind}) has no ONNX operator; export json or npz instead")
         current = out
     nodes[-1].output[0] = "output"
+    out_shape = net.layers[-1].output_shape
+    assert out_shape is not None, "a network's layers are built with their shapes"
     graph = helper.make_graph(
         nodes, name, [helper.make_tensor_value_info("input", elem, ["batch", *input_shape])],
-        [helper.make_tensor_value_info("output", elem, ["batch", *net.layers[-1].output_shape])], inits)
+        [helper.make_tensor_value_info("output", elem, ["batch", *out_shape])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="glassbox")
     model.ir_version = 8
     helper.set_model_props(model, {"glassbox_spec": json.dumps(spec)})

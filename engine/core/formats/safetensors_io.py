@@ -17,7 +17,8 @@ import numpy as np
 from engine.core.errors import EngineError
 
 MAX_HEADER_BYTES = 16 * 1024 * 1024  # a header this long would name ~100,000 tensors; real ones are a few KiB
-DTYPES = {"F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8"), "BF16": np.dtype("<u2")}
+DTYPES: dict[str, np.dtype] = {"F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8"),
+                               "BF16": np.dtype("<u2")}
 NAMES = {np.dtype("float16"): "F16", np.dtype("float32"): "F32", np.dtype("float64"): "F64"}
 
 

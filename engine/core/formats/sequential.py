@@ -166,8 +166,9 @@ def infer_layers(tensors: dict[str, np.ndarray], hints: dict[str, str]) -> tuple
 
 
 def _gap_layers(kind: str, next_kind: str, gap: int, activation: str, pooling: str, after: str) -> list[dict]:
-    pool = {"type": f"{pooling}pool2d", "size": 2}
-    act = {"type": activation}
+    pool: dict[str, Any] = {"type": f"{pooling}pool2d", "size": 2}
+    act: dict[str, Any] = {"type": activation}
+    options: dict[int, list[dict[str, Any]]]
     if kind == "conv2d" and next_kind == "dense":
         options = {1: [{"type": "flatten"}], 2: [act, {"type": "flatten"}], 3: [act, pool, {"type": "flatten"}]}
     elif kind == "conv2d":
