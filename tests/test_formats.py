@@ -165,9 +165,10 @@ def test_pytorch_style_lenet_imports_and_reads_digits(client, digits, form):
     assert [(layer["name"], layer["shape"]) for layer in info["layers"]] == [
         ("input", [1, 28, 28]), ("conv1", [6, 28, 28]), ("pool1", [6, 14, 14]), ("conv2", [16, 10, 10]),
         ("pool2", [16, 5, 5]), ("fc1", [120]), ("fc2", [84]), ("logits", [10])]
-    evaluation = client.get("/api/lenet/mistakes", params={"session": sid}).json()
-    engine = client.get("/api/lenet/mistakes").json()  # the shipped model, as the engine computes it
-    assert evaluation["confusion"] == engine["confusion"] and evaluation["accuracy"] > 0.98
+    if form == "safetensors":  # all 2,000 test digits once (each form reads them alike: the digits below)
+        evaluation = client.get("/api/lenet/mistakes", params={"session": sid}).json()
+        engine = client.get("/api/lenet/mistakes").json()  # the shipped model, as the engine computes it
+        assert evaluation["confusion"] == engine["confusion"] and evaluation["accuracy"] > 0.98
     images, labels = digits
     for i in range(3):
         read = client.post("/api/lenet/predict", json={"image": images[i].tolist(), "preprocess": False,
@@ -191,8 +192,6 @@ def test_own_layer_sizes_are_drawn_and_computed_as_the_engine_does(client, digit
     assert info["activation"] == "tanh" and info["pooling"] == "avg"
     images = digits[0][:20]
     want = net.forward(images[:, None])
-    mistakes = client.get("/api/lenet/mistakes", params={"session": sid}).json()
-    assert mistakes["total"] == 2000
     read = client.post("/api/lenet/predict", json={"image": images[5].tolist(), "preprocess": False,
                                                    "session": sid}).json()
     np.testing.assert_allclose(read["layers"]["logits"], want[5], atol=1e-5)
