@@ -27,7 +27,9 @@ def encode_array(a: np.ndarray, encoding: Encoding = "json") -> Any:
         return {"dtype": dtype, "shape": list(a.shape), "data": base64.b64encode(data.tobytes()).decode("ascii")}
     if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
         # JSON has no NaN/Infinity; a masked score (−∞) travels as null.
-        return np.where(np.isfinite(a), a, None).tolist()
+        out = a.astype(object)
+        out[~np.isfinite(a)] = None
+        return out.tolist()
     return a.tolist()
 
 

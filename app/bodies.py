@@ -74,7 +74,7 @@ def guard(handler: Callable[[Request], Awaitable[Response]],
                     text = await run_in_threadpool(_utf8, body)
                     try:
                         # FastAPI's handler reads request.json(), which returns this when set.
-                        request._json = await run_in_threadpool(json.loads, text)  # type: ignore[attr-defined]
+                        request._json = await run_in_threadpool(json.loads, text)
                     except ValueError:
                         pass  # FastAPI parses it again and answers 422 with the position of the error
                 else:

@@ -73,5 +73,19 @@ def transformer_session_cost(trainer: Any) -> Cost:
         held_out=trainer.held_out_size, decodes=trainer.task.mode in ("seq2seq", "generate"))
 
 
+def charlm_session_cost(trainer: Any) -> Cost:
+    """A CharLMTrainer: a decoder-only transformer on windows of its context, evaluated on `eval_windows` held-out
+    windows, holding its text (a string and its ids) unless it trains on the shipped corpus, which is shared."""
+    c = trainer.model.config
+    t = trainer.settings["train"]
+    cost = transformer_cost(
+        num_params=trainer.model.num_params, d_model=c.d_model, heads=c.heads, d_ff=c.d_ff, attention_layers=c.layers,
+        blocks=c.layers, input_len=c.context, source_len=0, out_vocab=len(trainer.vocab),
+        itemsize=np.dtype(c.dtype).itemsize, batch_size=int(t["batch_size"]), held_out=int(t["eval_windows"]),
+        decodes=False)
+    text = 0 if trainer.on_corpus else 2 * len(trainer.text) + trainer.train_ids.nbytes + trainer.val_ids.nbytes
+    return Cost(bytes=cost.bytes + text, held=cost.held + text, step_work=cost.step_work, eval_work=cost.eval_work)
+
+
 def lenet_session_cost(batch_size: int, test_images: int) -> Cost:
     return lenet_cost(batch_size, test_images)

@@ -120,6 +120,7 @@ class LatestFrame:
 
     async def get(self) -> dict[str, Any]:
         await self._ready.wait()
+        message: dict[str, Any] | None
         if self._messages:
             message = self._messages.pop(0)
         else:
@@ -406,7 +407,9 @@ async def serve(websocket: WebSocket, kind: str, session_id: str,
                          jobs=getattr(websocket.app.state, "jobs", None), max_queued_steps=settings.max_queued_steps,
                          busy_wait=settings.busy_wait_seconds).serve()
     finally:
-        await run_in_threadpool(store.close_stream, session, on_change)
+        # Shielded: a server (or test client) that cancels the connection's task must not leave the session
+        # counted as streaming; the stream's last state is written and its lease released all the same.
+        await asyncio.shield(run_in_threadpool(store.close_stream, session, on_change))
 
 
 async def reject(websocket: WebSocket, detail: str, code: int = SESSION_GONE) -> None:

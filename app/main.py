@@ -50,7 +50,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.store.close()  # write the sessions trained live since their last write
 
 
-def create_app(settings: Settings | None = None) -> FastAPIOffline:
+def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     # fastapi-offline serves Swagger UI's own JS/CSS from its package, so /docs works with no network.
     app = FastAPIOffline(title="Glassbox", version=engine.__version__, description=DESCRIPTION, lifespan=lifespan)

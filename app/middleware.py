@@ -104,21 +104,13 @@ class GuardMiddleware:
             return
         headers = _headers(scope)
         path: str = scope.get("path", "")
-        token = self.settings.token
-        set_cookie = False
-        if token and not path.startswith(OPEN_PATHS):
-            given = presented_token(scope, headers)
-            if given is None or not hmac.compare_digest(given.encode(), token.encode()):
-                detail = ("this server needs its access token: open the page with ?token=… or send "
-                          "'Authorization: Bearer …' (the token is the server's GLASSBOX_TOKEN)")
-                if scope["type"] == "websocket":
-                    await refuse_websocket(receive, send, 4401, detail)
-                else:
-                    await send_json(send, 401, {"detail": detail}, [(b"www-authenticate", b"Bearer")])
-                return
-            # A page opened with ?token= keeps it in a cookie for its own calls (API clients send it each time).
-            set_cookie = scope["type"] == "http" and not path.startswith(("/api/", "/docs", "/openapi")) \
-                and b"token=" in scope.get("query_string", b"")
+        refusal = self._token_refusal(scope, headers, path)
+        if refusal is not None:
+            if scope["type"] == "websocket":
+                await refuse_websocket(receive, send, 4401, refusal)
+            else:
+                await send_json(send, 401, {"detail": refusal}, [(b"www-authenticate", b"Bearer")])
+            return
         if scope["type"] == "websocket":
             if not origin_allowed(headers, self.settings):
                 await refuse_websocket(receive, send, ORIGIN_REFUSED,
@@ -127,35 +119,13 @@ class GuardMiddleware:
                 return
             await self.app(scope, receive, send)
             return
-
-        if set_cookie:
-            send = self._with_cookie(send, token)  # type: ignore[arg-type]
+        send = self._cookie_sender(scope, path, send)
         if scope.get("method") not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
-        limit, setting = body_limit(path, self.settings)
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await send_json(send, 413, {"detail": f"the request body is {int(declared):,} bytes, over the limit of "
-                                                  f"{limit:,} ({setting})"})
+        body = await self._read_body(headers, path, receive, send)
+        if body is None:
             return
-        chunks: list[bytes] = []
-        received = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            received += len(chunk)
-            if received > limit:
-                await send_json(send, 413, {"detail": f"the request body is over the limit of {limit:,} bytes "
-                                                      f"({setting}); it was refused after {received:,} bytes"},
-                                [(b"connection", b"close")])
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
         replayed = False
 
         async def replay() -> Message:
@@ -166,6 +136,51 @@ class GuardMiddleware:
             return await receive()  # later calls: disconnect detection
 
         await self.app(scope, replay, send)
+
+    def _token_refusal(self, scope: Scope, headers: dict[str, str], path: str) -> str | None:
+        """Why a request without the server's access token is refused; None when it may pass."""
+        token = self.settings.token
+        if not token or path.startswith(OPEN_PATHS):
+            return None
+        given = presented_token(scope, headers)
+        if given is not None and hmac.compare_digest(given.encode(), token.encode()):
+            return None
+        return ("this server needs its access token: open the page with ?token=… or send "
+                "'Authorization: Bearer …' (the token is the server's GLASSBOX_TOKEN)")
+
+    async def _read_body(self, headers: dict[str, str], path: str, receive: Receive, send: Send) -> bytes | None:
+        """The whole body, counted on the bytes received (chunked too); None when it was refused (413 sent) or
+        the client left."""
+        limit, setting = body_limit(path, self.settings)
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await send_json(send, 413, {"detail": f"the request body is {int(declared):,} bytes, over the limit of "
+                                                  f"{limit:,} ({setting})"})
+            return None
+        chunks: list[bytes] = []
+        received = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > limit:
+                await send_json(send, 413, {"detail": f"the request body is over the limit of {limit:,} bytes "
+                                                      f"({setting}); it was refused after {received:,} bytes"},
+                                [(b"connection", b"close")])
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    def _cookie_sender(self, scope: Scope, path: str, send: Send) -> Send:
+        """A page opened with ?token= keeps it in a cookie for its own calls (API clients send it each time)."""
+        token = self.settings.token
+        if token and not path.startswith((*OPEN_PATHS, "/api/", "/docs", "/openapi")) \
+                and b"token=" in scope.get("query_string", b""):
+            return self._with_cookie(send, token)
+        return send
 
     @staticmethod
     def _with_cookie(send: Send, token: str) -> Send:

@@ -9,8 +9,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 import engine
+from engine.course.lessons import lesson_for_tool
 
 from . import api
 from .settings import get_settings
@@ -30,6 +32,22 @@ def discovered_pages() -> list[dict[str, Any]]:
 
 
 def render(request: Request, template: str, **context: Any) -> HTMLResponse:
+    lesson = lesson_for_tool(request.url.path)
+    intro = {"number": lesson.number, "title": lesson.title} if lesson else None
     return templates.TemplateResponse(
-        request, template, {"pages": discovered_pages(), "version": engine.__version__, **context}
+        request, template,
+        {"pages": discovered_pages(), "version": engine.__version__, "intro_lesson": intro, **context},
     )
+
+
+def tool_block(template: str, block: str) -> Markup:
+    """One named block of a tool page's template, rendered on its own: a lesson shows the page's own markup
+    for a component (the component's module then mounts on it)."""
+    tmpl = templates.env.get_template(template)
+    if block not in tmpl.blocks:
+        raise KeyError(f"{template} has no block '{block}'")
+    context = tmpl.new_context({"ui": templates.env.get_template("macros.html").module})
+    return Markup("".join(tmpl.blocks[block](context)))
+
+
+templates.env.globals["tool_block"] = tool_block

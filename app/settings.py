@@ -95,6 +95,13 @@ class Settings(BaseSettings):
     # Attention.
     attention_stream_every: int = Field(10, description="Training steps between attention maps streamed live")
 
+    # Character language model.
+    charlm_max_text: int = Field(10_000, description="Longest text /api/charlm reads (characters); the model itself "
+                                                     "reads only the last `context` of them")
+    charlm_max_generate: int = Field(1000, description="Most characters one /api/charlm/generate writes")
+    charlm_max_train_text: int = Field(300_000, description="Longest text a character-model training session takes")
+    charlm_stream_every: int = Field(10, description="Training steps per live frame of a character-model session")
+
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
     test_assets_dir: Path | None = Field(

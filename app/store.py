@@ -184,6 +184,11 @@ class SessionStore:
         with self._lock:
             session.nbytes = nbytes
 
+    def in_memory(self) -> list[str]:
+        """The ids of the sessions held in this process's memory now (the store keeps the others)."""
+        with self._lock:
+            return list(self._sessions)
+
     def total_bytes(self) -> int:
         with self._lock:
             return sum(s.nbytes for s in self._sessions.values())

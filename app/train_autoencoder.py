@@ -46,7 +46,7 @@ def command_line(args: argparse.Namespace) -> str:
 
 
 def train_autoencoder(args: argparse.Namespace) -> int:
-    from tqdm import tqdm  # type: ignore[import-untyped]
+    from tqdm import tqdm
 
     args.epochs = DEFAULT_EPOCHS if args.epochs is None else args.epochs
     args.out = "autoencoder.npz" if args.out is None else args.out

@@ -5,6 +5,8 @@ glassbox train lenet [--epochs N] [--batch 64] [--lr 0.002] [--augment/--no-augm
 glassbox train autoencoder [--epochs 30] [--batch 64] [--lr 0.002] [--latent 2|3] [--hidden 256,64]
                            [--loss bce|mse] [--denoise 0] [--activation relu|tanh] [--seed 0] [--out PATH]
 glassbox train catch [--steps 20000] [--seed 0] [--out PATH]   (the Q-network that plays catch; app/train_rl.py)
+glassbox train charlm [--epochs 10] [--epoch-steps 250] [--batch 16] [--lr 0.002] [--layers 3] [--context 128] ...
+                      (the character language model; app/charlm_cli.py)
 """
 
 from __future__ import annotations
@@ -22,18 +24,20 @@ from engine.lenet.mnist import load_idx, load_mnist10k
 from engine.lenet.model import ACTIVATION_CHOICES, POOLING_CHOICES, LeNet5
 from engine.lenet.training import LeNetTraining
 
+from .charlm_cli import add_charlm_args, train_charlm
 from .cli import command
 from .train_autoencoder import add_autoencoder_args, train_autoencoder
 from .train_rl import add_catch_args, train_catch
 
 
 def _args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", choices=["lenet", "autoencoder", "catch"],
-                   help="what to train: LeNet-5 on MNIST digits, the digits' autoencoder (no labels), or the "
-                        "Q-network that plays catch")
+    p.add_argument("model", choices=["lenet", "autoencoder", "catch", "charlm"],
+                   help="what to train: LeNet-5 on MNIST digits, the digits' autoencoder (no labels), the "
+                        "Q-network that plays catch, or the character language model on the shipped Shakespeare")
     p.add_argument("--epochs", type=int, default=None,
-                   help="passes over the training digits (default 40 for lenet, 30 for autoencoder)")
-    p.add_argument("--batch", type=int, default=64, help="mini-batch size (default 64)")
+                   help="passes over the training digits (default 40 for lenet, 30 for autoencoder; for charlm, "
+                        "10 rounds of --epoch-steps steps)")
+    p.add_argument("--batch", type=int, default=None, help="mini-batch size (default 64; 16 windows for charlm)")
     p.add_argument("--lr", type=float, default=2e-3,
                    help="Adam's learning rate at the start; it decays along a cosine to 2%% of it (default 0.002)")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True,
@@ -48,6 +52,7 @@ def _args(p: argparse.ArgumentParser) -> None:
                    help="train on the full MNIST IDX files in FOLDER instead of the shipped 10,000 digits")
     add_autoencoder_args(p)
     add_catch_args(p)
+    add_charlm_args(p)
 
 
 def format_confusion(counts: np.ndarray) -> str:
@@ -71,6 +76,10 @@ def command_line(args: argparse.Namespace) -> str:
 
 @command("train", _args)
 def train(args: argparse.Namespace) -> int:
+    if args.batch is None:
+        args.batch = 16 if args.model == "charlm" else 64
+    if args.model == "charlm":
+        return train_charlm(args)
     if args.model == "autoencoder":
         return train_autoencoder(args)
     if args.model == "catch":

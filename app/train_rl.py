@@ -27,7 +27,7 @@ def add_catch_args(p: argparse.ArgumentParser) -> None:
 
 def train_catch(args: argparse.Namespace) -> int:
     """Train with the default settings (the seed from --seed); the weights go to --out or the shipped file."""
-    from tqdm import tqdm  # type: ignore[import-untyped]
+    from tqdm import tqdm
 
     if args.steps < 1:
         print("--steps must be at least 1", file=sys.stderr)

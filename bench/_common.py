@@ -68,3 +68,9 @@ def interleaved_median_times(fns: list[Callable[[], object]], repeats: int, roun
                              warmup: int = 5) -> list[float]:
     """Median seconds per call of each function, taking turns as `interleaved_samples` does."""
     return [statistics.median(s) for s in interleaved_samples(fns, repeats, rounds, warmup)]
+
+
+def median_and_spread(samples: list[float], scale: float = 1e3) -> str:
+    """"median (p10–p90)" of timings, in ms by default."""
+    q = statistics.quantiles(samples, n=10) if len(samples) > 1 else [samples[0]] * 9
+    return f"{statistics.median(samples) * scale:.2f} ({q[0] * scale:.2f}–{q[-1] * scale:.2f})"

@@ -27,6 +27,7 @@ def pixels(page, testid: str) -> list[int]:
 
 def test_click_two_points_decodes_two_different_digits(page):
     open_page(page)
+    page.get_by_test_id("latent-map").scroll_into_view_if_needed()  # both clicks land on the screen
     box = page.get_by_test_id("latent-map").bounding_box()
     decoded = page.get_by_test_id("decoded-image")
     images = []

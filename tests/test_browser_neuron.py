@@ -34,7 +34,8 @@ def test_page_is_first_in_the_story(neuron_page):
     page = neuron_page
     assert page.title() == "Neuron · Glassbox"
     nav = page.locator(".nav a").all_inner_texts()
-    assert nav[0] == "Neuron"
+    assert nav[:2] == ["Course", "Neuron"]  # the course first, then the first tool of its story
+    expect(page.get_by_test_id("intro-lesson")).to_have_attribute("href", "/learn/1")
     for part in ("bio-neuron", "artificial-neuron", "plane-heatmap", "decision-line"):
         expect(page.get_by_test_id(part)).to_be_visible()
     # Nothing spills sideways at the two sizes people use.

@@ -34,6 +34,7 @@ from ..schemas.autoencoder import (
     TestDigits,
     TrainRequest,
 )
+from ..schemas.common import EncodingParam
 from ..settings import Settings
 from ..store import Session
 from .deps import Config, Enc, Store
@@ -140,7 +141,7 @@ def test_digits(encoding: Enc = "json") -> dict[str, Any]:
             "labels": digits.y_test.tolist()}
 
 
-def sample_block(images: np.ndarray, reconstructions: np.ndarray, encoding: str) -> dict[str, Any]:
+def sample_block(images: np.ndarray, reconstructions: np.ndarray, encoding: EncodingParam) -> dict[str, Any]:
     digits, sample = shared.digits(), shared.sample()
     return {"indices": sample.tolist(), "labels": digits.y_test[sample].tolist(),
             "inputs": encode(as_gray_levels(as_images(images[sample])), encoding),
@@ -277,6 +278,7 @@ def read_inputs(body: EncodeRequest, settings: Settings) -> np.ndarray:
             raise EngineError("the drawing is empty: draw a digit (light ink on a transparent or dark background)")
         return digit.reshape(1, 784)
     images = body.images
+    assert images is not None  # exactly one of the two, checked above
     check_count(len(images), "images", settings)
     for i, image in enumerate(images):
         if len(image) != 28 or any(len(row) != 28 for row in image):
@@ -314,7 +316,7 @@ def decode_points(session_id: str, body: DecodeRequest, store: Store, settings: 
     return {"images": encode(as_images(images), encoding)}
 
 
-def map_payload(trainer: AutoencoderTrainer, encoding: str) -> dict[str, Any]:
+def map_payload(trainer: AutoencoderTrainer, encoding: EncodingParam) -> dict[str, Any]:
     digits = shared.digits()
     result = trainer.evaluate()
     return {"step": trainer.step_count, "points": encode(result["codes"], encoding),

@@ -177,6 +177,7 @@ def read_image(body: PredictRequest, settings: Settings) -> np.ndarray:
     if body.png is not None:
         image = decode_png_data_url(body.png)
     else:
+        assert body.image is not None  # exactly one of the two, checked above
         rows, cols = len(body.image), max((len(r) for r in body.image), default=0)
         if rows > limit or cols > limit:
             raise too_large("the image's larger side", max(rows, cols), limit, "max_predict_image_size")
@@ -268,10 +269,17 @@ def samples(
     digit: Annotated[int | None, Query(ge=0, le=9, description="Only this digit (default: any)")] = None,
     n: Annotated[int, Query(ge=1, le=MAX_SAMPLES, description="How many")] = 5,
     seed: Annotated[int | None, Query(ge=0, description="Seed of the choice (default: a new random one)")] = None,
+    index: Annotated[int | None, Query(ge=0, description="This test digit (its index) instead of a random choice")]
+    = None,
     encoding: Enc = "json",
 ) -> dict[str, Any]:
-    """Random digits from the 2,000 test digits (which the shipped model never trained on)."""
+    """Random digits from the 2,000 test digits (which the shipped model never trained on), or the one at `index`."""
     digits = shared.digits()
+    if index is not None:
+        if index >= len(digits.y_test):
+            raise EngineError(f"index must be below {len(digits.y_test)} (the number of test digits), got {index}")
+        return {"samples": [{"index": index, "label": int(digits.y_test[index]),
+                             "image": encode(digits.x_test[index, 0], encoding)}]}
     pool = np.arange(len(digits.y_test)) if digit is None else np.flatnonzero(digits.y_test == digit)
     rng = np.random.default_rng(secrets.randbits(64) if seed is None else seed)
     chosen = rng.choice(pool, size=min(n, len(pool)), replace=False)
@@ -375,7 +383,8 @@ def train_session(session_id: str, body: TrainRequest, request: Request, store: 
         training = lenet.training
         training.check_trainable()  # a diverged session answers 409, even to a request for no steps
         chunk = max(1, training.steps_per_epoch // LIVE_FRAMES_PER_EPOCH)
-        plan = [(min(chunk, body.steps - done), None) for done in range(0, body.steps, chunk)]
+        plan: list[tuple[int, int | None]] = [(min(chunk, body.steps - done), None)
+                                              for done in range(0, body.steps, chunk)]
         plan += [(training.steps_per_epoch, training.steps_per_epoch)] * body.epochs
         gone = client_gone(request)
         stop_at = time.monotonic() + settings.train_deadline_seconds

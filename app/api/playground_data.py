@@ -69,6 +69,7 @@ def put_data(network_id: str, body: DataSpec, store: Store, settings: Config) ->
     """A named toy set (new seed = TensorFlow Playground's "regenerate") or explicit points."""
     with store.use(network_id, KIND) as session:
         data = dataset_from_config(body.model_dump(exclude_none=True))
+        assert data is not None  # the schema asks for a name or points
         replace_data(session, data, settings, store)
         return point_edit(session, data)
 

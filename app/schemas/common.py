@@ -21,7 +21,7 @@ def _same_length(rows: list[list[float]]) -> list[list[float]]:
 
 def _rows_or_numbers(values: list[float] | list[list[float]]) -> list[float] | list[list[float]]:
     if values and isinstance(values[0], list):
-        return _same_length(values)  # type: ignore[arg-type]
+        return _same_length(values)
     return values
 
 

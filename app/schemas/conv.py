@@ -10,8 +10,9 @@ from .common import ArrayJSON, FiniteFloat
 
 Activation = Literal["none", "linear", "relu", "tanh", "sigmoid", "step"]
 
-CLASSIC = {"image": [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]],
-           "kernel": [[1, 0, 1], [0, 1, 0], [1, 0, 1]]}
+CLASSIC: dict[str, Any] = {
+    "image": [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]],
+    "kernel": [[1, 0, 1], [0, 1, 0], [1, 0, 1]]}
 
 
 class ConvolutionInput(BaseModel):

@@ -36,13 +36,16 @@ class OptimizerSpec(BaseModel):
     reg_rate: FiniteFloat = Field(0.0, ge=0, le=100, description="Regularisation rate λ")
 
 
+SPEC_EXAMPLE: dict[str, Any] = {
+    "features": ["x1", "x2"],
+    "layers": [{"type": "dense", "units": 4, "activation": "tanh"},
+               {"type": "dense", "units": 2, "activation": "tanh"},
+               {"type": "dense", "units": 1, "activation": "tanh"}],
+    "loss": "mse", "optimizer": {"type": "sgd", "learning_rate": 0.03}, "batch_size": 10, "seed": 0}
+
+
 class NetworkSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "features": ["x1", "x2"],
-        "layers": [{"type": "dense", "units": 4, "activation": "tanh"},
-                   {"type": "dense", "units": 2, "activation": "tanh"},
-                   {"type": "dense", "units": 1, "activation": "tanh"}],
-        "loss": "mse", "optimizer": {"type": "sgd", "learning_rate": 0.03}, "batch_size": 10, "seed": 0}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SPEC_EXAMPLE]})
 
     name: str | None = Field(None, max_length=100, description="A label for the network")
     input_shape: list[int] | None = Field(None, description="Shape of one input without the batch axis, e.g. [2]")
@@ -88,7 +91,7 @@ class DataSpec(BaseModel):
 class CreateNetwork(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"preset": "worked-example"},
-        {"spec": NetworkSpec.model_config["json_schema_extra"]["examples"][0],
+        {"spec": SPEC_EXAMPLE,
          "data": {"name": "circle", "noise": 0.1, "train_ratio": 0.5, "seed": 1}}]})
 
     preset: str | None = Field(None, description="A preset name (GET /api/presets); or give `spec`")

@@ -44,7 +44,7 @@ def image_shape(spec: dict[str, Any], shape: Shape) -> tuple[int, int, int]:
         raise EngineError(
             f"layer '{spec.get('type')}' needs a (channels, height, width) input, got shape {list(shape)}"
         )
-    return shape  # type: ignore[return-value]
+    return shape
 
 
 def check_position(limits: tuple[tuple[str, int, int], ...]) -> None:

@@ -42,8 +42,9 @@ def export_json(trainer: Trainer) -> dict[str, Any]:
 def write_npz(state: dict[str, np.ndarray], meta: dict[str, Any]) -> bytes:
     """Weights as `weight:<layer.name>` arrays and `meta` (JSON: format, spec, …) as bytes; no pickles."""
     buf = io.BytesIO()
-    arrays = {f"weight:{k}": v for k, v in state.items()}
-    np.savez(buf, __meta__=np.frombuffer(json.dumps({"format": FORMAT, **meta}).encode(), dtype=np.uint8), **arrays)
+    header = np.frombuffer(json.dumps({"format": FORMAT, **meta}).encode(), dtype=np.uint8)
+    members: dict[str, Any] = {"__meta__": header, **{f"weight:{k}": v for k, v in state.items()}}
+    np.savez(buf, **members)
     return buf.getvalue()
 
 

@@ -129,7 +129,8 @@ class TrainerState:
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
         meta = json.dumps({"kind": self.kind, "meta": self.meta})
-        np.savez(buf, **{META_MEMBER: np.array(meta)}, **self.arrays)
+        members: dict[str, Any] = {META_MEMBER: np.array(meta), **self.arrays}
+        np.savez(buf, **members)
         return buf.getvalue()
 
     @classmethod
@@ -432,6 +433,7 @@ TRAINER_CLASSES: dict[str, str] = {
     "dense": "engine.dense.trainer:Trainer",
     "lenet": "engine.lenet.training:LeNetTraining",
     "transformer": "engine.transformer.trainer:TransformerTrainer",
+    "charlm": "engine.charlm.trainer:CharLMTrainer",
 }
 _restorers: dict[str, Callable[[TrainerState], Any]] = {}
 

@@ -102,12 +102,12 @@ class NeuronMaps:
 
     def __init__(self, features: list[str], input_dim: int, dtype: np.dtype) -> None:
         self.features, self.input_dim, self.dtype = list(features), input_dim, np.dtype(dtype)
+        self.axis: np.ndarray | None = None
         if input_dim == 1:
-            self.axis = np.linspace(-EXTENT, EXTENT, CURVE_POINTS)
-            points = np.stack([self.axis, np.zeros_like(self.axis)], axis=1)
+            axis = self.axis = np.linspace(-EXTENT, EXTENT, CURVE_POINTS)
+            points = np.stack([axis, np.zeros_like(axis)], axis=1)
             self.coarse_inputs = self.fine_inputs = self.features_of(points)
         else:
-            self.axis = None
             self.coarse_inputs = self.features_of(grid(COARSE, EXTENT))
             self.fine_inputs = self.features_of(grid(FINE, EXTENT))
         # Features on axis 0 (features × points), and per-layer output buffers, reused by every pass.

@@ -86,7 +86,8 @@ def remove_point(data: Dataset, at: list[float], radius: float = 0.5) -> tuple[D
     arrays = {"train": [data.x_train, data.y_train], "test": [data.x_test, data.y_test]}
     removed = {"split": split, "point": arrays[split][0][i].tolist(), "label": float(arrays[split][1][i])}
     arrays[split] = [np.delete(arrays[split][0], i, axis=0), np.delete(arrays[split][1], i, axis=0)]
-    new = _edited(data, *arrays["train"], *arrays["test"], {"op": "remove", "at": p.tolist(), "radius": radius})
+    (x_train, y_train), (x_test, y_test) = arrays["train"], arrays["test"]
+    new = _edited(data, x_train, y_train, x_test, y_test, {"op": "remove", "at": p.tolist(), "radius": radius})
     return new, removed
 
 

@@ -45,9 +45,9 @@ def augment_batch(
     if max_shift < 0 or max_rotation_deg < 0:
         raise EngineError("max_shift and max_rotation_deg must not be negative")
     n = images.shape[0]
-    angle = np.deg2rad(rng.uniform(-max_rotation_deg, max_rotation_deg, size=n))
-    scale = rng.uniform(lo, hi, size=n)
-    shift = rng.uniform(-max_shift, max_shift, size=(n, 2))
+    angle = np.asarray(np.deg2rad(rng.uniform(-max_rotation_deg, max_rotation_deg, size=n)))
+    scale = np.asarray(rng.uniform(lo, hi, size=n))
+    shift = np.asarray(rng.uniform(-max_shift, max_shift, size=(n, 2)))
     return affine_warp(images, angle, scale, shift)
 
 

@@ -36,7 +36,7 @@ from engine.lenet.mnist import MnistSplit, load_mnist10k
 from engine.lenet.model import CLASSES, LeNet5
 
 # Small distortions, so that drawn digits that are not centred or sized exactly like MNIST's still read.
-AUGMENT = {"max_shift": 2.0, "max_rotation_deg": 12.0, "scale_range": (0.88, 1.12)}
+AUGMENT: dict[str, Any] = {"max_shift": 2.0, "max_rotation_deg": 12.0, "scale_range": (0.88, 1.12)}
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def playground_frame(trainer: Trainer, maps: NeuronMaps | None, focus: tuple[int
     """
     net = trainer.net
     dense_index = [i for i, layer in enumerate(net.layers) if isinstance(layer, Dense)]
-    dense = [net.layers[i] for i in dense_index]
+    dense: list[Dense] = [layer for layer in net.layers if isinstance(layer, Dense)]
     if trainer.data is not None and len(trainer.data.x_train):
         _, grads = trainer.training_gradients()
     else:
@@ -50,14 +50,15 @@ def playground_frame(trainer: Trainer, maps: NeuronMaps | None, focus: tuple[int
         "weights": [layer.params["weight"] for layer in dense],
         "biases": [layer.params.get("bias", np.zeros(layer.out_features, net.dtype)) for layer in dense],
         "weight_grads": [grads[f"{i}.weight"] for i in dense_index],
-        "bias_grads": [grads.get(f"{i}.bias", np.zeros(net.layers[i].out_features, net.dtype)) for i in dense_index],
+        "bias_grads": [grads.get(f"{i}.bias", np.zeros(layer.out_features, net.dtype))
+                       for i, layer in zip(dense_index, dense, strict=True)],
     }
     if maps is None:
         return frame
     result = maps.evaluate(net, fine=fine)
     frame["activations"] = result.activations
     frame["ranges"] = [list(r) for r in result.ranges]
-    if maps.input_dim == 1:
+    if maps.axis is not None:
         # Curves are drawn as lines with their exact values.
         frame["kind"] = "curve"
         frame["axis"] = maps.axis.astype(np.float32)

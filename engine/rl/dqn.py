@@ -71,6 +71,25 @@ def _unit(value: Any, name: str) -> float:
     return float(value)
 
 
+def _network_settings(s: dict[str, Any]) -> dict[str, Any]:
+    """The network's shape and its loss, of the settings given."""
+    out: dict[str, Any] = {}
+    if "hidden" in s:
+        hidden = s["hidden"]
+        if not isinstance(hidden, (list, tuple)) or len(hidden) > MAX_HIDDEN_LAYERS:
+            raise EngineError(f"hidden must be a list of up to {MAX_HIDDEN_LAYERS} layer widths, got {hidden!r}")
+        out["hidden"] = [_whole(h, "each hidden layer's width", 1, MAX_HIDDEN_UNITS) for h in hidden]
+    if "activation" in s:
+        if s["activation"] not in ("relu", "tanh"):
+            raise EngineError(f"activation must be relu or tanh, got {s['activation']!r}")
+        out["activation"] = s["activation"]
+    if "loss" in s:
+        if s["loss"] not in ("huber", "mse"):
+            raise EngineError(f"loss must be huber or mse (½δ²), got {s['loss']!r}")
+        out["loss"] = s["loss"]
+    return out
+
+
 def check_settings(settings: dict[str, Any], partial: bool = False) -> dict[str, Any]:
     """Validate Q-network settings (every one before anything changes); returns them cleaned."""
     unknown = set(settings) - set(SETTING_KEYS)
@@ -81,15 +100,7 @@ def check_settings(settings: dict[str, Any], partial: bool = False) -> dict[str,
     if "game" in s:
         make_game_config(s["game"], s.get("game_settings") or {})
         out["game"], out["game_settings"] = s["game"], dict(s.get("game_settings") or {})
-    if "hidden" in s:
-        hidden = s["hidden"]
-        if not isinstance(hidden, (list, tuple)) or len(hidden) > MAX_HIDDEN_LAYERS:
-            raise EngineError(f"hidden must be a list of up to {MAX_HIDDEN_LAYERS} layer widths, got {hidden!r}")
-        out["hidden"] = [_whole(h, "each hidden layer's width", 1, MAX_HIDDEN_UNITS) for h in hidden]
-    if "activation" in s:
-        if s["activation"] not in ("relu", "tanh"):
-            raise EngineError(f"activation must be relu or tanh, got {s['activation']!r}")
-        out["activation"] = s["activation"]
+    out.update(_network_settings(s))
     if "learning_rate" in s:
         out["learning_rate"] = check_learning_rate(s["learning_rate"], high=1.0)
     for name in ("gamma", "epsilon_start", "epsilon_end"):
@@ -100,18 +111,19 @@ def check_settings(settings: dict[str, Any], partial: bool = False) -> dict[str,
     for name, (low, high) in limits.items():
         if name in s:
             out[name] = _whole(s[name], name, low, high)
-    if "loss" in s:
-        if s["loss"] not in ("huber", "mse"):
-            raise EngineError(f"loss must be huber or mse (½δ²), got {s['loss']!r}")
-        out["loss"] = s["loss"]
     if not partial:
-        numbers = out["replay_size"] * make_game_config(out["game"], out["game_settings"]).observation_size
-        if numbers > MAX_REPLAY_NUMBERS:
-            raise SizeLimitError(f"the replay memory would hold {numbers:,} numbers (replay_size × board cells), over "
-                                 f"the limit of {MAX_REPLAY_NUMBERS:,}; lower replay_size or the board")
-    if not partial and out["replay_size"] < out["batch_size"]:
-        raise EngineError(f"replay_size ({out['replay_size']}) must hold at least one batch ({out['batch_size']})")
+        _check_replay(out)
     return out
+
+
+def _check_replay(out: dict[str, Any]) -> None:
+    """The replay memory of complete settings: within the size limit, and holding at least one batch."""
+    numbers = out["replay_size"] * make_game_config(out["game"], out["game_settings"]).observation_size
+    if numbers > MAX_REPLAY_NUMBERS:
+        raise SizeLimitError(f"the replay memory would hold {numbers:,} numbers (replay_size × board cells), over "
+                             f"the limit of {MAX_REPLAY_NUMBERS:,}; lower replay_size or the board")
+    if out["replay_size"] < out["batch_size"]:
+        raise EngineError(f"replay_size ({out['replay_size']}) must hold at least one batch ({out['batch_size']})")
 
 
 class ReplayMemory:

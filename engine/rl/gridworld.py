@@ -152,24 +152,24 @@ class GridWorld:
                 "slip": self.slip, "max_steps": self.max_steps}
 
 
+def _check_side(count: int, what: str) -> None:
+    if count > MAX_SIDE:
+        raise SizeLimitError(f"a grid has at most {MAX_SIDE} {what}, this layout has {count}")
+    if count < MIN_SIDE:
+        raise EngineError(f"a grid has {MIN_SIDE} to {MAX_SIDE} {what}, this layout has {count}")
+
+
 def parse_layout(layout: Any) -> list[str]:
     if isinstance(layout, str):
         layout = [row for row in layout.replace("\r", "").split("\n") if row.strip()]
     if not isinstance(layout, (list, tuple)) or not all(isinstance(row, str) for row in layout):
         raise EngineError("layout must be a list of strings, one per row, e.g. ['S..', '.#.', '..G']")
     rows = [row.strip().upper() for row in layout]
-    if len(rows) > MAX_SIDE:
-        raise SizeLimitError(f"a grid has at most {MAX_SIDE} rows, this layout has {len(rows)}")
-    if len(rows) < MIN_SIDE:
-        raise EngineError(f"a grid has {MIN_SIDE} to {MAX_SIDE} rows, this layout has {len(rows)}")
+    _check_side(len(rows), "rows")
     widths = {len(row) for row in rows}
     if len(widths) != 1:
         raise EngineError(f"every row of the layout must have the same length, got lengths {sorted(widths)}")
-    cols = widths.pop()
-    if cols > MAX_SIDE:
-        raise SizeLimitError(f"a grid has at most {MAX_SIDE} columns, this layout has {cols}")
-    if cols < MIN_SIDE:
-        raise EngineError(f"a grid has {MIN_SIDE} to {MAX_SIDE} columns, this layout has {cols}")
+    _check_side(widths.pop(), "columns")
     bad = sorted({ch for row in rows for ch in row} - set(CELL_CHARS))
     if bad:
         raise EngineError(f"unknown cell characters {bad}; use . empty, # wall, S start, G goal, P pit, C cliff")

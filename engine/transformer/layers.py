@@ -50,7 +50,7 @@ class Embedding(Layer):
         if tokens.size and (tokens.min() < 0 or tokens.max() >= self.vocab_size):
             raise EngineError(f"token ids must be between 0 and {self.vocab_size - 1}")
         self.tokens = tokens
-        return self.params["weight"][tokens] * self.dtype.type(self.scale)
+        return self.params["weight"][tokens] * np.asarray(self.scale, dtype=self.dtype)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """Fills grads['weight'] and returns the input gradient like every layer: zeros shaped like the token ids
@@ -286,7 +286,7 @@ class CrossAttention(MultiHeadAttention):
                  dtype: DTypeLike = np.float32) -> None:
         super().__init__(d_model, num_heads, rng=rng, dtype=dtype)
 
-    def forward(self, x: np.ndarray, context: np.ndarray | None = None) -> np.ndarray:  # type: ignore[override]
+    def forward(self, x: np.ndarray, context: np.ndarray | None = None) -> np.ndarray:
         if context is None:
             raise EngineError("cross-attention needs a context (the encoder's output) as its second input")
         return self._attend(x, context)

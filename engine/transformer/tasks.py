@@ -47,7 +47,7 @@ class SeqBatch:
 
     @staticmethod
     def concat(parts: list[SeqBatch]) -> SeqBatch:
-        src = None if parts[0].src is None else np.concatenate([p.src for p in parts])  # type: ignore[misc]
+        src = None if parts[0].src is None else np.concatenate([p.src for p in parts])
         return SeqBatch(src, np.concatenate([p.inputs for p in parts]), np.concatenate([p.targets for p in parts]),
                         np.concatenate([p.scored for p in parts]))
 
@@ -87,7 +87,7 @@ class Task:
         weights = np.power(np.int64(1_000_003), np.arange(tokens.shape[1], dtype=np.int64))  # wraps: a hash
         return (tokens.astype(np.int64) * weights).sum(axis=1)
 
-    def parse(self, tokens: list[int] | list[str] | str) -> list[int]:
+    def parse(self, tokens: list[int] | list[str] | list[int | str] | str) -> list[int]:
         """A typed sequence → token ids; a clear error names the vocabulary and the length limit."""
         names = self.typed_vocab
         if isinstance(tokens, str):
@@ -95,7 +95,7 @@ class Task:
             parts = text.split() if any(ch.isspace() for ch in text) else (
                 list(text) if all(ch in names for ch in text) else [text])
         else:
-            parts = list(tokens)
+            parts = [str(t) if isinstance(t, str) else t for t in tokens]  # type: ignore[misc]
         ids: list[int] = []
         bad: list[str] = []
         for part in parts:

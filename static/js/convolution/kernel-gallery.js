@@ -19,7 +19,7 @@ function resizeCentered(matrix, k) {
   return Array.from({ length: k }, (_, r) => Array.from({ length: k }, (_, c) => matrix[r + shift]?.[c + shift] ?? 0));
 }
 
-export function initKernelGallery(root, { onError }) {
+export function initKernelGallery(root, { onError, initial = "edge3" }) {
   const $ = (id) => root.querySelector(`#${id}`);
   const els = {
     presets: $("kernel-presets"), editor: $("kernel-editor"), divisor: $("kernel-divisor"), size: $("kernel-size"),
@@ -358,13 +358,23 @@ export function initKernelGallery(root, { onError }) {
         els.sample.append(option);
       }
       buildPresets();
-      state.numerators = state.kernels.get("edge3").numerators.map((row) => [...row]);
-      state.divisor = 1;
-      state.preset = "edge3";
+      if (initial && typeof initial === "object") { // a custom kernel: {kernel: rows, divisor}
+        state.numerators = initial.kernel.map((row) => [...row]);
+        state.divisor = initial.divisor || 1;
+        state.preset = "custom";
+      } else {
+        const first = state.kernels.has(initial) ? initial : "edge3";
+        state.numerators = state.kernels.get(first).numerators.map((row) => [...row]);
+        state.divisor = state.kernels.get(first).divisor;
+        state.preset = first;
+      }
       buildEditor();
       markPreset();
       showKernel();
       await useSample(samples[0].name);
     },
+    /** The kernel now (a preset's name or "custom", its numerators and divisor): the course checks it. */
+    kernelState: () => ({ name: state.preset, kernel: state.numerators.map((row) => [...row]),
+      divisor: state.divisor }),
   };
 }
