@@ -51,20 +51,8 @@ def import_network(data: bytes, format: Format | None = None, hints: dict[str, s
         return serialize.import_json(doc, max_params)
     if fmt == "npz":
         return serialize.import_npz(data, max_params)
-    hints = dict(hints or {})
     if fmt == "safetensors":
-        tensors, metadata = read_safetensors(data)
-        if SPEC_KEY in metadata:  # a Glassbox export: the exact architecture
-            try:
-                spec = json.loads(metadata[SPEC_KEY])
-            except json.JSONDecodeError as exc:
-                raise EngineError(f"the file's {SPEC_KEY} metadata is not JSON: {exc}") from None
-            return _trainer(spec, tensors, max_params, torch_layout=True)
-        for key in ("activation", "pooling", "input_shape"):
-            if key in metadata and key not in hints:
-                hints[key] = metadata[key]
-        layers, state, input_shape = infer_layers(tensors, hints)
-        return _trainer(trainer_spec(layers, input_shape, name), state, max_params, torch_layout=True)
+        return _import_safetensors(data, dict(hints or {}), max_params, name)
     if fmt == "onnx":
         model = load_model(data)
         exported = glassbox_export(model)
@@ -73,6 +61,21 @@ def import_network(data: bytes, format: Format | None = None, hints: dict[str, s
         layers, state, input_shape = read_graph(model)
         return _trainer(trainer_spec(layers, input_shape, name), state, max_params, torch_layout=False)
     raise EngineError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def _import_safetensors(data: bytes, hints: dict[str, str], max_params: int | None, name: str) -> Trainer:
+    tensors, metadata = read_safetensors(data)
+    if SPEC_KEY in metadata:  # a Glassbox export: the exact architecture
+        try:
+            spec = json.loads(metadata[SPEC_KEY])
+        except json.JSONDecodeError as exc:
+            raise EngineError(f"the file's {SPEC_KEY} metadata is not JSON: {exc}") from None
+        return _trainer(spec, tensors, max_params, torch_layout=True)
+    for key in ("activation", "pooling", "input_shape"):
+        if key in metadata and key not in hints:
+            hints[key] = metadata[key]
+    layers, state, input_shape = infer_layers(tensors, hints)
+    return _trainer(trainer_spec(layers, input_shape, name), state, max_params, torch_layout=True)
 
 
 def _trainer(spec: dict[str, Any], state: dict[str, np.ndarray], max_params: int | None,

@@ -107,7 +107,11 @@ def read_onnx(data: bytes) -> tuple[list[dict[str, Any]], dict[str, np.ndarray],
 
 
 def read_graph(model: Any) -> tuple[list[dict[str, Any]], dict[str, np.ndarray], tuple[int, ...]]:
-    g = _Graph(model)
+    """Layer specs, the engine's state and the input shape of a model's graph (a chain of supported nodes)."""
+    return _ChainReader(_Graph(model)).read()
+
+
+def _input_shape(g: _Graph) -> tuple[str, tuple[int, ...]]:
     inputs = [i for i in g.graph.input if i.name not in g.values]
     if len(inputs) != 1:
         raise EngineError(f"a sequential network has one input; this graph has {len(inputs)} "
@@ -117,129 +121,156 @@ def read_graph(model: Any) -> tuple[list[dict[str, Any]], dict[str, np.ndarray],
     if not dims or not shape or any(s is None or s < 1 for s in shape):
         raise EngineError(f"input '{inputs[0].name}' needs fixed sizes after the batch axis, got "
                           f"{[d.dim_param or d.dim_value for d in dims]}")
-    input_shape = tuple(int(s or 0) for s in shape)
-    current = inputs[0].name
-    flat = len(input_shape) == 1
-    layers: list[dict[str, Any]] = []
-    state: dict[str, np.ndarray] = {}
-    nodes = list(g.graph.node)
-    skip = set()
-    for n, node in enumerate(nodes):
-        if n in skip:
-            continue
-        op = node.op_type
-        where = f"node '{node.name}'" if node.name else f"node {n}"
-        if node.domain not in ("", "ai.onnx") or op not in SUPPORTED:
-            raise EngineError(f"unsupported operator '{op}' ({where}); Glassbox imports "
-                              f"{', '.join(s for s in SUPPORTED if s not in ('Identity', 'Constant'))}")
-        if op == "Constant":
+    return inputs[0].name, tuple(int(s or 0) for s in shape)
+
+
+class _ChainReader:
+    """Walks the nodes in order, each reading the previous one's output, turning each into a layer."""
+
+    def __init__(self, g: _Graph) -> None:
+        self.g = g
+        self.current, input_shape = _input_shape(g)
+        self.input_shape = input_shape
+        self.flat = len(input_shape) == 1
+        self.layers: list[dict[str, Any]] = []
+        self.state: dict[str, np.ndarray] = {}
+        self.nodes = list(g.graph.node)
+        self.skip: set[int] = set()
+
+    def read(self) -> tuple[list[dict[str, Any]], dict[str, np.ndarray], tuple[int, ...]]:
+        handlers = {"Gemm": self._dense, "MatMul": self._dense, "Conv": self._conv, "MaxPool": self._pool,
+                    "AveragePool": self._pool, "Flatten": self._flatten, "Reshape": self._reshape}
+        for n, node in enumerate(self.nodes):
+            if n in self.skip:
+                continue
+            where = f"node '{node.name}'" if node.name else f"node {n}"
+            self._check_supported(node, where)
+            if node.op_type == "Constant":
+                self._constant(node, where)
+                continue
+            if node.input[0] != self.current:
+                raise EngineError(f"the graph is not a chain: {node.op_type} {where} reads '{node.input[0]}' instead "
+                                  f"of the previous layer's output '{self.current}'")
             attrs = _attributes(node)
-            if "value" not in attrs:
-                raise EngineError(f"unsupported Constant form ({where}): only 'value' tensors")
-            g.values[node.output[0]] = g.array(attrs["value"])
-            continue
-        if node.input[0] != current:
-            raise EngineError(f"the graph is not a chain: {op} {where} reads '{node.input[0]}' instead of the "
-                              f"previous layer's output '{current}'")
-        attrs = _attributes(node)
-        index = len(layers)
-        if op in ("Gemm", "MatMul"):
-            if not flat:
-                raise EngineError(f"{op} {where} reads a {len(input_shape)}-D tensor; flatten it first")
-            if op == "Gemm":
-                _check_attrs(node, attrs, {"alpha": lambda v: v == 1.0, "beta": lambda v: v == 1.0,
-                                           "transA": lambda v: v == 0, "transB": None})
-            weight = g.constant(node.input[1], node)
-            if op == "Gemm":
-                if attrs.get("transB", 0):
-                    weight = weight.T
-                bias = g.constant(node.input[2], node) if len(node.input) > 2 and node.input[2] else None
-                out_name = node.output[0]
+            if node.op_type in ACTIVATION_OPS:
+                self._activation(node, attrs, where)
             else:
-                bias, out_name = None, node.output[0]
-                follower = nodes[n + 1] if n + 1 < len(nodes) else None
-                if follower is not None and follower.op_type == "Add" and out_name in follower.input:
-                    other = [i for i in follower.input if i != out_name]
-                    bias = g.constant(other[0], follower)
-                    out_name = follower.output[0]
-                    skip.add(n + 1)
-            if weight.ndim != 2:
-                raise EngineError(f"unsupported tensor '{node.input[1]}' of shape {list(weight.shape)} for {op}")
-            if bias is not None:
-                bias = np.broadcast_to(bias, (weight.shape[1],)) if bias.size in (1, weight.shape[1]) else None
-                if bias is None:
-                    raise EngineError(f"{op} {where}: its bias does not match its {weight.shape[1]} outputs")
-            layers.append({"type": "dense", "units": int(weight.shape[1]), "bias": bias is not None})
-            state[f"{index}.weight"] = weight
-            if bias is not None:
-                state[f"{index}.bias"] = np.array(bias)
-            current = out_name
-            continue
-        if op == "Add":
+                handlers[node.op_type](node, attrs, where, n)
+        outputs = [o.name for o in self.g.graph.output]
+        if outputs != [self.current]:
+            raise EngineError(f"the graph's output {outputs} is not the last layer's output '{self.current}'")
+        if not self.layers:
+            raise EngineError("the graph has no layers")
+        return self.layers, self.state, self.input_shape
+
+    @staticmethod
+    def _check_supported(node: Any, where: str) -> None:
+        if node.domain not in ("", "ai.onnx") or node.op_type not in SUPPORTED:
+            raise EngineError(f"unsupported operator '{node.op_type}' ({where}); Glassbox imports "
+                              f"{', '.join(s for s in SUPPORTED if s not in ('Identity', 'Constant'))}")
+        if node.op_type == "Add":
             raise EngineError(f"unsupported operator 'Add' ({where}) that is not a MatMul's bias")
-        if op in ACTIVATION_OPS:
-            if op == "Softmax":
-                axis = attrs.get("axis", -1)
-                if not flat or axis not in (-1, 1):
-                    raise EngineError(f"unsupported Softmax over axis {axis} ({where}): the engine's softmax runs "
-                                      "over a flat layer's units")
-            elif attrs:
-                raise EngineError(f"unsupported attribute '{next(iter(attrs))}' of {op} ({where})")
-            if ACTIVATION_OPS[op] is not None:
-                layers.append({"type": ACTIVATION_OPS[op]})
-            current = node.output[0]
-            continue
-        if flat and op in ("Conv", "MaxPool", "AveragePool"):
-            raise EngineError(f"{op} {where} reads a flat tensor; the engine's {op} reads images (C, H, W)")
-        if op == "Conv":
-            weight = g.constant(node.input[1], node)
-            if weight.ndim != 4 or weight.shape[2] != weight.shape[3]:
-                raise EngineError(f"unsupported tensor '{node.input[1]}' of shape {list(weight.shape)}: the "
-                                  "engine's convolutions have square 2-D kernels (out, in, k, k)")
-            pads = attrs.get("pads", [0, 0, 0, 0])
-            strides = attrs.get("strides", [1, 1])
-            _check_attrs(node, attrs, {
-                "kernel_shape": lambda v, k=list(weight.shape[2:]): list(v) == k, "group": lambda v: v == 1,
-                "dilations": lambda v: all(d == 1 for d in v), "pads": lambda v: len(set(v)) == 1,
-                "strides": lambda v: len(set(v)) == 1, "auto_pad": lambda v: v in (b"NOTSET", b"VALID")})
-            bias = g.constant(node.input[2], node) if len(node.input) > 2 and node.input[2] else None
-            layers.append({"type": "conv2d", "out_channels": int(weight.shape[0]),
-                           "kernel_size": int(weight.shape[2]), "stride": int(strides[0]), "padding": int(pads[0]),
-                           "bias": bias is not None})
-            state[f"{index}.weight"] = weight
-            if bias is not None:
-                state[f"{index}.bias"] = bias
-        elif op in ("MaxPool", "AveragePool"):
-            kernel = attrs.get("kernel_shape", [])
-            _check_attrs(node, attrs, {
-                "kernel_shape": lambda v: len(v) == 2 and v[0] == v[1], "strides": lambda v: len(set(v)) == 1,
-                "pads": lambda v: not any(v), "ceil_mode": lambda v: v == 0,
-                "dilations": lambda v: all(d == 1 for d in v),
-                "storage_order": lambda v: v == 0, "count_include_pad": None,
-                "auto_pad": lambda v: v in (b"NOTSET", b"VALID")})
-            if len(node.output) > 1 and node.output[1]:
-                raise EngineError(f"unsupported MaxPool indices output ({where})")
-            stride = attrs.get("strides", [1, 1])[0]
-            layers.append({"type": "maxpool2d" if op == "MaxPool" else "avgpool2d", "size": int(kernel[0]),
-                           "stride": int(stride)})
-        elif op == "Flatten":
-            _check_attrs(node, attrs, {"axis": lambda v: v == 1})
-            layers.append({"type": "flatten"})
-            flat = True
-        elif op == "Reshape":
-            target = [int(v) for v in g.constant(node.input[1], node).reshape(-1)]
-            _check_attrs(node, attrs, {"allowzero": lambda v: v == 0})
-            if len(target) != 2 or target[0] not in (-1, 0, 1) or target[1] in (0,):
-                raise EngineError(f"unsupported Reshape to {target} ({where}): only a flatten to (batch, features)")
-            layers.append({"type": "flatten"})
-            flat = True
-        current = node.output[0]
-    outputs = [o.name for o in g.graph.output]
-    if outputs != [current]:
-        raise EngineError(f"the graph's output {outputs} is not the last layer's output '{current}'")
-    if not layers:
-        raise EngineError("the graph has no layers")
-    return layers, state, input_shape
+
+    def _constant(self, node: Any, where: str) -> None:
+        attrs = _attributes(node)
+        if "value" not in attrs:
+            raise EngineError(f"unsupported Constant form ({where}): only 'value' tensors")
+        self.g.values[node.output[0]] = self.g.array(attrs["value"])
+
+    def _add_weights(self, weight: np.ndarray, bias: np.ndarray | None) -> None:
+        index = len(self.layers) - 1
+        self.state[f"{index}.weight"] = weight
+        if bias is not None:
+            self.state[f"{index}.bias"] = np.array(bias)
+
+    def _dense(self, node: Any, attrs: dict[str, Any], where: str, n: int) -> None:
+        op = node.op_type
+        if not self.flat:
+            raise EngineError(f"{op} {where} reads a {len(self.input_shape)}-D tensor; flatten it first")
+        if op == "Gemm":
+            _check_attrs(node, attrs, {"alpha": lambda v: v == 1.0, "beta": lambda v: v == 1.0,
+                                       "transA": lambda v: v == 0, "transB": None})
+        weight = self.g.constant(node.input[1], node)
+        out_name = node.output[0]
+        if op == "Gemm":
+            weight = weight.T if attrs.get("transB", 0) else weight
+            bias = self.g.constant(node.input[2], node) if len(node.input) > 2 and node.input[2] else None
+        else:
+            bias = None
+            follower = self.nodes[n + 1] if n + 1 < len(self.nodes) else None
+            if follower is not None and follower.op_type == "Add" and out_name in follower.input:
+                bias = self.g.constant([i for i in follower.input if i != out_name][0], follower)
+                out_name = follower.output[0]
+                self.skip.add(n + 1)
+        if weight.ndim != 2:
+            raise EngineError(f"unsupported tensor '{node.input[1]}' of shape {list(weight.shape)} for {op}")
+        if bias is not None and bias.size not in (1, weight.shape[1]):
+            raise EngineError(f"{op} {where}: its bias does not match its {weight.shape[1]} outputs")
+        self.layers.append({"type": "dense", "units": int(weight.shape[1]), "bias": bias is not None})
+        self._add_weights(weight, None if bias is None else np.broadcast_to(bias, (weight.shape[1],)))
+        self.current = out_name
+
+    def _activation(self, node: Any, attrs: dict[str, Any], where: str) -> None:
+        op = node.op_type
+        if op == "Softmax":
+            axis = attrs.get("axis", -1)
+            if not self.flat or axis not in (-1, 1):
+                raise EngineError(f"unsupported Softmax over axis {axis} ({where}): the engine's softmax runs "
+                                  "over a flat layer's units")
+        elif attrs:
+            raise EngineError(f"unsupported attribute '{next(iter(attrs))}' of {op} ({where})")
+        if ACTIVATION_OPS[op] is not None:
+            self.layers.append({"type": ACTIVATION_OPS[op]})
+        self.current = node.output[0]
+
+    def _images_only(self, node: Any, where: str) -> None:
+        if self.flat:
+            raise EngineError(f"{node.op_type} {where} reads a flat tensor; the engine's {node.op_type} reads "
+                              "images (C, H, W)")
+
+    def _conv(self, node: Any, attrs: dict[str, Any], where: str, n: int) -> None:
+        self._images_only(node, where)
+        weight = self.g.constant(node.input[1], node)
+        if weight.ndim != 4 or weight.shape[2] != weight.shape[3]:
+            raise EngineError(f"unsupported tensor '{node.input[1]}' of shape {list(weight.shape)}: the "
+                              "engine's convolutions have square 2-D kernels (out, in, k, k)")
+        _check_attrs(node, attrs, {
+            "kernel_shape": lambda v, k=list(weight.shape[2:]): list(v) == k, "group": lambda v: v == 1,
+            "dilations": lambda v: all(d == 1 for d in v), "pads": lambda v: len(set(v)) == 1,
+            "strides": lambda v: len(set(v)) == 1, "auto_pad": lambda v: v in (b"NOTSET", b"VALID")})
+        bias = self.g.constant(node.input[2], node) if len(node.input) > 2 and node.input[2] else None
+        self.layers.append({"type": "conv2d", "out_channels": int(weight.shape[0]),
+                            "kernel_size": int(weight.shape[2]), "stride": int(attrs.get("strides", [1])[0]),
+                            "padding": int(attrs.get("pads", [0])[0]), "bias": bias is not None})
+        self._add_weights(weight, bias)
+        self.current = node.output[0]
+
+    def _pool(self, node: Any, attrs: dict[str, Any], where: str, n: int) -> None:
+        self._images_only(node, where)
+        _check_attrs(node, attrs, {
+            "kernel_shape": lambda v: len(v) == 2 and v[0] == v[1], "strides": lambda v: len(set(v)) == 1,
+            "pads": lambda v: not any(v), "ceil_mode": lambda v: v == 0,
+            "dilations": lambda v: all(d == 1 for d in v), "storage_order": lambda v: v == 0,
+            "count_include_pad": None, "auto_pad": lambda v: v in (b"NOTSET", b"VALID")})
+        if len(node.output) > 1 and node.output[1]:
+            raise EngineError(f"unsupported MaxPool indices output ({where})")
+        self.layers.append({"type": "maxpool2d" if node.op_type == "MaxPool" else "avgpool2d",
+                            "size": int(attrs.get("kernel_shape", [0])[0]),
+                            "stride": int(attrs.get("strides", [1])[0])})
+        self.current = node.output[0]
+
+    def _flatten(self, node: Any, attrs: dict[str, Any], where: str, n: int) -> None:
+        _check_attrs(node, attrs, {"axis": lambda v: v == 1})
+        self.layers.append({"type": "flatten"})
+        self.flat = True
+        self.current = node.output[0]
+
+    def _reshape(self, node: Any, attrs: dict[str, Any], where: str, n: int) -> None:
+        target = [int(v) for v in self.g.constant(node.input[1], node).reshape(-1)]
+        _check_attrs(node, attrs, {"allowzero": lambda v: v == 0})
+        if len(target) != 2 or target[0] not in (-1, 0, 1) or target[1] == 0:
+            raise EngineError(f"unsupported Reshape to {target} ({where}): only a flatten to (batch, features)")
+        self._flatten(node, {}, where, n)
 
 
 # --- export --------------------------------------------------------------------------------------------------

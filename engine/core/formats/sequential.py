@@ -65,6 +65,9 @@ def trainer_spec(layers: list[dict[str, Any]], input_shape: tuple[int, ...], nam
 # --- a state dict without its architecture: what sits between the parameters ---------------------------------
 
 
+Weighted = tuple[int, str, dict[str, np.ndarray]]  # (module index, "dense" | "conv2d", its tensors)
+
+
 def infer_layers(tensors: dict[str, np.ndarray], hints: dict[str, str]) -> tuple[list[dict[str, Any]],
                                                                                   dict[str, np.ndarray],
                                                                                   tuple[int, ...]]:
@@ -75,6 +78,37 @@ def infer_layers(tensors: dict[str, np.ndarray], hints: dict[str, str]) -> tuple
     pooling of `hints` ('activation': relu|tanh|sigmoid, 'pooling': max|avg, default relu and max 2×2), and each
     convolution's padding (0 or k//2) chosen so the sizes meet the first dense layer's inputs.
     """
+    kinds, prefix = _weighted_modules(tensors)
+    activation = hints.get("activation", "relu")
+    pooling = hints.get("pooling", "max")
+    if activation not in ACTIVATION_HINTS:
+        raise EngineError(f"activation hint must be one of {', '.join(ACTIVATION_HINTS)}, got {activation!r}")
+    if pooling not in POOLING_HINTS:
+        raise EngineError(f"pooling hint must be one of {', '.join(POOLING_HINTS)}, got {pooling!r}")
+    input_shape, lead = _input_of(kinds, hints, prefix)
+    convs = [int(p["weight"].shape[2]) for _, k, p in kinds if k == "conv2d"]
+    last_error = ""
+    for paddings in itertools.product(*[(0, k // 2) for k in convs]):
+        layers = lead + _chain(kinds, list(paddings), activation, pooling, prefix)
+        try:
+            net = build_sequential(input_shape, layers)
+        except EngineError as exc:
+            last_error = str(exc)
+            continue
+        weighted = _param_layers(layers)
+        if all(tuple(net.layers[i].params["weight"].shape) == _engine_shape(p["weight"], kind)
+               for i, (_, kind, p) in zip(weighted, kinds, strict=True)):
+            state = {f"{i}.{name}": value for i, (_, _, p) in zip(weighted, kinds, strict=True)
+                     for name, value in p.items()}
+            return layers, state, input_shape
+    where = f" with paddings 0 or k//2 for its {len(convs)} convolution(s)" if convs else ""
+    raise EngineError(f"the tensors' sizes do not chain into a network on inputs of shape {list(input_shape)}{where}"
+                      f"{': ' + last_error if last_error else ''}; export with torch.onnx.export, or give the "
+                      "input_shape hint")
+
+
+def _weighted_modules(tensors: dict[str, np.ndarray]) -> tuple[list[Weighted], str]:
+    """The modules with weights, in order, each checked (2-D dense or square 4-D conv, a bias to match)."""
     params: dict[int, dict[str, np.ndarray]] = {}
     prefixes = set()
     for key, value in tensors.items():
@@ -90,32 +124,29 @@ def infer_layers(tensors: dict[str, np.ndarray], hints: dict[str, str]) -> tuple
         raise EngineError(f"the tensors come from several modules ({', '.join(sorted(prefixes))}); Glassbox imports "
                           "one nn.Sequential")
     prefix = prefixes.pop()
-    activation = hints.get("activation", "relu")
-    pooling = hints.get("pooling", "max")
-    if activation not in ACTIVATION_HINTS:
-        raise EngineError(f"activation hint must be one of {', '.join(ACTIVATION_HINTS)}, got {activation!r}")
-    if pooling not in POOLING_HINTS:
-        raise EngineError(f"pooling hint must be one of {', '.join(POOLING_HINTS)}, got {pooling!r}")
+    return [_weighted(index, params[index], prefix) for index in sorted(params)], prefix
 
-    kinds: list[tuple[int, str, dict[str, np.ndarray]]] = []
-    for index in sorted(params):
-        p = params[index]
-        weight = p.get("weight")
-        if weight is None:
-            raise EngineError(f"unsupported tensor '{prefix}{index}.bias': a bias without a weight")
-        kind = {2: "dense", 4: "conv2d"}.get(weight.ndim)
-        if kind is None:
-            raise EngineError(f"unsupported tensor '{prefix}{index}.weight' of shape {list(weight.shape)}: dense "
-                              "weights are 2-D (out, in), convolution kernels 4-D (out, in, k, k)")
-        if kind == "conv2d" and weight.shape[2] != weight.shape[3]:
-            raise EngineError(f"unsupported tensor '{prefix}{index}.weight': the engine's kernels are square, "
-                              f"this one is {weight.shape[2]}×{weight.shape[3]}")
-        bias = p.get("bias")
-        if bias is not None and bias.shape != (weight.shape[0],):
-            raise EngineError(f"tensor '{prefix}{index}.bias' has shape {list(bias.shape)}, expected "
-                              f"[{weight.shape[0]}] for its weight")
-        kinds.append((index, kind, p))
 
+def _weighted(index: int, p: dict[str, np.ndarray], prefix: str) -> Weighted:
+    weight = p.get("weight")
+    if weight is None:
+        raise EngineError(f"unsupported tensor '{prefix}{index}.bias': a bias without a weight")
+    kind = {2: "dense", 4: "conv2d"}.get(weight.ndim)
+    if kind is None:
+        raise EngineError(f"unsupported tensor '{prefix}{index}.weight' of shape {list(weight.shape)}: dense "
+                          "weights are 2-D (out, in), convolution kernels 4-D (out, in, k, k)")
+    if kind == "conv2d" and weight.shape[2] != weight.shape[3]:
+        raise EngineError(f"unsupported tensor '{prefix}{index}.weight': the engine's kernels are square, "
+                          f"this one is {weight.shape[2]}×{weight.shape[3]}")
+    bias = p.get("bias")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise EngineError(f"tensor '{prefix}{index}.bias' has shape {list(bias.shape)}, expected "
+                          f"[{weight.shape[0]}] for its weight")
+    return index, kind, p
+
+
+def _input_of(kinds: list[Weighted], hints: dict[str, str], prefix: str) -> tuple[tuple[int, ...], list[dict]]:
+    """The input shape, and the layers before the first weighted one (a flatten, for nn.Flatten at 0)."""
     first_index, first_kind, first = kinds[0]
     if "input_shape" in hints:
         input_shape = tuple(int(s) for s in str(hints["input_shape"]).replace("x", ",").split(",") if s.strip())
@@ -125,44 +156,29 @@ def infer_layers(tensors: dict[str, np.ndarray], hints: dict[str, str]) -> tuple
         input_shape = MNIST_SHAPE
     else:
         input_shape = (int(first["weight"].shape[1]),)
-    lead: list[dict[str, Any]] = []
     if first_index == 1 and len(input_shape) > 1 and first_kind == "dense":
-        lead = [{"type": "flatten"}]
-    elif first_index != 0:
+        return input_shape, [{"type": "flatten"}]
+    if first_index != 0:
         raise EngineError(f"cannot tell which {first_index} layer(s) come before '{prefix}{first_index}.weight'; "
                           "export with torch.onnx.export, or start the nn.Sequential with its first weighted layer")
+    return input_shape, []
 
-    conv_count = sum(1 for _, k, _ in kinds if k == "conv2d")
-    last_error = ""
-    for paddings in itertools.product(*[(0, int(p["weight"].shape[2]) // 2) for _, k, p in kinds if k == "conv2d"]):
-        layers = list(lead)
-        pads = iter(paddings)
-        for n, (index, kind, p) in enumerate(kinds):
-            w = p["weight"]
-            if kind == "conv2d":
-                layers.append({"type": "conv2d", "out_channels": int(w.shape[0]), "kernel_size": int(w.shape[2]),
-                               "padding": next(pads), "bias": "bias" in p})
-            else:
-                layers.append({"type": "dense", "units": int(w.shape[0]), "bias": "bias" in p})
-            if n + 1 < len(kinds):
-                gap = kinds[n + 1][0] - index - 1
-                layers += _gap_layers(kind, kinds[n + 1][1], gap, activation, pooling, f"{prefix}{index}")
-        try:
-            net = build_sequential(input_shape, layers)
-        except EngineError as exc:
-            last_error = str(exc)
-            continue
-        if all(tuple(net.layers[i].params["weight"].shape) == _engine_shape(kinds_p["weight"], kind)
-               for i, (kind, kinds_p) in zip(_param_layers(layers), [(k, p) for _, k, p in kinds], strict=True)):
-            state = {}
-            for i, (_, _, p) in zip(_param_layers(layers), kinds, strict=True):
-                for name, value in p.items():
-                    state[f"{i}.{name}"] = value
-            return layers, state, input_shape
-    where = f" with paddings 0 or k//2 for its {conv_count} convolution(s)" if conv_count else ""
-    raise EngineError(f"the tensors' sizes do not chain into a network on inputs of shape {list(input_shape)}{where}"
-                      f"{': ' + last_error if last_error else ''}; export with torch.onnx.export, or give the "
-                      "input_shape hint")
+
+def _chain(kinds: list[Weighted], paddings: list[int], activation: str, pooling: str,
+           prefix: str) -> list[dict[str, Any]]:
+    layers: list[dict[str, Any]] = []
+    pads = iter(paddings)
+    for n, (index, kind, p) in enumerate(kinds):
+        w = p["weight"]
+        if kind == "conv2d":
+            layers.append({"type": "conv2d", "out_channels": int(w.shape[0]), "kernel_size": int(w.shape[2]),
+                           "padding": next(pads), "bias": "bias" in p})
+        else:
+            layers.append({"type": "dense", "units": int(w.shape[0]), "bias": "bias" in p})
+        if n + 1 < len(kinds):
+            gap = kinds[n + 1][0] - index - 1
+            layers += _gap_layers(kind, kinds[n + 1][1], gap, activation, pooling, f"{prefix}{index}")
+    return layers
 
 
 def _gap_layers(kind: str, next_kind: str, gap: int, activation: str, pooling: str, after: str) -> list[dict]:
