@@ -141,13 +141,13 @@ def model_info(session: Session | None, guarded: GuardedModel) -> dict[str, Any]
         return {"source": "network", "session": session.id, **model.describe(), "step": trainer.step_count,
                 "epoch": trainer.epoch, "test_accuracy": None}
     if session is None:
-        return {"source": "shipped", "session": None, "activation": model.activation, "pooling": model.pooling,
+        return {"source": "shipped", "session": None, **model.describe(),
                 "step": model.meta.get("steps"), "epoch": model.meta.get("epochs"),
                 "test_accuracy": model.meta.get("test_accuracy")}
     training: LeNetTraining = session.obj.training
     tested = [h["test_accuracy"] for h in training.history if h.get("test_accuracy") is not None]
-    return {"source": "session", "session": session.id, "activation": model.activation, "pooling": model.pooling,
-            "step": training.step_count, "epoch": training.epoch, "test_accuracy": tested[-1] if tested else None}
+    return {"source": "session", "session": session.id, **model.describe(), "step": training.step_count,
+            "epoch": training.epoch, "test_accuracy": tested[-1] if tested else None}
 
 
 def resolve(session_id: str | None, store: SessionStore) -> tuple[Session | None, GuardedModel]:
