@@ -118,7 +118,7 @@ class LocalServer:
 class Client:
     """The API at `url`, or (with no url) a server started in this process on a free port.
 
-    Route families: `networks`, `playground`, `conv`, `neuron`, `lenet`, `transformers`, `autoencoders`, `rl`.
+    Route families: `networks`, `playground`, `conv`, `neuron`, `lenet`, `transformers`, `autoencoders`, `rl`, `charlm`, `lessons`.
     """
 
     def __init__(self, url: str | None = None, *, timeout: float = 120.0, **settings: Any) -> None:
@@ -138,6 +138,8 @@ class Client:
         self.transformers = Transformers(self)
         self.autoencoders = Autoencoders(self)
         self.rl = RL(self)
+        self.charlm = CharLM(self)
+        self.lessons = Lessons(self)
 
     @classmethod
     def local(cls, **settings: Any) -> Client:
@@ -746,3 +748,87 @@ class RL(Family):
 
     def get_agent(self, session_id: str) -> Agent:
         return Agent(self.client, self.client.get(f"/api/rl/agents/{session_id}", encoding="base64"))
+
+
+# --- the character language model and the course ----------------------------------------------------------
+
+
+class CharLMSession(_NoPage):
+    """A character language model trained from scratch (on your text or the shipped Shakespeare)."""
+
+    @property
+    def path(self) -> str:
+        return f"/api/charlm/sessions/{self.id}"
+
+    def state(self) -> Record:
+        self.last = self.client.get(self.path)
+        return self.last
+
+    def train(self, steps: int, record_every: int | None = None) -> Record:
+        self.last = self.client.post(f"{self.path}/train", _drop_none({"steps": steps, "record_every": record_every}))
+        return self.last
+
+    def reset(self) -> Record:
+        self.last = self.client.post(f"{self.path}/reset")
+        return self.last
+
+    def predict(self, text: str, **options: Any) -> Record:
+        return self.client.charlm.predict(text, session=self, **options)
+
+    def generate(self, text: str, length: int = 200, **options: Any) -> Record:
+        return self.client.charlm.generate(text, length, session=self, **options)
+
+    def delete(self) -> None:
+        self.client.request("DELETE", self.path)
+
+
+class CharLM(Family):
+    """The shipped character model (session=None) or a CharLMSession: next characters, writing, attention."""
+
+    def info(self) -> Record:
+        return self.client.get("/api/charlm")
+
+    def predict(self, text: str, *, temperature: float = 1.0, top_k: int | None = None,
+                session: CharLMSession | str | None = None, **options: Any) -> Record:
+        """The next character's distribution after `text`, with the logit lens of every layer."""
+        body = _drop_none({"text": text, "temperature": temperature, "top_k": top_k, "session": _session_id(session),
+                           **options})
+        return self.client.post("/api/charlm/predict", body)
+
+    def generate(self, text: str, length: int = 200, *, temperature: float = 0.8, seed: int = 0,
+                 top_k: int | None = None, session: CharLMSession | str | None = None) -> Record:
+        body = _drop_none({"text": text, "length": length, "temperature": temperature, "seed": seed,
+                           "top_k": top_k, "session": _session_id(session)})
+        return self.client.post("/api/charlm/generate", body)
+
+    def attention(self, text: str, session: CharLMSession | str | None = None) -> Record:
+        """Every head's attention over `text`: weights [layer][head][query][key] as a NumPy array."""
+        return self.client.post("/api/charlm/attention", _drop_none({"text": text, "session": _session_id(session)}),
+                                encoding="base64")
+
+    def embedding(self, session: CharLMSession | str | None = None) -> Record:
+        return self.client.get("/api/charlm/embedding", session=_session_id(session), encoding="base64")
+
+    def create(self, text: str | None = None, model: Mapping[str, Any] | None = None,
+               train: Mapping[str, Any] | None = None, **options: Any) -> CharLMSession:
+        body = _drop_none({"text": text, "model": model, "train": train, **options})
+        return CharLMSession(self.client, self.client.post("/api/charlm/sessions", body))
+
+    def get(self, session_id: str) -> CharLMSession:
+        return CharLMSession(self.client, self.client.get(f"/api/charlm/sessions/{session_id}"))
+
+
+class Lessons(Family):
+    """The course: its lessons, their exercises' checks, and the loss surface its optimiser lesson draws."""
+
+    def list(self) -> Record:
+        return self.client.get("/api/lessons")
+
+    def get(self, number: int) -> Record:
+        return self.client.get(f"/api/lessons/{number}")
+
+    def check(self, number: int, exercise: str, **attempt: Any) -> Record:
+        return self.client.post(f"/api/lessons/{number}/exercises/{exercise}/check", attempt)
+
+    def loss_surface(self, **request: Any) -> Record:
+        return self.client.post("/api/loss-surface", request, encoding="base64")

@@ -216,3 +216,18 @@ def test_reinforcement_learning(gb: Client):
     with pytest.raises(GlassboxError) as err:
         gb.rl.gridworld(preset="nowhere")
     assert err.value.status == 422 and "nowhere" in err.value.detail
+
+
+def test_character_model_and_lessons(gb: Client):
+    nxt = gb.charlm.predict("To be, or not to b", top_k=5)
+    assert nxt.top[0]["char"] == "e"
+    assert sum(1 for entry in nxt.top if entry["probability"] > 0) == 5  # top_k keeps five, renormalised
+    maps = gb.charlm.attention("Good night")
+    info = gb.charlm.info()
+    assert isinstance(maps.weights, np.ndarray) and maps.weights.shape == (info.layers, info.heads, 10, 10)
+    np.testing.assert_allclose(maps.weights.sum(axis=-1), 1, atol=1e-5)
+    assert gb.charlm.generate("ROMEO.", 20, seed=1).text == gb.charlm.generate("ROMEO.", 20, seed=1).text
+    lessons = gb.lessons.list().lessons
+    assert lessons and gb.lessons.get(lessons[0]["number"]).title == lessons[0]["title"]
+    surface = gb.lessons.loss_surface()
+    assert isinstance(surface.loss, np.ndarray) and surface.loss.ndim == 2
