@@ -118,7 +118,8 @@ class LocalServer:
 class Client:
     """The API at `url`, or (with no url) a server started in this process on a free port.
 
-    Route families: `networks`, `playground`, `conv`, `neuron`, `lenet`, `transformers`, `autoencoders`, `rl`, `charlm`, `lessons`.
+    Route families: `networks`, `playground`, `conv`, `neuron`, `lenet`, `transformers`, `autoencoders`, `rl`,
+    `charlm`, `lessons`.
     """
 
     def __init__(self, url: str | None = None, *, timeout: float = 120.0, **settings: Any) -> None:
