@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
+import struct
 from typing import Any, Literal
 
 import numpy as np
@@ -59,3 +61,63 @@ def decode_array(obj: Any) -> np.ndarray:
         dtype = {"float32": "<f4", "uint8": "u1"}[obj["dtype"]]
         return np.frombuffer(base64.b64decode(obj["data"]), dtype=dtype).reshape(obj["shape"])
     return np.asarray(obj, dtype=np.float64)
+
+
+# --- binary WebSocket frames -------------------------------------------------------------------------------
+#
+# A live frame as one binary WebSocket message: a little-endian uint32 header length H, H bytes of UTF-8 JSON,
+# zero padding to a multiple of 4, then the arrays' raw little-endian bytes, each starting at a multiple of 4 (so
+# the page views them as typed arrays without copying). In the header every array is
+# {"dtype": "float32" | "uint8", "shape": [...], "bin": [offset, nbytes]}, the offset counted from the start of
+# the array section. static/js/lib/socket.js decodes it into the same {data, shape} objects as the base64 form.
+
+_ALIGN = 4
+
+
+def encode_binary(obj: Any, blobs: list[bytes]) -> Any:
+    """Like `encode`, with every ndarray's bytes copied into `blobs` (uint8 stays uint8, everything else float32)
+    and replaced by its descriptor. The copies are taken now, so the caller may change the arrays afterwards."""
+    if isinstance(obj, np.ndarray):
+        dtype = "uint8" if obj.dtype == np.uint8 else "float32"
+        data = np.ascontiguousarray(obj, dtype="u1" if dtype == "uint8" else "<f4").tobytes()
+        offset = sum(len(b) for b in blobs)
+        blobs.append(data)
+        pad = -len(data) % _ALIGN
+        if pad:
+            blobs.append(b"\0" * pad)
+        return {"dtype": dtype, "shape": list(obj.shape), "bin": [offset, len(data)]}
+    if isinstance(obj, dict):
+        return {str(k): encode_binary(v, blobs) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [encode_binary(v, blobs) for v in obj]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: encode_binary(getattr(obj, f.name), blobs) for f in dataclasses.fields(obj)}
+    return encode(obj)
+
+
+def pack_binary(header: Any, blobs: list[bytes]) -> bytes:
+    """One binary message: header length, JSON header, padding, the arrays' bytes (see above)."""
+    text = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
+    pad = -(4 + len(text)) % _ALIGN
+    return b"".join([struct.pack("<I", len(text)), text, b"\0" * pad, *blobs])
+
+
+def unpack_binary(message: bytes) -> Any:
+    """The inverse of `pack_binary` (for tests and Python clients): the header with every array decoded."""
+    (size,) = struct.unpack_from("<I", message)
+    header = json.loads(message[4:4 + size])
+    base = 4 + size + (-(4 + size) % _ALIGN)
+
+    def decode(value: Any) -> Any:
+        if isinstance(value, dict):
+            if "bin" in value and "dtype" in value and "shape" in value:
+                offset, nbytes = value["bin"]
+                dtype = {"float32": "<f4", "uint8": "u1"}[value["dtype"]]
+                return np.frombuffer(message, dtype=dtype, count=nbytes // np.dtype(dtype).itemsize,
+                                     offset=base + offset).reshape(value["shape"])
+            return {k: decode(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [decode(v) for v in value]
+        return value
+
+    return decode(header)

@@ -52,7 +52,10 @@ def serve(args: argparse.Namespace) -> int:
     where = settings.store if settings.store != "sqlite" else f"SQLite in {settings.data_dir or default_data_dir()}"
     print(f"Glassbox on http://{args.host}:{args.port}  (API docs: /docs; sessions: {where}; "
           f"{args.workers} worker{'s' if args.workers > 1 else ''})", flush=True)
-    uvicorn.run("app.main:app", host=args.host, port=args.port, log_level="info", workers=args.workers)
+    # No permessage-deflate: live frames are raw arrays and small JSON, and compressing every frame cost the
+    # server 0.5–2.8 ms a frame (measured) for data the page needs as it is.
+    uvicorn.run("app.main:app", host=args.host, port=args.port, log_level="info", workers=args.workers,
+                ws_per_message_deflate=False)
     return 0
 
 

@@ -129,9 +129,10 @@ ERROR_TEXT = {
     413: "Over a limit: the body's size, a size, the memory or work budget; the message names the setting",
     415: "The body's Content-Type is not one this operation takes",
     422: "Invalid request: the message says what to fix",
-    429: "Every training slot is taken; retry after the seconds in Retry-After",
+    429: "Every training slot is taken (training), or too many room joins from this address (join); retry after "
+         "the seconds in Retry-After",
 }
-SESSION_PARAMS = re.compile(r"\{(\w*_id|id|name|code)\}")
+SESSION_PARAMS = re.compile(r"\{[^}]+\}")  # any path parameter names something that may not exist
 TRAINING_PATH = re.compile(r"/(train|step)$")
 
 
@@ -155,6 +156,8 @@ def error_codes(path: str, method: str, operation: dict[str, Any]) -> list[int]:
         codes += [403, 404, 409, 410]
     if TRAINING_PATH.search(path) and method == "post":
         codes += [409, 429]
+    if path.endswith("/join") and method == "post":
+        codes.append(429)
     return sorted(set(codes))
 
 

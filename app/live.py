@@ -15,6 +15,7 @@ and optionally:
                    client has its entries merged into the one that replaces it, so none is ever lost
   finished()       -> bool  stop playing (e.g. a limit reached)
   merge(old, new)  -> dict  a feature's own deltas to carry over when `new` replaces an unsent `old` frame
+  raw_frame()      -> dict  the frame with its arrays still NumPy: the stream can then send binary frames
 
 The stream owns the plumbing: it keeps the session alive while it streams (each frame marks it used and busy, so
 the idle time-out never drops a session that is training live), the history deltas, the config validation and
@@ -30,17 +31,28 @@ Client → server messages: {"type": "play"}, {"type": "pause"}, {"type": "step"
 Server → client: {"type": "frame", "playing": bool, "dropped": int, ...frame(), "history"?} and
 {"type": "error", "detail": str, "status": int} (the HTTP status a REST route would answer: 409 when training
 diverged, 422, 413, 404; the connection stays open unless the session is gone, which closes it with 4404).
+
+Two opt-ins in the URL's query, for clients that draw every frame (the pages):
+- `frames=binary` (a feature with `raw_frame`): frames are binary messages — a small JSON header and the arrays
+  as raw bytes (app/arrays.py `pack_binary`), instead of JSON with base64 arrays; errors stay JSON text.
+- `ack=1`: the client sends {"type": "ack"} when it has drawn a frame, and the stream trains the next frame only
+  then (or after `ACK_WAIT` seconds without one): the server never trains faster than the client draws, so a
+  background tab, a slow phone or a class of sixty costs only the frames that are seen.
+
+Each frame of play is one worker call: train, check `finished`, build the frame and copy its arrays for the wire,
+under the session's lock; the event loop only packs the header and sends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
@@ -49,13 +61,18 @@ from starlette.websockets import WebSocketState
 
 from engine.core.errors import EngineError
 
+from .arrays import encode, encode_binary, pack_binary
 from .errors import describe_errors, status_of
 from .store import ReadOnlySession, Session, SessionBusy, SessionExpired, SessionNotFound, SessionStore
 from .work import JobSlots
 
+log = logging.getLogger("glassbox.live")
+
 SESSION_GONE = 4404  # close code: the session id is unknown; reconnecting will not help
 SESSION_EXPIRED = 4410  # close code: the store removed the session (retention, disk budget)
 SESSION_BUSY = 4409  # close code: another worker streams the session; reconnecting later may succeed
+ACK_WAIT = 1.0  # seconds an acknowledging client may take to draw a frame before the next one is trained anyway
+BLOBS = "_blobs"  # a binary frame's array bytes, kept beside its header until it is sent
 
 
 Merge = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
@@ -141,6 +158,7 @@ class LiveHandlers:
     history: Callable[[], list[dict[str, Any]]] | None = None
     config_schema: type[BaseModel] | None = None
     config_hint: str = ""  # added to the unknown-fields message, e.g. where other settings change
+    raw_frame: Callable[[], dict[str, Any]] | None = None  # arrays as NumPy: binary frames are possible
 
 
 def validate_config(message: dict[str, Any], schema: type[BaseModel], hint: str = "") -> dict[str, Any]:
@@ -157,15 +175,36 @@ def validate_config(message: dict[str, Any], schema: type[BaseModel], hint: str 
     return {name: getattr(valid, name) for name in valid.model_fields_set}
 
 
+class FrameTap(Protocol):
+    """Something else that wants a session's live frames as they are built (a classroom following a teacher's
+    session, app/rooms.py): `sent` runs in the stream's worker thread under the session's lock, with each frame
+    message the stream sends (history delta included), so the frame is computed once for everyone; `ended` when
+    the stream closes. A tap may ask the stream for a frame now with `stream.want_frame()`."""
+
+    def sent(self, stream: LiveStream, message: dict[str, Any]) -> None: ...
+
+    def ended(self, stream: LiveStream) -> None: ...
+
+
 class LiveStream:
     """One live connection: a trainer loop that trains while playing, a sender that empties the mailbox, and the
     client's messages. With a store, every piece of work on the session marks it used and busy."""
 
     def __init__(self, websocket: WebSocket, session: Session, handlers: LiveHandlers, max_fps: float,
                  store: SessionStore | None, wake: asyncio.Event | None = None, *, jobs: JobSlots | None = None,
-                 max_queued_steps: int = 4, busy_wait: float = 2.0) -> None:
+                 max_queued_steps: int = 4, busy_wait: float = 2.0, tap: FrameTap | None = None,
+                 binary: bool = False, ack: bool = False) -> None:
         self.websocket, self.session, self.handlers, self.store = websocket, session, handlers, store
-        self.wake = wake  # set (from another thread) when a change made elsewhere was loaded
+        # Set (from another thread) when a change made elsewhere was loaded, or a tap wants a frame: send one.
+        self.wake = wake if wake is not None else asyncio.Event()
+        self.tap = tap
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.binary = binary and handlers.raw_frame is not None
+        # Set while the client may take another frame: cleared when a frame goes out to an acknowledging client,
+        # set again by its ack.
+        self.ack = ack
+        self.drawn = asyncio.Event()
+        self.drawn.set()
         self.mailbox = LatestFrame(handlers.merge)
         self.playing = asyncio.Event()
         # Step messages wait here and are trained by the trainer loop, under the same frame-rate cap as playing;
@@ -212,10 +251,38 @@ class LiveStream:
         return await run_in_threadpool(self._changing, fn, *args)
 
     def _frame(self) -> dict[str, Any]:
-        frame = self.handlers.frame()
+        raw = None
+        if self.binary:
+            assert self.handlers.raw_frame is not None
+            raw = self.handlers.raw_frame()
+            blobs: list[bytes] = []
+            frame = encode_binary(raw, blobs)  # copies the arrays: training may go on
+            frame[BLOBS] = blobs
+        else:
+            frame = self.handlers.frame()
         if self.feed is not None:
             frame["history"] = self.feed.delta()  # under the same lock as the frame: the same moment
+        wants = getattr(self.tap, "wants", None)
+        if self.tap is not None and (wants is None or wants(self)):
+            # A tap takes frames in the JSON form (base64 arrays), whatever this connection is sent.
+            tapped = frame if raw is None else {**encode(raw, "base64"), "history": frame.get("history")}
+            if tapped.get("history") is None:
+                tapped.pop("history", None)
+            try:
+                self.tap.sent(self, {"type": "frame", "playing": self.playing.is_set(), **tapped})
+            except Exception:  # noqa: BLE001 - a follower's trouble must never stop the teacher's stream
+                log.exception("a frame tap failed")
         return frame
+
+    def _train_frame(self, unit: str, while_playing: bool) -> tuple[dict[str, Any], bool]:
+        """One frame of play in one worker call: train, whether to stop, the frame."""
+        self._train(unit, while_playing)
+        return self._frame(), bool(self.handlers.finished())
+
+    def want_frame(self) -> None:
+        """Send a frame soon (thread-safe): a tap needs the current state, e.g. for a follower that just came."""
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.wake.set)
 
     def _configure(self, message: dict[str, Any]) -> None:
         if self.handlers.configure is None:
@@ -244,13 +311,21 @@ class LiveStream:
             while not (self.playing.is_set() or self.queued):
                 self.ready.clear()
                 await self.ready.wait()
+            if self.ack and not self.drawn.is_set():
+                # The client has not drawn the last frame yet: train the next one when it has.
+                try:
+                    await asyncio.wait_for(self.drawn.wait(), ACK_WAIT)
+                except TimeoutError:
+                    pass
+                if not (self.playing.is_set() or self.queued):
+                    continue
             started = time.monotonic()
             try:
                 unit, while_playing = (self.queued.pop(0), False) if self.queued else ("frame", True)
-                await self.train(unit, while_playing=while_playing)
-                if await self.run(self.handlers.finished):
+                frame, finished = await self.train(unit, while_playing=while_playing)
+                if finished:
                     self.playing.clear()
-                await self.snapshot()
+                self.mailbox.put({"type": "frame", "playing": self.playing.is_set(), **frame})
             except SessionBusy as exc:
                 self.error(exc)
                 await asyncio.sleep(max(self.min_interval, 0.05))
@@ -270,13 +345,14 @@ class LiveStream:
         if not while_playing or self.playing.is_set():
             self.handlers.train(unit)
 
-    async def train(self, unit: str, while_playing: bool = False) -> None:
-        """Train one unit; a training error (divergence) pauses, is reported, and is followed by a frame that
-        shows the state it left."""
+    async def train(self, unit: str, while_playing: bool = False) -> tuple[dict[str, Any], bool]:
+        """Train one unit and build its frame (one worker call); returns the frame and whether to stop playing.
+        A training error (divergence) pauses, is reported, and is followed by a frame that shows the state it
+        left."""
         if self.jobs is not None:
             await self.jobs.wait()
         try:
-            await self.change(self._train, unit, while_playing)
+            return await self.change(self._train_frame, unit, while_playing)
         except (EngineError, ReadOnlySession) as exc:
             self.playing.clear()
             self.error(exc)
@@ -291,14 +367,23 @@ class LiveStream:
             frame = await self.mailbox.get()
             if frame.get("type") == "frame":
                 frame["dropped"] = self.mailbox.dropped
+                if self.ack:
+                    self.drawn.clear()
             close = frame.pop("close", None)
-            await self.websocket.send_text(json.dumps(frame))
+            blobs = frame.pop(BLOBS, None)
+            if blobs is not None:
+                await self.websocket.send_bytes(pack_binary(frame, blobs))
+            else:
+                await self.websocket.send_text(json.dumps(frame))
             if close is not None:
                 await self.websocket.close(code=close, reason=frame["detail"][:120])
                 return
 
     async def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
+        if kind == "ack":  # the client drew a frame: the next may be trained
+            self.drawn.set()
+            return
         if kind == "play":
             self.playing.set()
             self.ready.set()
@@ -317,7 +402,7 @@ class LiveStream:
         elif kind == "config":
             await self.change(self._configure, message)
         elif kind != "frame":
-            raise EngineError(f"unknown message type {kind!r}; use play, pause, step, config or frame")
+            raise EngineError(f"unknown message type {kind!r}; use play, pause, step, config, frame or ack")
         await self.snapshot()
 
     async def receive_loop(self) -> None:
@@ -343,12 +428,13 @@ class LiveStream:
                 self.error(exc)
 
     async def waker_loop(self) -> None:
-        while self.wake is not None:
+        while True:
             await self.wake.wait()
             self.wake.clear()
             await self.snapshot()
 
     async def serve(self) -> None:
+        self.loop = asyncio.get_running_loop()
         await self.websocket.accept()
         tasks = [asyncio.create_task(loop()) for loop in (self.trainer_loop, self.sender_loop, self.waker_loop)]
         try:
@@ -369,6 +455,8 @@ class LiveStream:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self.tap is not None:
+                self.tap.ended(self)
 
 
 class _Reported(Exception):
@@ -402,10 +490,13 @@ async def serve(websocket: WebSocket, kind: str, session_id: str,
         await reject(websocket, str(exc), SESSION_BUSY)
         return
     settings = websocket.app.state.settings
+    query = websocket.query_params
     try:
         await LiveStream(websocket, session, handlers_for(session), settings.max_frames_per_second, store, wake,
                          jobs=getattr(websocket.app.state, "jobs", None), max_queued_steps=settings.max_queued_steps,
-                         busy_wait=settings.busy_wait_seconds).serve()
+                         busy_wait=settings.busy_wait_seconds,
+                         tap=getattr(websocket.app.state, "frame_tap", None), binary=query.get("frames") == "binary",
+                         ack=query.get("ack") in ("1", "true")).serve()
     finally:
         # Shielded: a server (or test client) that cancels the connection's task must not leave the session
         # counted as streaming; the stream's last state is written and its lease released all the same.

@@ -17,6 +17,7 @@ from . import api
 from .bodies import guard_routes
 from .errors import install_error_handlers, install_openapi
 from .middleware import GuardMiddleware
+from .rooms import Rooms
 from .settings import Settings, get_settings
 from .storage import open_backend
 from .store import SessionStore
@@ -56,6 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPIOffline(title="Glassbox", version=engine.__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = make_store(settings)
+    app.state.rooms = Rooms(app.state.store, hours=settings.room_hours,
+                            joins_per_minute=settings.room_joins_per_minute, max_students=settings.max_room_students)
+    app.state.frame_tap = app.state.rooms  # teachers' live frames go to their rooms, built once
     app.state.jobs = JobSlots(settings.max_training_jobs, retry_after=min(settings.train_deadline_seconds, 10))
     install_error_handlers(app)
     install_openapi(app)

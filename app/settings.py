@@ -73,6 +73,12 @@ class Settings(BaseSettings):
                                          "step messages share the cap")
     max_queued_steps: int = Field(4, description="Step messages a WebSocket may have waiting; more are refused")
 
+    # Classrooms (/api/rooms).
+    room_hours: float = Field(4.0, gt=0, description="A room (classroom) closes this many hours after it opened")
+    room_joins_per_minute: int = Field(120, gt=0, description="Join attempts one address may make a minute (a "
+                                                              "class behind one address joins within a minute)")
+    max_room_students: int = Field(250, gt=0, description="Most students one room takes")
+
     # Neuron explorer (/api/functions, /api/neuron).
     max_function_points: int = Field(10_000, description="Most numbers one /api/functions request evaluates, and "
                                                           "most inputs of one /api/neuron neuron")

@@ -3,7 +3,9 @@
     python bench/dense.py
 
 Shapes: a 2-8-8-1 tanh network at batch 10 (Playground-sized) and a 784-128-10 ReLU network at
-batch 64 (MNIST-sized), float32, SGD, one forward + backward + update per step.
+batch 64 (MNIST-sized), float32, SGD, one forward + backward + update per step. Ours and PyTorch take turns in
+interleaved rounds (a load spike hits both alike); the table shows medians and the spread (10th–90th
+percentile of the single steps).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 
-from _common import print_table, time_per_call, try_import_torch  # noqa: E402
+import statistics  # noqa: E402
+
+from _common import interleaved_samples, print_table, try_import_torch  # noqa: E402
 
 from engine.dense.trainer import Trainer  # noqa: E402
 
@@ -72,17 +76,28 @@ def main() -> None:
         torch.set_num_threads(1)
     rows = []
     for name, sizes, act, batch, loss in CASES:
-        ours = time_per_call(glassbox_step(sizes, act, batch, loss))
-        row = [name, f"{1 / ours:,.0f}", f"{ours * 1e6:,.0f}"]
+        fns = [glassbox_step(sizes, act, batch, loss)]
         if torch is not None:
-            theirs = time_per_call(torch_step(torch, sizes, act, batch, loss))
-            row += [f"{1 / theirs:,.0f}", f"{theirs * 1e6:,.0f}", f"{ours / theirs:.2f}×"]
+            fns.append(torch_step(torch, sizes, act, batch, loss))
+        samples = interleaved_samples(fns, repeats=4000, rounds=20)
+        ours = statistics.median(samples[0])
+        row = [name, f"{1 / ours:,.0f}", spread(samples[0])]
+        if torch is not None:
+            theirs = statistics.median(samples[1])
+            row += [f"{1 / theirs:,.0f}", spread(samples[1]), f"{ours / theirs:.2f}×"]
         else:
             row += ["—", "—", "—"]
         rows.append(row)
     print(f"Dense training steps (float32, SGD, 1 thread each; NumPy {np.__version__}"
           f"{'' if torch is None else ', PyTorch ' + torch.__version__})")
+    load = os.getloadavg()[0]
+    print(f"{os.cpu_count()} cores, load average {load:.1f}; µs/step: median (10th–90th percentile)")
     print_table(["network", "glassbox steps/s", "µs/step", "torch steps/s", "torch µs/step", "time ratio"], rows)
+
+
+def spread(times: list[float]) -> str:
+    q = statistics.quantiles(times, n=10)
+    return f"{statistics.median(times) * 1e6:,.0f} ({q[0] * 1e6:,.0f}–{q[-1] * 1e6:,.0f})"
 
 
 if __name__ == "__main__":

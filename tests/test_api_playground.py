@@ -295,3 +295,42 @@ def test_closing_stops_training_and_a_reconnect_resumes(client):
         assert frame["step"] == step and frame["playing"] is False
         history = apply_history([], frame["history"])
         assert history[0]["epoch"] == 0 and history[-1]["step"] == step
+
+
+def test_binary_frames_carry_the_same_numbers_as_json_frames(client):
+    """?frames=binary: a JSON header and the arrays as raw bytes, decoding to what the base64 frame holds."""
+    from app.arrays import unpack_binary
+
+    sid = client.post("/api/playground", json={}).json()["id"]
+    with client.websocket_connect(f"/ws/networks/{sid}?frames=binary") as ws:
+        message = ws.receive_bytes()
+    binary = unpack_binary(message)
+    with client.websocket_connect(f"/ws/networks/{sid}") as ws:
+        text = json.loads(ws.receive_text())
+    assert binary["type"] == text["type"] == "frame" and binary["step"] == text["step"] == 0
+    for key in ("weights", "biases", "weight_grads", "bias_grads", "neurons"):
+        for got, want in zip(binary[key], text[key], strict=True):
+            np.testing.assert_array_equal(got, decode_array(want))
+    np.testing.assert_array_equal(binary["output"], decode_array(text["output"]))
+    assert binary["output"].dtype == np.uint8 and binary["neurons"][0].shape == (4, 25, 25)
+    assert len(message) < 0.8 * len(json.dumps(text))  # base64 is 4/3 of the bytes
+
+
+def test_an_acknowledging_client_is_sent_no_faster_than_it_draws(client):
+    """With ?ack=1 the next frame is trained only after the client acknowledged the last (or ACK_WAIT)."""
+    from app.arrays import unpack_binary
+    from app.live import ACK_WAIT
+
+    sid = client.post("/api/playground", json={}).json()["id"]
+    with client.websocket_connect(f"/ws/networks/{sid}?frames=binary&ack=1") as ws:
+        ws.receive_bytes()
+        ws.send_text(json.dumps({"type": "play"}))
+        ws.send_text(json.dumps({"type": "ack"}))
+        epochs = []
+        start = time.monotonic()
+        while time.monotonic() - start < 0.6 * ACK_WAIT:  # no acks from here on
+            ws.send_text(json.dumps({"type": "frame"}))  # answered at once, whatever the acks
+            epochs.append(unpack_binary(ws.receive_bytes())["epoch"])
+        ws.send_text(json.dumps({"type": "pause"}))
+    # Without acks, training stalls after at most the frames already on their way.
+    assert epochs[-1] <= 3, epochs

@@ -325,6 +325,7 @@ class SlowClient:
 
     def __init__(self, app: Any, frames: int, progress: Callable[[], int]) -> None:
         self.app, self.frames, self.progress = app, frames, progress
+        self.query_params: dict[str, str] = {}  # JSON frames, no acknowledgements: the stream's defaults
         self.received: list[dict[str, Any]] = []
         self.inbox: asyncio.Queue[str | None] = asyncio.Queue()
         self.pausing = False

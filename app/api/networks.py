@@ -239,7 +239,8 @@ def train(network_id: str, body: TrainRequest, request: Request, store: Store, s
             raise DivergedError(f"{trainer.diverged_message} {reset_hint(network_id)}")
         start, stopped = len(trainer.history), None
         try:
-            with deadline(trainer, settings.train_deadline_seconds, client_gone(request)):
+            # `train` steps through `data_step` (no nested chunk per step): that is where the deadline checks.
+            with deadline(trainer, settings.train_deadline_seconds, client_gone(request), method="data_step"):
                 trainer.train(steps=body.steps, epochs=body.epochs)
         except StopTraining as stop:
             stopped = stop.reason

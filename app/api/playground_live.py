@@ -54,7 +54,13 @@ def get_frame(network_id: str, store: Store,
     client missed: only the latest waits, never a queue) and `history: {from, entries}` (truncate your copy of
     the metrics history to `from`, then append `entries`; no entry is lost with a dropped frame) — and
     `{"type": "error", "detail"}` messages. Closing the socket stops the training; reconnecting resumes the
-    session. An unknown or expired session closes with code 4404."""
+    session. An unknown or expired session closes with code 4404.
+
+    With `?frames=binary` in the socket's URL, frames come as binary messages: a little-endian uint32 header
+    length, the JSON header (this response, each array as `{"dtype", "shape", "bin": [offset, nbytes]}`), zero
+    padding to a multiple of 4, then the arrays' raw little-endian bytes (offsets from the start of that
+    section). With `&ack=1` the client sends `{"type": "ack"}` after drawing each frame, and the server trains
+    the next frame only then."""
     with store.use(network_id, KIND, changes=False) as session:
         focus = None if focus_layer is None else (focus_layer, focus_index)
         return encode(frame_of(session, focus), "base64")
@@ -70,7 +76,8 @@ class LiveConnection:
     def handlers(self) -> LiveHandlers:
         return LiveHandlers(train=self.train, frame=self.frame, configure=self.configure, finished=self.finished,
                             history=lambda: self.session.obj.history, config_schema=LiveConfig,
-                            config_hint=" (for architecture changes, PUT /api/playground/{id})")
+                            config_hint=" (for architecture changes, PUT /api/playground/{id})",
+                            raw_frame=lambda: frame_of(self.session, self.focus))
 
     def train(self, unit: str) -> None:
         trainer: Trainer = self.session.obj

@@ -159,25 +159,31 @@ def _conv_forward(
 
 
 def _conv_backward(
-    dout: np.ndarray, weight: np.ndarray, g: _ConvGeometry, cols: np.ndarray, scratch: Scratch
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Returns (dx, dweight, dbias) for the forward pass that produced `cols`."""
+    dout: np.ndarray, weight: np.ndarray, g: _ConvGeometry, cols: np.ndarray, scratch: Scratch,
+    input_grad: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Returns (dx, dweight, dbias) for the forward pass that produced `cols`; dx is None without
+    `input_grad` (a network's first layer in training: nothing uses the gradient of the images)."""
     dt = dout.dtype
     dout_blocks, _ = scratch.get("dout", (g.blocks, g.o, g.out_h, g.out_w, g.nb), dt)
     np.copyto(dout_blocks, dout.reshape(g.blocks, g.nb, g.o, g.out_h, g.out_w).transpose(0, 2, 3, 4, 1))
     dout_blocks = dout_blocks.reshape(g.blocks, g.o, g.positions)
     dbias = dout.sum(axis=(0, 2, 3))
     dweight = np.empty_like(weight)
-    dcols, _ = scratch.get("dcols", (g.blocks, g.c * g.k, g.s, g.phase_rows * g.row_len), dt)
-    dcols.fill(0)
-    dshift, _ = scratch.get("dshift", (g.blocks, g.c * g.k, g.positions), dt)
+    if input_grad:
+        dcols, _ = scratch.get("dcols", (g.blocks, g.c * g.k, g.s, g.phase_rows * g.row_len), dt)
+        dcols.fill(0)
+        dshift, _ = scratch.get("dshift", (g.blocks, g.c * g.k, g.positions), dt)
     for i, w_row in enumerate(_kernel_rows(weight, None)):
         phase, span = g.row_slice(i)
         shifted = cols[:, :, phase, span]  # (blocks, C·k, positions)
         per_block = np.matmul(dout_blocks, shifted.transpose(0, 2, 1))  # (blocks, O, C·k)
         dweight[:, :, i, :] = per_block.sum(axis=0).reshape(g.o, g.c, g.k)
-        np.matmul(w_row.T, dout_blocks, out=dshift)
-        dcols[:, :, phase, span] += dshift
+        if input_grad:
+            np.matmul(w_row.T, dout_blocks, out=dshift)
+            dcols[:, :, phase, span] += dshift
+    if not input_grad:
+        return None, dweight, dbias
     # Scatter the k column shifts back: the transpose of _column_shifts, k strided adds.
     dxt, _ = scratch.get("dpadded", (g.blocks, g.c, g.phase_rows, g.s, g.padded_w, g.nb), dt)
     dxt.fill(0)
@@ -282,9 +288,17 @@ class Conv2D(Layer):
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        dx = self._backward(dout, True)
+        assert dx is not None
+        return dx
+
+    def backward_params(self, dout: np.ndarray) -> None:
+        self._backward(dout, False)
+
+    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
         assert self.cache is not None, "forward must run before backward"
         geometry, cols = self.cache
-        dx, dweight, dbias = _conv_backward(dout, self.params["weight"], geometry, cols, self.scratch)
+        dx, dweight, dbias = _conv_backward(dout, self.params["weight"], geometry, cols, self.scratch, input_grad)
         self.grads["weight"] = dweight
         if self.use_bias:
             self.grads["bias"] = dbias

@@ -69,12 +69,27 @@ class MaxPool2D(_Pool2D):
     """Maximum over each size×size window; the gradient goes to the maximum (the first one on ties)."""
 
     type = "maxpool2d"
+    # Set by a trainer (engine/lenet/training.py): forward then finds where each maximum sits too, which
+    # backward needs; an inference pass (most passes on a page) costs only the maxima.
+    keep_argmax = False
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        out = _fold(np.maximum, self.windows(x))
-        # Where each maximum sits is found in backward, from these: an inference pass (most passes on a page)
-        # then costs only the maxima, half the time of finding both. Layers never write into their inputs
-        # or outputs, so the references stay valid.
+        views = self.windows(x)
+        self.kept: np.ndarray | None = None
+        if self.keep_argmax and len(views) > 1:
+            out = views[0].copy()
+            # The first maximum in reading order: a later offset takes over only when strictly greater.
+            kept = np.zeros(out.shape, dtype=np.min_scalar_type(len(views)))
+            greater = np.empty(out.shape, dtype=bool)
+            for offset, view in enumerate(views[1:], 1):
+                np.greater(view, out, out=greater)
+                np.maximum(out, view, out=out)
+                np.copyto(kept, offset, where=greater)
+            self.kept = kept
+        else:
+            out = _fold(np.maximum, views)
+        # Otherwise backward finds where each maximum sits from these. Layers never write into their inputs or
+        # outputs, so the references stay valid.
         self.x, self.out = x, out
         return out
 
@@ -92,7 +107,8 @@ class MaxPool2D(_Pool2D):
         return argmax
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        argmax = self.argmax()
+        kept = getattr(self, "kept", None)
+        argmax = kept if kept is not None else self.argmax()
         dx, views, tiles = self.input_gradient(dout)
         for offset, view in enumerate(views):
             if tiles:

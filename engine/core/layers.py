@@ -54,6 +54,12 @@ class Layer:
         """Fill `grads` from dL/d(output) and return dL/d(input), shaped like the input."""
         raise NotImplementedError
 
+    def backward_params(self, dout: np.ndarray) -> None:
+        """Fill `grads` only: the first layer of a network in training, whose input gradient nothing uses.
+        Layers with parameters skip computing the input gradient; the rest have nothing to fill."""
+        if self.params:
+            self.backward(dout)
+
     def spec(self) -> dict[str, Any]:
         """The JSON-able description that rebuilds this layer (without weights)."""
         return {"type": self.type}
@@ -123,11 +129,26 @@ class Dense(Layer):
         return z
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        assert self.x is not None, "forward must run before backward"
-        self.grads["weight"] = np.ascontiguousarray(self.x.T @ dout)
-        if self.use_bias:
-            self.grads["bias"] = dout.sum(axis=0)
+        self.backward_params(dout)
         return np.ascontiguousarray(dout @ self.params["weight"].T)
+
+    def backward_params(self, dout: np.ndarray) -> None:
+        # Written into the grads arrays already there (views into a network's flat gradient buffer, see
+        # engine/core/flat.py), the same arithmetic as `x.T @ dout` and `dout.sum(axis=0)`.
+        assert self.x is not None, "forward must run before backward"
+        grads = self.grads
+        gw = grads.get("weight")
+        if gw is not None and gw.shape == (self.in_features, self.out_features) and gw.dtype == dout.dtype \
+                and self.x.dtype == dout.dtype:
+            np.matmul(self.x.T, dout, out=gw)
+        else:
+            grads["weight"] = np.ascontiguousarray(self.x.T @ dout)
+        if self.use_bias:
+            gb = grads.get("bias")
+            if gb is not None and gb.shape == (self.out_features,) and gb.dtype == dout.dtype:
+                np.add.reduce(dout, axis=0, out=gb)
+            else:
+                grads["bias"] = dout.sum(axis=0)
 
     def spec(self) -> dict[str, Any]:
         return {"type": "dense", "units": self.out_features, "bias": self.use_bias, "init": self.init,

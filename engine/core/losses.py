@@ -60,6 +60,15 @@ class Loss:
     def per_example(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def value_and_grad(self, last_layer_type: str, out: np.ndarray, logits: np.ndarray,
+                       target: np.ndarray) -> tuple[float, np.ndarray, bool]:
+        """The training step's loss: `network_value`, the gradient backward starts from, and whether that is
+        dL/d(logits) (the loss fuses with the last layer) rather than dL/d(output)."""
+        value = self.network_value(last_layer_type, out, logits, target)
+        if self.fuses(last_layer_type):
+            return value, self.grad_pre_activation(out, target), True
+        return value, self.grad(out, target), False
+
     def point_value(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
         """The loss of every output on its own (no sum over outputs, no batch mean), same shape as `out`."""
         raise EngineError(f"the '{self.name}' loss couples its outputs; it has no value per single output")
@@ -99,6 +108,17 @@ class SquaredError(Loss):
 
     def grad(self, out: np.ndarray, target: np.ndarray) -> np.ndarray:
         return self.point_grad(out, target) / out.shape[0]
+
+    def value_and_grad(self, last_layer_type: str, out: np.ndarray, logits: np.ndarray,
+                       target: np.ndarray) -> tuple[float, np.ndarray, bool]:
+        # The same operations as `value` and `grad` (so the same numbers), with d = O − T computed once.
+        if type(self) is not SquaredError or out.ndim != 2:
+            return super().value_and_grad(last_layer_type, out, logits, target)
+        n = out.shape[0]
+        d = out - target
+        per_point = 0.5 * (d * d)
+        per_example = per_point[:, 0] if out.shape[1] == 1 else np.add.reduce(per_point, axis=1)
+        return float(np.add.reduce(per_example) / n), d / n, False
 
 
 class Huber(SquaredError):
@@ -262,13 +282,14 @@ def get_loss(name: str) -> Loss:
     return LOSSES[key]()
 
 
-def loss_and_backward(net, loss: Loss, target: np.ndarray) -> tuple[float, np.ndarray]:
+def loss_and_backward(net, loss: Loss, target: np.ndarray, input_grad: bool = True) -> tuple[float, np.ndarray]:
     """Loss of the network's last forward pass, then backward through it.
 
     When the last layer is the activation the loss fuses with, the value comes
     from that layer's input (the logits) and backward starts below it from
     dL/dz = (output - target) / N: both stay exact when the output saturates.
-    Returns the loss and dL/d(output).
+    Returns the loss and dL/d(output). Without `input_grad` (training) the first layer's input gradient is not
+    computed (see Sequential.backward).
     """
     out = net.trace[-1].output if net.trace else None
     if out is None:
@@ -281,9 +302,9 @@ def loss_and_backward(net, loss: Loss, target: np.ndarray) -> tuple[float, np.nd
         dz = loss.grad_pre_activation(out, target).astype(net.dtype, copy=False)
         net.trace[-1].grad_output = dout
         net.trace[-1].grad_input = dz
-        net.backward(dz, start=len(net.layers) - 2)
+        net.backward(dz, start=len(net.layers) - 2, input_grad=input_grad)
         net.trace[-1].grad_output = dout
         net.trace[-1].grad_input = dz
     else:
-        net.backward(dout)
+        net.backward(dout, input_grad=input_grad)
     return value, dout

@@ -12,6 +12,7 @@ from engine.cnn import conv, pool  # noqa: F401  (register their layer types)
 from engine.core.activations import canonical_activation
 from engine.core.dtypes import dtype_named
 from engine.core.errors import EngineError
+from engine.core.flat import FlatParams
 from engine.core.init import param_budget
 from engine.core.layers import Layer, NamedParam, Shape, build_layer, named_params
 
@@ -72,26 +73,47 @@ class Sequential:
         # Cast explicitly so a float64 batch never silently up-casts a float32 network.
         return np.ascontiguousarray(x, dtype=self.dtype)
 
-    def backward(self, dout: np.ndarray, start: int | None = None) -> np.ndarray:
-        """Backpropagate dL/d(output of layer `start`) (default: the last layer)."""
+    def backward(self, dout: np.ndarray, start: int | None = None, input_grad: bool = True) -> np.ndarray | None:
+        """Backpropagate dL/d(output of layer `start`) (default: the last layer). With `input_grad` False (training)
+        the first layer only fills its grads: the gradient with respect to the data is never used there, and
+        None is returned."""
         start = len(self.layers) - 1 if start is None else start
         dout = np.ascontiguousarray(dout, dtype=self.dtype)
+        if not self.trace:  # the training hot path
+            layers = self.layers
+            for i in range(start, 0, -1):
+                dout = layers[i].backward(dout)
+            if input_grad:
+                return layers[0].backward(dout)
+            layers[0].backward_params(dout)
+            return None
+        grad: np.ndarray | None = dout
         for i in range(start, -1, -1):
-            if self.trace:
-                self.trace[i].grad_output = dout
-            dout = self.layers[i].backward(dout)
-            if self.trace:
-                self.trace[i].grad_input = dout
+            assert grad is not None
+            self.trace[i].grad_output = grad
+            if i == 0 and not input_grad:
+                self.layers[0].backward_params(grad)
+                grad = None
+            else:
+                grad = self.layers[i].backward(grad)
+            self.trace[i].grad_input = grad
         for i in range(start + 1, len(self.layers)):
             if self.trace:
                 self.trace[i].grad_output = None
                 self.trace[i].grad_input = None
-        return dout
+        return grad
 
     # --- parameters -----------------------------------------------------------
 
     def named_params(self) -> list[NamedParam]:
         return named_params(self.layers)
+
+    def flat_params(self) -> FlatParams | None:
+        """Every parameter and gradient in one buffer each, the layers' dicts holding views (bound again when
+        someone replaced an array); None when they cannot share one (engine/core/flat.py)."""
+        flat = FlatParams.bind(self.layers, self.__dict__.get("_flat"))
+        self.__dict__["_flat"] = flat
+        return flat
 
     @property
     def num_params(self) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from engine.core.errors import EngineError
+from engine.core.flat import FlatParams
 
 REGULARIZATIONS = ("none", "l1", "l2")
 StateKey = tuple[int, str]
@@ -34,6 +35,8 @@ class Optimizer:
         # Per parameter, keyed (layer index, parameter name): the optimiser's slots (velocity, moments).
         self.state: dict[StateKey, dict[str, np.ndarray]] = {}
         self.t = 0
+        # Slot name → (the FlatParams it is laid out like, its flat buffer, its views per key in `state`).
+        self._flat_slots: dict[str, tuple[FlatParams, np.ndarray, dict[StateKey, np.ndarray]]] = {}
 
     def regularized_grad(self, name: str, p: np.ndarray, g: np.ndarray) -> np.ndarray:
         if self.regularization == "none" or self.reg_rate == 0 or name.endswith("bias"):
@@ -50,8 +53,15 @@ class Optimizer:
             return self.reg_rate * float(sum(np.abs(p).sum() for p in weights))
         return 0.5 * self.reg_rate * float(sum((p * p).sum() for p in weights))
 
-    def step(self, layers: list[Any], lr_scale: float = 1.0) -> None:
-        """Update every parameter in place from the layers' grads."""
+    def step(self, layers: list[Any], lr_scale: float = 1.0, flat: FlatParams | None = None) -> None:
+        """Update every parameter in place from the layers' grads.
+
+        With `flat` (the layers' parameters and gradients bound to one buffer each, engine/core/flat.py) the
+        update is a few whole-buffer operations, element for element the same arithmetic as the per-array
+        path, which is taken when `flat` no longer holds the layers' arrays or gradients are clipped."""
+        if flat is not None and self.clip_norm is None and flat.bound(layers):
+            self.step_flat(flat, lr_scale)
+            return
         self.t += 1
         lr = self.learning_rate * lr_scale
         items = [((i, name), p, self.regularized_grad(name, p, layer.grads[name]))
@@ -63,6 +73,21 @@ class Optimizer:
         for key, p, g in items:
             self.update(key, p, g, lr)
 
+    def step_flat(self, flat: FlatParams, lr_scale: float = 1.0) -> None:
+        """`step` on parameters known to be bound to `flat` (checked by the caller once per chunk of training);
+        no gradient clipping."""
+        if self.clip_norm is not None:
+            raise EngineError("step_flat does not clip gradients; use step(layers)")
+        self.t += 1
+        grad = flat.grads
+        if self.regularization != "none" and self.reg_rate != 0 and flat.weight_slices:
+            grad = grad.copy()
+            rate = grad.dtype.type(self.reg_rate)
+            for where in flat.weight_slices:
+                p = flat.params[where]
+                grad[where] += rate * (np.sign(p) if self.regularization == "l1" else p)
+        self.update_flat(flat, grad, self.learning_rate * lr_scale)
+
     def snapshot(self) -> tuple[dict[StateKey, dict[str, np.ndarray]], int]:
         """A copy of the moment estimates and step count, for undoing a step."""
         return {key: {slot: a.copy() for slot, a in slots.items()} for key, slots in self.state.items()}, self.t
@@ -73,6 +98,29 @@ class Optimizer:
 
     def update(self, key: StateKey, p: np.ndarray, g: np.ndarray, lr: float) -> None:
         p -= p.dtype.type(lr) * g
+
+    def update_flat(self, flat: FlatParams, g: np.ndarray, lr: float) -> None:
+        """`update` on every parameter at once (flat buffers)."""
+        self.update((-1, "flat"), flat.params, g, lr)
+
+    def flat_slot(self, flat: FlatParams, slot: str) -> np.ndarray:
+        """The flat buffer of one optimiser slot ('v', 'm'), whose views per key are what `state` holds; built
+        (from the values `state` holds, zeros where it has none) when `state` was replaced since."""
+        flat_slots = self.__dict__.setdefault("_flat_slots", {})
+        cached = flat_slots.get(slot)
+        if cached is not None and cached[0] is flat:
+            state = self.state
+            if all(state.get(key, {}).get(slot) is view for key, view in cached[2].items()):
+                return cached[1]
+        buffer = np.zeros_like(flat.params)
+        views = flat.slot_views(buffer)
+        for key, view in views.items():
+            old = self.state.get(key, {}).get(slot)
+            if old is not None and old.shape == view.shape:
+                view[...] = old
+            self.state.setdefault(key, {})[slot] = view
+        flat_slots[slot] = (flat, buffer, views)
+        return buffer
 
     def config(self) -> dict[str, Any]:
         return {"type": self.name, "learning_rate": self.learning_rate,
@@ -104,7 +152,12 @@ class Momentum(Optimizer):
         self.momentum = float(momentum)
 
     def update(self, key: StateKey, p: np.ndarray, g: np.ndarray, lr: float) -> None:
-        v = self.state.setdefault(key, {}).setdefault("v", np.zeros_like(p))
+        self._momentum(self.state.setdefault(key, {}).setdefault("v", np.zeros_like(p)), p, g, lr)
+
+    def update_flat(self, flat: FlatParams, g: np.ndarray, lr: float) -> None:
+        self._momentum(self.flat_slot(flat, "v"), flat.params, g, lr)
+
+    def _momentum(self, v: np.ndarray, p: np.ndarray, g: np.ndarray, lr: float) -> None:
         v *= p.dtype.type(self.momentum)
         v -= p.dtype.type(lr) * g
         p += v
@@ -129,8 +182,12 @@ class Adam(Optimizer):
 
     def update(self, key: StateKey, p: np.ndarray, g: np.ndarray, lr: float) -> None:
         s = self.state.setdefault(key, {})
-        m = s.setdefault("m", np.zeros_like(p))
-        v = s.setdefault("v", np.zeros_like(p))
+        self._adam(s.setdefault("m", np.zeros_like(p)), s.setdefault("v", np.zeros_like(p)), p, g, lr)
+
+    def update_flat(self, flat: FlatParams, g: np.ndarray, lr: float) -> None:
+        self._adam(self.flat_slot(flat, "m"), self.flat_slot(flat, "v"), flat.params, g, lr)
+
+    def _adam(self, m: np.ndarray, v: np.ndarray, p: np.ndarray, g: np.ndarray, lr: float) -> None:
         t = p.dtype.type
         m *= t(self.beta1)
         m += t(1 - self.beta1) * g

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from engine.core.errors import EngineError
+from engine.core.flat import FlatParams
 from engine.core.losses import Loss, get_loss, loss_and_backward
 from engine.core.network import Sequential, build_sequential
 from engine.core.optim import Optimizer, make_optimizer
@@ -179,13 +180,15 @@ class Trainer(TrainerBase):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return self.net.forward(self.inputs(x))
 
-    def backward(self, x: np.ndarray, labels: np.ndarray) -> float:
-        """Forward and backward on a batch without updating: fills grads and the trace."""
+    def backward(self, x: np.ndarray, labels: np.ndarray, input_grad: bool = True) -> float:
+        """Forward and backward on a batch without updating: fills grads and the trace (without the gradient
+        with respect to the inputs when `input_grad` is False, as a training step needs)."""
         self.forward(x)
-        value, _ = loss_and_backward(self.net, self.loss, self.targets(labels))
+        value, _ = loss_and_backward(self.net, self.loss, self.targets(labels), input_grad=input_grad)
         return value
 
     def parameters(self) -> list[np.ndarray]:
+        self.net.flat_params()  # bound first: a chunk saves and checks the arrays training will update
         return [p for _, _, p in self.net.named_params()]
 
     @property
@@ -201,28 +204,45 @@ class Trainer(TrainerBase):
         with self.chunk():
             self.walk = None
             if x is None:
-                inputs, target = self.prepared_training_set()
-                idx = self._next_indices()
-                value = self._forward_backward(inputs[idx], target[idx])
+                value = self.data_step(*self.prepared_training_set())
             else:
                 assert labels is not None  # checked above
-                value = self.backward(x, labels)
-            self.optimizer.step(self.net.layers)
-            self.step_count += 1
+                flat = self.net.flat_params()  # bound before backward, which writes into the gradient views
+                value = self.backward(x, labels, input_grad=False)
+                self.optimizer.step(self.net.layers, flat=flat)
+                self.step_count += 1
             return self.finish_step(value)
 
-    def _forward_backward(self, x: np.ndarray, target: np.ndarray) -> float:
+    def data_step(self, inputs: np.ndarray, target: np.ndarray, flat: FlatParams | None = None) -> float:
+        """One optimiser step on the next mini-batch of the prepared training set, inside a chunk; its loss.
+
+        The parameters and gradients live in one flat buffer each (engine/core/flat.py), so the optimiser's
+        update is a few whole-buffer operations; the first layer's input gradient is not computed. A loop of
+        steps passes `flat`, bound once before it (nothing inside the loop replaces an array). `train` and
+        `train_epoch` step through this method, so a request's deadline (app/work.py) wraps it."""
+        if flat is None:
+            flat = self.net.flat_params()  # bound before backward, which writes into the gradient views
+        idx = self._next_indices()
+        value = self._forward_backward(inputs[idx], target[idx], input_grad=False)
+        if flat is not None and self.optimizer.clip_norm is None:
+            self.optimizer.step_flat(flat)
+        else:
+            self.optimizer.step(self.net.layers)
+        self.step_count += 1
+        return value
+
+    def _forward_backward(self, x: np.ndarray, target: np.ndarray, input_grad: bool = True) -> float:
         """The training hot path on prepared inputs and targets: no input checks, no trace.
 
         Same arithmetic as `backward` (loss_and_backward), so a step gives the same numbers either way.
         """
         layers = self.net.layers
         logits, out = self.net.forward_untraced(x)
-        value = self.loss.network_value(layers[-1].type, out, logits, target)
-        if self.loss.fuses(layers[-1].type) and len(layers) > 1:
-            self.net.backward(self.loss.grad_pre_activation(out, target), start=len(layers) - 2)
+        value, grad, fused = self.loss.value_and_grad(layers[-1].type, out, logits, target)
+        if fused and len(layers) > 1:
+            self.net.backward(grad, start=len(layers) - 2, input_grad=input_grad)
         else:
-            self.net.backward(self.loss.grad(out, target))
+            self.net.backward(grad, input_grad=input_grad)
         return value
 
     def training_gradients(self) -> tuple[float, dict[str, np.ndarray]]:
@@ -234,7 +254,8 @@ class Trainer(TrainerBase):
         grads = {}
         for i, layer in enumerate(self.net.layers):
             for name, p in layer.params.items():
-                grads[f"{i}.{name}"] = self.optimizer.regularized_grad(name, p, layer.grads[name])
+                # A copy: the layer's own grads are overwritten in place by the next backward.
+                grads[f"{i}.{name}"] = np.array(self.optimizer.regularized_grad(name, p, layer.grads[name]))
         return value, grads
 
     def train(self, steps: int = 0, epochs: int = 0) -> list[dict[str, Any]]:
@@ -244,8 +265,11 @@ class Trainer(TrainerBase):
             raise EngineError("this session has no training data to train on")
         start = len(self.history)
         with self.chunk():
+            if steps:
+                self.walk = None
+                inputs, target = self.prepared_training_set()
             for _ in range(steps):
-                self.step()
+                self.check_loss(self.data_step(inputs, target))
                 if self.cursor >= len(self.data.x_train):
                     self.record()
             for _ in range(epochs):
@@ -260,9 +284,13 @@ class Trainer(TrainerBase):
         if self.data is None:
             raise EngineError("this session has no training data to train on")
         with self.chunk():
-            self.step()
-            while self.cursor < len(self.data.x_train):
-                self.step()
+            self.walk = None
+            inputs, target = self.prepared_training_set()
+            n = len(inputs)
+            flat = self.net.flat_params()
+            self.check_loss(self.data_step(inputs, target, flat))
+            while self.cursor < n:
+                self.check_loss(self.data_step(inputs, target, flat))
 
     def configure(self, **settings: Any) -> None:
         """Change training settings while keeping the weights: learning_rate, batch_size, optimizer ('sgd',

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.cnn.pool import MaxPool2D
 from engine.core.activations import softmax
 from engine.core.errors import EngineError
 from engine.core.losses import SoftmaxCrossEntropy, loss_and_backward
@@ -169,8 +170,12 @@ class LeNetTraining(TrainerBase):
         with self.chunk():
             x, y = self.next_batch()
             net = self.model.net
+            for layer in net.layers:
+                if isinstance(layer, MaxPool2D):
+                    layer.keep_argmax = True  # backward needs where the maxima are: found in the same pass
             logits = net.forward(x)
-            value, _ = loss_and_backward(net, self.loss, y)
+            # The images' own gradient is never used in training: conv1 computes only its weights' gradient.
+            value, _ = loss_and_backward(net, self.loss, y, input_grad=False)
             self.optimizer.step(net.layers, lr_scale=self.lr_scale())
             self.step_count += 1
             self.pending[0] += float(value) * len(y)

@@ -31,7 +31,7 @@ export function errorMessage(status, body) {
  * Call the API. `body` (an object) is sent as JSON. Resolves with the parsed JSON
  * (or null for 204), rejects with an ApiError whose message says what to fix.
  */
-export async function api(path, { method = "GET", body, query, signal, raw = false } = {}) {
+export async function api(path, { method = "GET", body, query, signal, raw = false, headers = {} } = {}) {
   let url = path;
   if (query) {
     const params = new URLSearchParams();
@@ -39,7 +39,7 @@ export async function api(path, { method = "GET", body, query, signal, raw = fal
     const qs = params.toString();
     if (qs) url += (url.includes("?") ? "&" : "?") + qs;
   }
-  const init = { method, signal, headers: {} };
+  const init = { method, signal, headers: { ...headers } };
   if (body !== undefined) {
     if (body instanceof Blob || body instanceof ArrayBuffer) {
       // A Blob says what it holds (a CSV upload is text/csv); the server takes only documented types.
@@ -81,9 +81,10 @@ export function decodeArray(encoded) {
   return { data: new Typed(bytes.buffer, 0, bytes.length / Typed.BYTES_PER_ELEMENT), shape: encoded.shape };
 }
 
-/** Recursively decode every base64 array inside a response. */
+/** Recursively decode every base64 array inside a response (arrays already decoded pass through). */
 export function decodeArrays(value) {
   if (Array.isArray(value)) return value.map(decodeArrays);
+  if (ArrayBuffer.isView(value)) return value;
   if (value && typeof value === "object") {
     if (typeof value.data === "string" && Array.isArray(value.shape) && value.dtype) return decodeArray(value);
     const out = {};
@@ -91,6 +92,33 @@ export function decodeArrays(value) {
     return out;
   }
   return value;
+}
+
+/**
+ * Decode a binary message (app/arrays.py `pack_binary`): a little-endian uint32 header length, the JSON header,
+ * padding to a multiple of 4, then the arrays' bytes. Every {dtype, shape, bin: [offset, nbytes]} in the header
+ * becomes {data: TypedArray, shape} viewing the message's buffer (no copy), as `decodeArray` gives for base64.
+ */
+export function decodeBinary(buffer) {
+  const size = new DataView(buffer).getUint32(0, true);
+  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, size)));
+  const base = 4 + size + ((4 - ((4 + size) % 4)) % 4);
+  const walk = (value) => {
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === "object") {
+      if (Array.isArray(value.bin) && Array.isArray(value.shape) && value.dtype) {
+        const Typed = TYPED[value.dtype];
+        if (!Typed) throw new Error(`unknown array dtype ${value.dtype}`);
+        const [offset, nbytes] = value.bin;
+        return { data: new Typed(buffer, base + offset, nbytes / Typed.BYTES_PER_ELEMENT), shape: value.shape };
+      }
+      const out = {};
+      for (const [k, v] of Object.entries(value)) out[k] = walk(v);
+      return out;
+    }
+    return value;
+  };
+  return walk(header);
 }
 
 /** Show an error in an element (or clear it with null). */

@@ -18,6 +18,11 @@ export function shareSource(fn) {
   source = fn;
 }
 
+/** What this page would share (and teach) now: {session, kind, view}. */
+export function pageSource() {
+  return source() || {};
+}
+
 /** The share id this page was opened with (a share link), or null. */
 export function sharedId() {
   return new URLSearchParams(location.search).get("share");

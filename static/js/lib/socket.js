@@ -1,5 +1,6 @@
-// A WebSocket client that reconnects with back-off and parses JSON messages.
+// A WebSocket client that reconnects with back-off and parses JSON messages (and binary frames).
 
+import { decodeBinary } from "./api.js";
 import { flashNote } from "./notice.js";
 
 // Close codes after which reconnecting cannot help: the session is unknown (4404) or expired (4410).
@@ -11,9 +12,14 @@ const FINAL_CLOSE_CODES = new Set([4404, 4410]);
  * "reconnecting". Returns {send(obj), close()}; messages sent while disconnected are queued and flushed on
  * reconnect. After a lost connection (a server restart: the session comes back from the store) the stream
  * carries on by itself: a stream that was playing plays again, and a short "reconnected" note says so.
+ *
+ * With `binary: true` (a stream whose frames the page draws, app/live.py) the server sends frames as binary
+ * messages (a JSON header and raw arrays, decoded by `decodeBinary`) and waits for the page to draw each one:
+ * this client acknowledges a frame at the animation frame after it arrived, when the page has drawn it.
  */
-export function connectSocket(path, { onMessage, onStatus = () => {}, maxDelay = 8000 } = {}) {
-  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
+export function connectSocket(path, { onMessage, onStatus = () => {}, maxDelay = 8000, binary = false } = {}) {
+  const query = binary ? `${path.includes("?") ? "&" : "?"}frames=binary&ack=1` : "";
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}${query}`;
   let socket = null;
   let closed = false;
   let attempt = 0;
@@ -24,6 +30,8 @@ export function connectSocket(path, { onMessage, onStatus = () => {}, maxDelay =
 
   function open() {
     socket = new WebSocket(url);
+    socket.binaryType = "arraybuffer";
+    const current = socket;
     socket.addEventListener("open", () => {
       const reconnected = everOpened;
       everOpened = true;
@@ -37,8 +45,16 @@ export function connectSocket(path, { onMessage, onStatus = () => {}, maxDelay =
     });
     socket.addEventListener("message", (event) => {
       let data = event.data;
-      try { data = JSON.parse(event.data); } catch { /* leave as text */ }
+      if (data instanceof ArrayBuffer) {
+        data = decodeBinary(data);
+      } else {
+        try { data = JSON.parse(event.data); } catch { /* leave as text */ }
+      }
       onMessage && onMessage(data);
+      if (binary && data && data.type === "frame") {
+        // Drawn by then (the page draws in an animation frame too): the server may train the next one.
+        requestAnimationFrame(() => { if (current.readyState === WebSocket.OPEN) current.send('{"type":"ack"}'); });
+      }
     });
     socket.addEventListener("close", (event) => {
       if (closed) return onStatus("closed");

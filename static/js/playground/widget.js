@@ -19,6 +19,7 @@ import { applyEdit, editAt, readoutAt } from "./points.js";
 import { DEFAULT_VIEW, modelCaption, neuronName, parseHash, toHash } from "./state.js";
 import { ownSessionId, sharedId, shareSource } from "../lib/share.js";
 import { applyHistory, connectSocket } from "../lib/socket.js";
+import { followTeacher, followedRoom } from "../lib/teach.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -67,6 +68,16 @@ export async function mountPlayground(preset = null, { syncHash = true, keyboard
   output = new OutputPanel();
   popover = new ParamPopover($("tooltip"), $("value-editor"));
   wireControls({ keyboard });
+  window.addEventListener("resize", () => { renderStructure(); scheduleDraw(draw); });
+  if (!preset && followedRoom()) {
+    // A student following the teacher: the teacher's network, read-only, and the teacher's live frames.
+    followTeacher({
+      session: (msg) => reopen(msg.share, state.view, true),
+      frame: receive,
+    });
+    document.body.dataset.ready = "true";
+    return null;
+  }
   if (preset) {
     await start({ ...state.catalog.defaults, ...preset.config }, { ...DEFAULT_VIEW, ...preset.view }, []);
   } else {
@@ -83,7 +94,6 @@ export async function mountPlayground(preset = null, { syncHash = true, keyboard
       start(next.config, next.view, next.edits);
     });
   }
-  window.addEventListener("resize", () => { renderStructure(); scheduleDraw(draw); });
   document.body.dataset.ready = "true";
   return {
     state: () => ({ config: structuredClone(state.config), view: { ...state.view }, session: state.id }),
@@ -175,6 +185,7 @@ function connect() {
   if (state.socket) state.socket.close();
   const id = state.id;
   const socket = connectSocket(`/ws/networks/${id}`, {
+    binary: true, // raw arrays, and an ack per drawn frame: the server trains no faster than this page draws
     onMessage: (msg) => { if (state.id === id) receive(msg); },
     onStatus: (status) => {
       if (state.id !== id) return;
