@@ -63,7 +63,7 @@ def _load_plugins() -> None:
     # Feature modules that add sub-commands (e.g. `glassbox train lenet`) register on import.
     import importlib
 
-    for module in ("app.train_cli",):
+    for module in ("app.train_cli", "app.io_cli"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

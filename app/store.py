@@ -248,13 +248,16 @@ class SessionStore:
 
         With `changes` (every route that may change the session), the block runs under the session's
         cross-process lock, after any live stream on another worker has written its latest state, and the
-        session is written back when the block ends. A share (read-only) refuses changes."""
+        session is written back when the block ends. A share (read-only) refuses changes. After a change, the
+        session's live streams in this process send a frame: a page follows what a script does over REST."""
         if not changes or self.backend is None:
             session = self.get(session_id, kind)
             if changes and session.readonly:
                 raise self._read_only(session)
             with self._locked(session, timeout), self.working(session):
                 yield session
+            if changes:
+                self._wake_streams(session)
             return
         with self.backend.lock(session_id, self.lock_timeout):
             held_elsewhere = self._sync_with_stream(session_id)
@@ -269,6 +272,12 @@ class SessionStore:
             if held_elsewhere:
                 self.backend.publish(session_id, {"type": "changed", "version": session.version,
                                                   "from": self.worker})
+        self._wake_streams(session)
+
+    @staticmethod
+    def _wake_streams(session: Session) -> None:
+        for wake in list(session.on_change):
+            wake()
 
     @contextmanager
     def _locked(self, session: Session, timeout: float | None) -> Iterator[None]:

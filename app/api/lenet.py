@@ -14,8 +14,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from engine.core.errors import EngineError
 from engine.core.training import TrainerState
+from engine.dense.trainer import Trainer
 from engine.lenet.digits import decode_png_data_url, ink_from_values, preprocess_digit
-from engine.lenet.model import LAYER_NAMES, OUTPUT_SHAPES, LeNet5
+from engine.lenet.model import DigitNetwork, LeNet5
 from engine.lenet.training import DigitArrays, LeNetTraining, evaluate, probe_indices, shipped_digits
 
 from ..arrays import encode
@@ -29,6 +30,7 @@ from ..schemas.lenet import (
     Evaluation,
     Filters,
     LiveConfig,
+    ModelLayout,
     Prediction,
     PredictRequest,
     Samples,
@@ -38,7 +40,7 @@ from ..schemas.lenet import (
     UnitRequest,
 )
 from ..settings import Settings
-from ..store import Codec, Session, SessionStore, register_codec
+from ..store import Codec, Session, SessionNotFound, SessionStore, register_codec
 from ..work import client_gone
 from .deps import Config, Enc, Jobs, Store
 from .sessions import add_session_routes, with_encoding
@@ -61,15 +63,17 @@ LIVE_FRAMES_PER_EPOCH = 10
 LIVE_EPOCH_LIMIT = 100  # a tab left open stops here instead of using a shared CPU for ever
 MAX_SAMPLES = 50
 
-SessionParam = Annotated[str | None, Query(description="A training session's id, to use its model")]
+SessionParam = Annotated[str | None, Query(description="A training session's id, or a network session holding a "
+                                                      "LeNet-like network (1×28×28 → 10), to use its model")]
+NETWORK_KIND = "network"
 
 
 @dataclass
 class GuardedModel:
     """A model and the lock that keeps one pass at a time on it (conv layers reuse their work buffers)."""
 
-    model: LeNet5
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    model: DigitNetwork
+    lock: Any = field(default_factory=threading.Lock)  # a network session's model is guarded by its session's lock
 
 
 @dataclass
@@ -136,21 +140,37 @@ shared = _Shared()
 
 def model_info(session: Session | None, guarded: GuardedModel) -> dict[str, Any]:
     model = guarded.model
+    if session is not None and session.kind == NETWORK_KIND:
+        trainer: Trainer = session.obj
+        return {"source": "network", "session": session.id, **model.describe(), "step": trainer.step_count,
+                "epoch": trainer.epoch, "test_accuracy": None}
     if session is None:
-        return {"source": "shipped", "session": None, "activation": model.activation, "pooling": model.pooling,
+        return {"source": "shipped", "session": None, **model.describe(),
                 "step": model.meta.get("steps"), "epoch": model.meta.get("epochs"),
                 "test_accuracy": model.meta.get("test_accuracy")}
     training: LeNetTraining = session.obj.training
     tested = [h["test_accuracy"] for h in training.history if h.get("test_accuracy") is not None]
-    return {"source": "session", "session": session.id, "activation": model.activation, "pooling": model.pooling,
-            "step": training.step_count, "epoch": training.epoch, "test_accuracy": tested[-1] if tested else None}
+    return {"source": "session", "session": session.id, **model.describe(), "step": training.step_count,
+            "epoch": training.epoch, "test_accuracy": tested[-1] if tested else None}
 
 
 def resolve(session_id: str | None, store: SessionStore) -> tuple[Session | None, GuardedModel]:
+    """The shipped model, a LeNet training session's snapshot, or a network session's LeNet-like network (one
+    imported from safetensors or ONNX, say): its own layers, read under the session's lock."""
     if session_id is None:
         return None, shared.shipped()
-    session = store.get(session_id, KIND)
-    return session, session.obj.snapshot
+    try:
+        session = store.get(session_id, KIND)
+        return session, session.obj.snapshot
+    except SessionNotFound:
+        try:
+            session = store.get(session_id, NETWORK_KIND)
+        except SessionNotFound:
+            raise SessionNotFound(f"no lenet session or digit network '{session_id}': the id is unknown or "
+                                  "the session expired; create one (POST /api/lenet/sessions, or import a model "
+                                  "with POST /api/networks/import)") from None
+    trainer: Trainer = session.obj
+    return session, GuardedModel(DigitNetwork(trainer.net), session.lock)
 
 
 def read_image(body: PredictRequest, settings: Settings) -> np.ndarray:
@@ -210,7 +230,7 @@ def predict(body: PredictRequest, store: Store, settings: Config, encoding: Enc 
         "empty": False, "message": None, "digit": int(outputs["digit"]),
         "probabilities": outputs["probabilities"].tolist(),
         "input": encode(outputs["input"][0], encoding),
-        "layers": {name: encode(outputs[name], encoding) for name in LAYER_NAMES},
+        "layers": {name: encode(outputs[name], encoding) for name in guarded.model.layer_names},
         "model": info,
     })
 
@@ -237,13 +257,15 @@ def filters(store: Store, session: SessionParam = None, encoding: Enc = "json") 
     return {**encode(kernels, encoding), "model": model_info(owner, guarded)}
 
 
-@router.get("/api/lenet/model", summary="The shipped model: settings, training command, accuracy, layer shapes")
-def model() -> dict[str, Any]:
-    guarded = shared.shipped()
-    m = guarded.model
-    return encode({"activation": m.activation, "pooling": m.pooling, "parameters": m.net.num_params,
-                   "layers": [{"name": name, "shape": list(OUTPUT_SHAPES[name])} for name in ("input", *LAYER_NAMES)],
-                   "training": m.meta})
+@router.get("/api/lenet/model", response_model=ModelLayout,
+            summary="A model's layers as the page draws them, its settings and training record")
+def model(store: Store, session: SessionParam = None) -> dict[str, Any]:
+    """The shipped model (or a session's): every named layer's kind, shape and caption, input first."""
+    owner, guarded = resolve(session, store)
+    with guarded.lock:
+        m = guarded.model
+        return encode({**m.describe(), "parameters": m.net.num_params, "layers": m.layout(),
+                       "training": m.meta, "model": model_info(owner, guarded)})
 
 
 @router.get("/api/lenet/samples", response_model=Samples, summary="Test digits with their labels")

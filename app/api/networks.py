@@ -11,8 +11,9 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from engine.core import serialize
+from engine.core import formats, serialize
 from engine.core.errors import EngineError
+from engine.core.network import Sequential
 from engine.dense import walk as walks
 from engine.dense.datasets import Dataset
 from engine.dense.presets import get_preset, list_presets
@@ -42,7 +43,7 @@ from ..schemas.networks import (
 )
 from ..schemas.walk import WalkRequest, WalkState
 from ..settings import Settings
-from ..store import Session, SessionStore
+from ..store import Session, SessionNotFound, SessionStore
 from ..work import refuse_diverged, train_until_deadline
 from .deps import Config, Enc, Jobs, Store
 from .sessions import add_session_routes, with_encoding
@@ -314,34 +315,87 @@ def patch_param(network_id: str, body: ParamPatch, store: Store) -> dict[str, An
         return {"layer": body.layer, "name": body.name, "index": body.index, "value": value}
 
 
-@router.get("/networks/{network_id}/export", summary="Download the network (spec + weights)",
-            responses={200: {"content": {"application/json": {}, "application/octet-stream": {}}}})
+EXPORT_TYPES = {"json": "application/json", "npz": "application/octet-stream", "onnx": "application/onnx",
+                "safetensors": "application/octet-stream"}
+
+
+def exportable(store: SessionStore, session_id: str) -> tuple[Sequential, dict[str, Any], int, int | None]:
+    """The network, spec, step and raw input width (None: the network's own) of a network or LeNet session."""
+    try:
+        with store.use(session_id, KIND, changes=False) as session:
+            trainer: Trainer = session.obj
+            raw = trainer.data.input_dim if trainer.data is not None else None
+            return trainer.net.clone(), trainer.spec, trainer.step_count, raw
+    except SessionNotFound:
+        try:
+            with store.use(session_id, "lenet", changes=False) as session:
+                model = session.obj.training.model
+                return model.net.clone(), model.spec(), int(session.obj.training.step_count), None
+        except SessionNotFound:
+            pass
+        raise
+
+
+@router.get("/networks/{network_id}/export", summary="Download the network: Glassbox json/npz, ONNX or safetensors",
+            responses={200: {"content": {t: {} for t in sorted(set(EXPORT_TYPES.values()))}}})
 def export(network_id: str, store: Store,
-           format: Annotated[str, Query(pattern="^(json|npz)$", description="json or npz")] = "json") -> Response:
-    with store.use(network_id, KIND, changes=False) as session:
-        trainer: Trainer = session.obj
-        name = trainer.spec.get("name") or "network"
-        if format == "npz":
-            return Response(serialize.export_npz(trainer), media_type="application/octet-stream",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.npz"'})
-        return Response(json.dumps(serialize.export_json(trainer)), media_type="application/json",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
+           format: Annotated[str, Query(pattern="^(json|npz|onnx|safetensors)$",
+                                        description="json or npz (Glassbox's own, spec + weights); onnx (opset 17, "
+                                                    "input 'input' (the raw points when the network reads "
+                                                    "Playground features: the graph computes them), output "
+                                                    "'output'; needs the formats extra); "
+                                                    "safetensors (PyTorch's nn.Sequential layout, the spec in the "
+                                                    "metadata)")] = "json") -> Response:
+    """Any network session (dense or convolutional, Playground or imported) or LeNet training session, so a model
+    trained here runs in other tools. A layer with no ONNX operator (the step activation) answers 422."""
+    net, spec, step, raw = exportable(store, network_id)
+    name = spec.get("name") or "network"
+    data = formats.export_network(net, spec, step, format, raw)  # type: ignore[arg-type]
+    if format == "json":
+        data = json.dumps(data).encode()
+    return Response(data, media_type=EXPORT_TYPES[format],
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'})
 
 
-@router.post("/networks/import", response_model=NetworkState, status_code=201, summary="Load an exported network",
+@router.post("/networks/import", response_model=NetworkState, status_code=201,
+             summary="Load a network file: a Glassbox export, safetensors or ONNX",
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": {"type": "object", "description": "An export (format=json), "
                                                  "optionally with 'data' as in POST /api/networks"}},
-                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
-async def import_network(request: Request, store: Store, settings: Config, encoding: Enc = "json") -> dict[str, Any]:
-    """The same checks as creating a network (the spec's schema, the size limits, the memory and work budgets);
-    an .npz's weights are checked against the spec's shapes before anything is decompressed. The body's size
-    limit is max_upload_bytes."""
+                 "application/octet-stream": {"schema": {"type": "string", "format": "binary",
+                                                         "description": "npz, safetensors or ONNX bytes"}}}}})
+async def import_network(
+    request: Request, store: Store, settings: Config, encoding: Enc = "json",
+    format: Annotated[str | None, Query(pattern="^(json|npz|onnx|safetensors)$",
+                                        description="The file's format (default: told from its first bytes)")] = None,
+    activation: Annotated[str | None, Query(description="safetensors without a Glassbox spec: the activation "
+                                                        "between weighted layers (relu, tanh, sigmoid)")] = None,
+    pooling: Annotated[str | None, Query(description="safetensors without a Glassbox spec: max or avg 2×2 "
+                                                     "pooling after a convolution")] = None,
+    input_shape: Annotated[str | None, Query(description="safetensors without a Glassbox spec: the input's shape, "
+                                                         "e.g. 1,28,28 (default: 28×28 images for a convolution "
+                                                         "first, else the first layer's inputs)")] = None,
+) -> dict[str, Any]:
+    """Glassbox's json and npz exports get the same checks as creating a network (the spec's schema, the size
+    limits, the memory and work budgets; an .npz's weights are checked against the spec's shapes before anything
+    is decompressed). A sequential network of the engine's layers from elsewhere becomes a network session
+    (float32): ONNX (Gemm or MatMul+Add, Conv, MaxPool/AveragePool, Flatten/Reshape, Relu/Tanh/Sigmoid/Softmax;
+    anything else is refused with a 422 naming the first unsupported operator), or safetensors (no pickle: a
+    Glassbox export, or a PyTorch `nn.Sequential` state dict, whose parameter-free layers are read from the gaps
+    in its numbering, see the hints). A 1×28×28 → 10 network also reads digits on the LeNet page
+    (`/lenet?session={id}`). The body's size limit is max_upload_bytes."""
     body = await request.body()  # the middleware has counted it against max_upload_bytes
     is_json = "json" in request.headers.get("content-type", "")
+    hints = {k: v for k, v in {"activation": activation, "pooling": pooling, "input_shape": input_shape}.items()
+             if v is not None}
 
     def load() -> dict[str, Any]:
-        if is_json:
+        fmt = format or ("json" if is_json else formats.sniff(body))
+        if fmt in ("onnx", "safetensors"):
+            trainer = formats.import_network(body, fmt, hints, settings.max_parameters)  # type: ignore[arg-type]
+            budgeted(trainer, None, settings, store)
+            return state_of(store.add(KIND, trainer, nbytes=held_bytes(trainer)), encoding)
+        if fmt == "json":
             try:
                 doc = json.loads(body.decode("utf-8"))
             except UnicodeDecodeError:

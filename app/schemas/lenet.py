@@ -9,8 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from .common import ArrayJSON, FiniteFloat
 from .training import MetricsRecord
 
-LayerName = Literal["conv1", "pool1", "conv2", "pool2", "fc1", "fc2", "logits"]
-
 
 class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
@@ -35,16 +33,22 @@ class PredictRequest(BaseModel):
 
 
 class ModelInfo(BaseModel):
-    source: Literal["shipped", "session"] = Field(description="The shipped weights or a training session's")
-    session: str | None = Field(None, description="The session id when source is 'session'")
-    activation: str = Field(description="relu or tanh")
-    pooling: str = Field(description="max or avg")
+    source: Literal["shipped", "session", "network"] = Field(
+        description="The shipped weights, a LeNet training session's, or a network session's (e.g. imported)")
+    session: str | None = Field(None, description="The session id unless source is 'shipped'")
+    activation: str | None = Field(description="relu or tanh ('mixed' when the layers differ)")
+    pooling: str | None = Field(description="max or avg (None without pooling layers)")
     step: int | None = Field(None, description="Training steps of a session's model")
     epoch: float | None = Field(None, description="Epochs of a session's model")
     test_accuracy: float | None = Field(None, description="Accuracy on the 2,000 test digits when known")
 
 
 class LayerOutputs(BaseModel):
+    """LeNet-5's layers; another digit network's are named alike (conv1…, pool1…, fc1…, logits: see
+    GET /api/lenet/model?session=…)."""
+
+    model_config = ConfigDict(extra="allow")
+
     conv1: ArrayJSON = Field(description="6×28×28: conv1 after the activation")
     pool1: ArrayJSON = Field(description="6×14×14")
     conv2: ArrayJSON = Field(description="16×10×10: conv2 after the activation")
@@ -79,7 +83,8 @@ class UnitRequest(BaseModel):
         {"image": "(the 28×28 `input` of a prediction)", "layer": "conv1", "index": 2, "row": 14, "col": 9}]})
 
     image: list[list[FiniteFloat]] = Field(description="The network's 28×28 input (a prediction's `input`), 0..1")
-    layer: LayerName = Field(description="Which layer the unit is in")
+    layer: str = Field(description="Which layer the unit is in: conv1, pool1, conv2, pool2, fc1, fc2 or logits for "
+                                   "LeNet-5 (another digit network's names: GET /api/lenet/model?session=…)")
     index: int = Field(0, ge=0, description="The map (conv, pool) or unit (fc, logits) index")
     row: int = Field(0, ge=0, description="Row in the map (conv and pool layers)")
     col: int = Field(0, ge=0, description="Column in the map (conv and pool layers)")
@@ -117,14 +122,34 @@ class UnitDetail(BaseModel):
     logits: list[float] | None = Field(None, description="logits: all ten, for the softmax")
 
 
+class LayerInfo(BaseModel):
+    name: str = Field(description="input, conv1, pool1, …, fc1, …, logits")
+    kind: Literal["input", "conv", "pool", "dense"]
+    shape: list[int] = Field(description="One image's output shape: (maps, rows, cols) or (units,)")
+    caption: str = Field(description="What it computes, e.g. '5×5 conv · pad 2 · relu'")
+
+
+class ModelLayout(BaseModel):
+    activation: str | None = Field(description="The layers' activation ('mixed' when they differ)")
+    pooling: str | None = Field(description="max or avg (None without pooling)")
+    parameters: int
+    layers: list[LayerInfo]
+    training: dict[str, Any] = Field(description="How the model was trained (the shipped model's record)")
+    model: ModelInfo
+
+
 class ConvFilters(BaseModel):
     weight: ArrayJSON = Field(description="(out_channels, in_channels, 5, 5)")
     bias: ArrayJSON = Field(description="(out_channels,)")
 
 
 class Filters(BaseModel):
-    conv1: ConvFilters
-    conv2: ConvFilters
+    """Every convolution's filters: LeNet-5's conv1 and conv2 (another digit network: conv1, conv2, … as it has)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    conv1: ConvFilters | None = None
+    conv2: ConvFilters | None = None
     model: ModelInfo
 
 

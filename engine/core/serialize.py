@@ -39,14 +39,15 @@ def trained_on(trainer: Trainer) -> dict[str, Any] | None:
     return {"name": data.name, "task": data.task, **data.source}
 
 
+def network_json(state: dict[str, np.ndarray], spec: dict[str, Any], step: int,
+                 trained: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON export of a network's weights (`get_state()`), spec, step and what it was trained on."""
+    return {"format": FORMAT, "spec": spec, "weights": {k: v.tolist() for k, v in state.items()}, "step": step,
+            "trained_on": trained}
+
+
 def export_json(trainer: Trainer) -> dict[str, Any]:
-    return {
-        "format": FORMAT,
-        "spec": trainer.spec,
-        "weights": {k: v.tolist() for k, v in trainer.net.get_state().items()},
-        "step": trainer.step_count,
-        "trained_on": trained_on(trainer),
-    }
+    return network_json(trainer.net.get_state(), trainer.spec, trainer.step_count, trained_on(trainer))
 
 
 def write_npz(state: dict[str, np.ndarray], meta: dict[str, Any]) -> bytes:

@@ -9,6 +9,7 @@ It implements the one training protocol (engine/core/training.py).
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 import numpy as np
@@ -116,7 +117,8 @@ class Trainer(TrainerBase):
         self._prepared = None
 
     def inputs(self, x: np.ndarray) -> np.ndarray:
-        """Raw points → the network's input (feature columns when features are set)."""
+        """Raw points → the network's input (feature columns when features are set; flat rows of an image
+        network's pixels reshaped to its input shape)."""
         x = np.asarray(x, dtype=np.float64)
         if self.features is not None:
             if x.ndim != 2 or x.shape[1] not in (1, 2):
@@ -126,6 +128,10 @@ class Trainer(TrainerBase):
             if x.shape[1] == 1:
                 x = np.concatenate([x, np.zeros_like(x)], axis=1)
             return apply_features(x, self.features)
+        shape = tuple(self.spec["input_shape"])
+        if len(shape) > 1 and x.ndim == 2 and x.shape[1] == math.prod(shape):
+            # An image network reached through row-based requests (forward, walk): each row is one image, flat.
+            x = x.reshape(len(x), *shape)
         return x
 
     def targets(self, labels: np.ndarray) -> np.ndarray:

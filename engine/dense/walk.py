@@ -59,7 +59,8 @@ class Labels:
 def dense_blocks(trainer: Trainer) -> list[Block]:
     layers = trainer.net.layers
     blocks: list[Block] = []
-    i = 0
+    # A leading flatten (a digit network's 1×28×28 → 784) only reshapes: the walk starts at the first dense layer.
+    i = 1 if len(layers) > 1 and layers[0].type == "flatten" else 0
     while i < len(layers):
         if not isinstance(layers[i], Dense):
             raise EngineError(
@@ -353,7 +354,7 @@ def start_walk(trainer: Trainer, granularity: str, x: np.ndarray | None = None,
     if not np.isfinite(value):
         raise EngineError("the loss is not finite for these inputs; lower the weights or the inputs")
     n = net.trace[0].input.shape[0]
-    network_inputs = net.trace[0].input.copy()
+    network_inputs = net.trace[0].input.reshape(n, -1).copy()  # as the first dense layer reads them
     loss_targets = trainer.loss.prepare_target(trainer.targets(labels), net.trace[-1].output.shape, net.dtype)
     stages: list[AnyStage] = []
     stages += _forward_stages(trainer, blocks, names, granularity)

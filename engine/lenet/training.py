@@ -31,7 +31,7 @@ from engine.core.training import (
 )
 from engine.lenet.augment import augment_batch
 from engine.lenet.mnist import MnistSplit, load_mnist10k
-from engine.lenet.model import CLASSES, LeNet5
+from engine.lenet.model import CLASSES, DigitNetwork, LeNet5
 
 # Small distortions, so that drawn digits that are not centred or sized exactly like MNIST's still read.
 AUGMENT: dict[str, Any] = {"max_shift": 2.0, "max_rotation_deg": 12.0, "scale_range": (0.88, 1.12)}
@@ -290,7 +290,7 @@ def digit_arrays(data: MnistSplit | DigitArrays | str) -> DigitArrays:
     return DigitArrays.from_split(data)
 
 
-def evaluate(model: LeNet5, images: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+def evaluate(model: DigitNetwork, images: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
     """Mean loss, accuracy, the predictions, the probabilities and the confusion matrix."""
     labels = np.asarray(labels, dtype=np.int64)
     logits = model.logits(images)

@@ -19,6 +19,7 @@ const fail = (err) => showError(errorBox, err);
 
 const state = {
   session: null, // GET /api/transformers/{id}
+  attached: false, // the session came from the URL (a script's): the page never deletes it
   socket: null,
   playing: false,
   step: 0,
@@ -44,7 +45,15 @@ async function createSession(preset, overrides = {}) {
   stopSocket();
   const old = state.session;
   const session = await api("/api/transformers", { method: "POST", body: { preset, ...overrides } });
-  if (old) api(`/api/transformers/${old.id}`, { method: "DELETE" }).catch(() => {});
+  // Only a session this page made is deleted: one attached from the URL belongs to its script.
+  if (old && !state.attached) api(`/api/transformers/${old.id}`, { method: "DELETE" }).catch(() => {});
+  state.attached = false;
+  adoptSession(session);
+}
+
+/** Show `session` (a transformer's state) and stream it. */
+function adoptSession(session) {
+  const preset = session.preset;
   state.session = session;
   state.step = session.step;
   state.history = session.history;
@@ -260,9 +269,19 @@ $("export-png").addEventListener("click", () => state.pass && downloadPng(export
 window.addEventListener("resize", () => scheduleDraw(draw));
 
 /** Start on the task `task` (a preset name), or the one the page marks as chosen. */
-export function mountAttention({ task = null } = {}) {
+export function mountAttention({ task = null, session = null } = {}) {
   const initial = task || document.querySelector('.task-chip[aria-checked="true"]')?.dataset.preset || "reverse";
-  createSession(initial).catch(fail);
+  if (session) {
+    // /attention?session=<id> attaches to that transformer (one a script trains: its stream follows the training).
+    api(`/api/transformers/${encodeURIComponent(session)}`)
+      .then((s) => { state.attached = true; adoptSession(s); })
+      .catch((err) => {
+        createSession(initial).catch(fail);
+        fail(new Error(`Could not open session ${session}: ${err.message}`));
+      });
+  } else {
+    createSession(initial).catch(fail);
+  }
   return { state: () => ({ session: state.session?.id ?? null, task: state.session?.preset ?? initial }),
     link: () => `/attention#task=${state.session?.preset ?? initial}` };
 }

@@ -5,6 +5,7 @@ import { api, decodeArrays } from "../lib/api.js";
 import { createDrawPad } from "../lib/draw-pad.js";
 import { formatNumber } from "../lib/format.js";
 import { drawGray } from "../lib/image-canvas.js";
+import { connectSocket } from "../lib/socket.js";
 import { renderDigitLegend, ScatterMap } from "./scatter.js";
 import { createTrainPanel } from "./train.js";
 
@@ -325,8 +326,22 @@ createTrainPanel({
   onError: showError,
 });
 
+/** /autoencoder?session=<id>: show that session (a script's) and follow its training live. */
+async function attach(id) {
+  const session = await api(`/api/autoencoders/${encodeURIComponent(id)}`);
+  await useSession(session);
+  connectSocket(`/ws/autoencoders/${session.id}`, {
+    onMessage: (message) => {
+      if (message.type !== "frame" || !state.session || state.session.id !== session.id) return;
+      showMap(decodeArrays(message));
+      if (state.click) decodeClick(state.click);
+    },
+  });
+}
+
 async function init() {
   renderDigitLegend(els.legend);
+  const linked = new URLSearchParams(window.location.search).get("session");
   try {
     const [shipped, digits, pca] = await Promise.all([
       api("/api/autoencoders", { method: "POST", body: {} }),
@@ -340,6 +355,9 @@ async function init() {
       .map((r) => `${(100 * r).toFixed(1)} %`).join(" + ")} of the variance`;
     state.shipped = shipped;
     await useSession(shipped);
+    if (linked) {
+      await attach(linked).catch((err) => showError(new Error(`Could not open session ${linked}: ${err.message}`)));
+    }
     const labels = state.digits.labels;
     state.ends = [labels.indexOf(0), labels.indexOf(1)];
     showEnds();

@@ -2,4 +2,6 @@
 // (the Playground and the course link here that way).
 import { mountBackprop } from "./widget.js";
 
-mountBackprop({ session: new URLSearchParams(window.location.search).get("session") });
+// ?network=<id> attaches to the session itself, where its walk stands.
+const params = new URLSearchParams(window.location.search);
+mountBackprop({ session: params.get("session"), network: params.get("network") });

@@ -93,7 +93,7 @@ async function change(body) {
   await walk({ to: at });
 }
 
-async function openSession(id, name) {
+async function openSession(id, name, at = -1) {
   const previous = state.id;
   state.id = id;
   try {
@@ -103,7 +103,7 @@ async function openSession(id, name) {
     state.name = name;
     state.history.clear();
     state.point = 0;
-    await walk({ to: -1 });
+    await walk({ to: at });
     state.rows = {
       X: state.walk.points.map((r) => r.slice()),
       y: state.walk.targets.map((r) => r.slice()),
@@ -686,7 +686,7 @@ ui.openExample.addEventListener("click", () => guarded(openWorkedExample));
  * Start the walkthrough: a copy of the network session `session` (the Playground links here with one), or the
  * worked example. `keyboard`: the arrow keys step (the page); a lesson leaves them to its slides.
  */
-export function mountBackprop({ session = null, keyboard = true } = {}) {
+export function mountBackprop({ session = null, network = null, keyboard = true } = {}) {
   if (keyboard) {
     document.addEventListener("keydown", (e) => {
       if (e.target.closest("input, select, textarea")) return;
@@ -694,8 +694,20 @@ export function mountBackprop({ session = null, keyboard = true } = {}) {
       else if (e.key === "ArrowLeft") ui.back.click();
     });
   }
-  const ready = guarded(() => openLinked(session));
+  const ready = guarded(() => (network ? openAttached(network) : openLinked(session)));
   return { ready, state: () => ({ session: state.id }), link: () => (state.id ? `/backprop?session=${state.id}` : "/backprop") };
+}
+
+/** Attach to the network session itself, where its walk stands (a script's walk, say). */
+async function openAttached(id) {
+  try {
+    const where = await api(`/api/networks/${encodeURIComponent(id)}/walk`);
+    if (where.granularity) ui.granularity.value = where.granularity;
+    await openSession(id, `network ${id.slice(0, 6)}…`, where.current ? where.position : -1);
+  } catch (err) {
+    await openWorkedExample();
+    throw new Error(`Could not open network ${id}: ${err.message} Showing the worked example instead.`);
+  }
 }
 
 async function openLinked(linked) {

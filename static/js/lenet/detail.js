@@ -7,11 +7,20 @@ import { pixelAt } from "../lib/image-canvas.js";
 import { el } from "../lib/dom.js";
 
 const ACTIVATION = { relu: "ReLU", tanh: "tanh", softmax: "softmax" };
-const LAYER_WORDS = {
-  conv1: "a 5×5 window of the input", conv2: "a 5×5 window of all six pool1 maps",
-  pool1: "a 2×2 window of its conv1 map", pool2: "a 2×2 window of its conv2 map",
-  fc1: "all 400 pool2 outputs", fc2: "all 120 fc1 outputs", logits: "all 84 fc2 outputs",
-};
+const NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+
+/** What a unit reads, in words, from its detail (any digit network's: LeNet-5's conv2 reads "a 5×5 window of
+ * all six pool1 maps"). */
+function layerWords(detail) {
+  const k = `${detail.size}×${detail.size}`;
+  if (detail.kind === "conv") {
+    if (detail.previous === "input") return `a ${k} window of the input`;
+    const n = detail.window.length;
+    return `a ${k} window of ${n === 1 ? "the" : `all ${NUMBER_WORDS[n] || n}`} ${detail.previous} map${n === 1 ? "" : "s"}`;
+  }
+  if (detail.kind === "pool") return `a ${k} window of its ${detail.previous} map`;
+  return `all ${detail.inputs.length} ${detail.previous} outputs`;
+}
 
 /** A k×k grid of numbers with coloured cells. `mark` = [row, col] to outline. */
 function numberGrid(matrix, { range, caption, mark = null, grey = false } = {}) {
@@ -77,7 +86,7 @@ function header(detail) {
   const what = detail.layer === "logits" ? `output ${detail.index} (digit ${detail.index})`
     : `${detail.layer} ${detail.kind === "dense" ? "unit" : "map"} ${detail.index}${where}`;
   head.append(el("strong", { text: what }),
-    el("span", { class: "muted", text: ` reads ${LAYER_WORDS[detail.layer]}` }));
+    el("span", { class: "muted", text: ` reads ${layerWords(detail)}` }));
   const value = el("span", { class: "ud-output", text: `the network's value: ${formatNumber(detail.value)}` });
   value.title = "the number the network computed (float32); the arithmetic below runs in float64";
   head.append(value);
@@ -117,11 +126,11 @@ function renderConv(detail) {
     );
     const row = card.lastChild;
     row.append(
-      miniMap(detail.window[c].flat(), 5, 5, { caption: "window", range: windowRange, size: 40 }),
+      miniMap(detail.window[c].flat(), detail.size, detail.size, { caption: "window", range: windowRange, size: 40 }),
       op("×"),
-      miniMap(detail.kernel[c].flat(), 5, 5, { caption: "kernel", range: kernelRange, size: 40 }),
+      miniMap(detail.kernel[c].flat(), detail.size, detail.size, { caption: "kernel", range: kernelRange, size: 40 }),
       op("="),
-      miniMap(detail.products[c].flat(), 5, 5, { caption: "products", range: productRange, size: 40 }),
+      miniMap(detail.products[c].flat(), detail.size, detail.size, { caption: "products", range: productRange, size: 40 }),
     );
     card.append(el("div", { class: "ud-channel-sum", text: `Σ = ${formatNumber(detail.channel_sums[c])}` }));
     cards.append(card);

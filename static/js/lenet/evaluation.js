@@ -5,9 +5,9 @@ import { formatNumber, formatPercent } from "../lib/format.js";
 import { el, rovingFocus } from "../lib/dom.js";
 import { paintDigit } from "./digit.js";
 
-function kernelCanvas(values, range, label) {
+function kernelCanvas(values, range, label, k = 5) {
   const canvas = el("canvas", { class: "kernel" });
-  drawHeatmap(canvas, values, 5, 5, { range });
+  drawHeatmap(canvas, values, k, k, { range });
   canvas.title = label;
   return canvas;
 }
@@ -17,26 +17,31 @@ function kernelCanvas(values, range, label) {
  * a row per pool1 map it reads). `filters` is the decoded GET /api/lenet/filters.
  */
 export function renderFilters(conv1El, conv2El, filters) {
+  const [out1, , k1] = filters.conv1.weight.shape; // (out, in, k, k); any digit network's first convolution
+  const size1 = k1 * k1;
   const w1 = filters.conv1.weight.data;
   const b1 = filters.conv1.bias.data;
   const range1 = symmetricRange(w1);
   conv1El.replaceChildren();
-  for (let o = 0; o < 6; o++) {
+  for (let o = 0; o < out1; o++) {
     const item = el("figure", { class: "filter" });
     item.dataset.index = o;
-    item.append(kernelCanvas(w1.subarray(o * 25, o * 25 + 25), range1, `conv1 filter ${o}, bias ${formatNumber(b1[o])}`),
-      el("figcaption", { text: String(o) }));
+    item.append(kernelCanvas(w1.subarray(o * size1, (o + 1) * size1), range1,
+      `conv1 filter ${o}, bias ${formatNumber(b1[o])}`, k1), el("figcaption", { text: String(o) }));
     conv1El.append(item);
   }
+  conv2El.replaceChildren();
+  if (!filters.conv2) return { range1, range2: null }; // a network with one convolution
+  const [out2, in2, k2] = filters.conv2.weight.shape;
+  const size2 = k2 * k2;
   const w2 = filters.conv2.weight.data;
   const range2 = symmetricRange(w2);
-  conv2El.replaceChildren();
-  for (let o = 0; o < 16; o++) {
+  for (let o = 0; o < out2; o++) {
     const column = el("figure", { class: "filter filter-column" });
     column.dataset.index = o;
-    for (let c = 0; c < 6; c++) {
-      const start = (o * 6 + c) * 25;
-      column.append(kernelCanvas(w2.subarray(start, start + 25), range2, `conv2 filter ${o}, channel ${c}`));
+    for (let c = 0; c < in2; c++) {
+      const start = (o * in2 + c) * size2;
+      column.append(kernelCanvas(w2.subarray(start, start + size2), range2, `conv2 filter ${o}, channel ${c}`, k2));
     }
     column.append(el("figcaption", { text: String(o) }));
     conv2El.append(column);

@@ -7,8 +7,8 @@ import { drawHeatmap } from "../lib/heatmap.js";
 import { formatNumber, formatProbability } from "../lib/format.js";
 import { svg } from "../lib/svg.js";
 
-export const SPATIAL = ["conv1", "pool1", "conv2", "pool2"];
 const BODY = 376; // column height at scale 1
+const MAP_GAP = 6;
 
 // Each column: its size at scale 1 and where map i sits (top, left, side), all at scale 1.
 const COLUMNS = [
@@ -26,20 +26,66 @@ const COLUMNS = [
   { layer: "fc2", title: "fc2", shape: "84", caption: "dense", width: 16, strip: { cols: 2, rows: 42 } },
   { layer: "logits", title: "output", shape: "10", caption: "softmax", width: 196 },
 ];
-const SIDE = { input: 28, conv1: 28, pool1: 14, conv2: 10, pool2: 5 };
-const FIXED = COLUMNS.reduce((sum, c) => sum + c.width, 0);
+const LENET5 = { conv1: [6, 28], pool1: [6, 14], conv2: [16, 10], pool2: [16, 5], fc1: [120], fc2: [84],
+  logits: [10] };
 const MIN_GAP = 18;
+
+/** Whether `layout` (GET /api/lenet/model's layers) is LeNet-5's, which has its hand-placed columns. */
+function isLeNet5(layout) {
+  const named = layout.filter((l) => l.name !== "input");
+  return named.length === 7 && named.every((l) => LENET5[l.name] && l.shape[0] === LENET5[l.name][0] &&
+    (l.shape.length === 1 || l.shape[1] === LENET5[l.name][1]));
+}
+
+/** Columns for any digit network: maps in a grid that fits the column's height, dense layers as strips. */
+function columnsFor(layout) {
+  const base = { input: COLUMNS[0], logits: COLUMNS[COLUMNS.length - 1] };
+  return layout.map((l) => {
+    if (l.name === "input" || l.name === "logits") return base[l.name];
+    const title = l.name;
+    if (l.shape.length === 3) {
+      const [c, h] = l.shape;
+      const across = c <= 6 ? 1 : c <= 16 ? 2 : c <= 36 ? 3 : 4;
+      const down = Math.ceil(c / across);
+      const side = Math.max(8, Math.min(56, Math.floor(BODY / down) - MAP_GAP));
+      const top = (BODY - down * (side + MAP_GAP) + MAP_GAP) / 2;
+      return { layer: l.name, title, shape: `${c} × ${h}×${l.shape[2]}`, caption: l.caption, side: h,
+        width: across * (side + MAP_GAP) - MAP_GAP, maps: c,
+        place: (i) => ({ top: top + Math.floor(i / across) * (side + MAP_GAP), left: (i % across) * (side + MAP_GAP),
+          side }) };
+    }
+    const units = l.shape[0];
+    let cols = 1;
+    while (Math.ceil(units / cols) * 3 > BODY) cols += 1;
+    const rows = Math.ceil(units / cols);
+    const cell = Math.min(8, BODY / rows);
+    return { layer: l.name, title, shape: String(units), caption: l.caption, width: cell * cols,
+      strip: { cols, rows }, units };
+  });
+}
 
 /**
  * Build the view in `container`.
  * onHover(unit | null) while the pointer moves over units; onSelect(unit) on click.
  * A unit is {layer, index, row, col}.
  */
-export function createNetworkView(container, { onHover = () => {}, onSelect = () => {} } = {}) {
+export function createNetworkView(container, { onHover = () => {}, onSelect = () => {}, layers = null } = {}) {
+  const shipped = !layers || isLeNet5(layers);
+  const columns = shipped ? COLUMNS : columnsFor(layers);
+  const SIDE = { input: 28, conv1: 28, pool1: 14, conv2: 10, pool2: 5 };
+  const UNITS = { fc1: 120, fc2: 84 };
+  const PREVIOUS = {};
+  columns.forEach((col, i) => {
+    if (col.side) SIDE[col.layer] = col.side;
+    if (col.units) UNITS[col.layer] = col.units;
+    if (i > 0) PREVIOUS[col.layer] = columns[i - 1].layer;
+  });
+  const SPATIAL = columns.filter((c) => c.maps && c.layer !== "input").map((c) => c.layer);
+  const FIXED = columns.reduce((sum, c) => sum + c.width, 0);
   container.classList.add("net");
   container.replaceChildren();
   const els = {}; // layer -> {column, body, range, maps: [canvas], strip, rows}
-  for (const col of COLUMNS) {
+  for (const col of columns) {
     const column = document.createElement("div");
     column.className = `net-col net-${col.layer}`;
     column.dataset.layer = col.layer;
@@ -98,8 +144,8 @@ export function createNetworkView(container, { onHover = () => {}, onSelect = ()
 
   function layout() {
     const available = container.clientWidth;
-    scale = Math.max(0.8, Math.min(1.75, (available - MIN_GAP * (COLUMNS.length - 1)) / FIXED));
-    for (const col of COLUMNS) {
+    scale = Math.max(0.8, Math.min(1.75, (available - MIN_GAP * (columns.length - 1)) / FIXED));
+    for (const col of columns) {
       const e = els[col.layer];
       e.column.style.width = `${col.width * scale}px`;
       e.body.style.height = `${BODY * scale}px`;
@@ -126,6 +172,7 @@ export function createNetworkView(container, { onHover = () => {}, onSelect = ()
   // --- drawing the numbers -------------------------------------------------------------------------
 
   function describe(model) {
+    if (!shipped) return; // a digit network's captions come with its layout
     const act = model.activation === "relu" ? "ReLU" : "tanh";
     const pool = model.pooling === "max" ? "max" : "avg";
     const captions = { conv1: `5×5 conv · ${act}`, pool1: `2×2 ${pool}`, conv2: `5×5×6 conv · ${act}`,
@@ -139,7 +186,7 @@ export function createNetworkView(container, { onHover = () => {}, onSelect = ()
     data = prediction;
     describe(prediction.model);
     const layers = { input: prediction.input, ...prediction.layers };
-    for (const col of COLUMNS) {
+    for (const col of columns) {
       const e = els[col.layer];
       const values = layers[col.layer].data;
       const range = symmetricRange(values);
@@ -173,7 +220,7 @@ export function createNetworkView(container, { onHover = () => {}, onSelect = ()
   function clear() {
     data = null;
     container.classList.add("is-empty");
-    for (const col of COLUMNS) {
+    for (const col of columns) {
       const e = els[col.layer];
       e.range.textContent = "";
       for (const canvas of [...e.maps, ...(e.strip ? [e.strip] : [])]) {
@@ -208,7 +255,7 @@ export function createNetworkView(container, { onHover = () => {}, onSelect = ()
     }
     const { cols, rows } = els[layer].config.strip;
     const index = Math.floor(fy * rows) * cols + Math.floor(fx * cols);
-    const total = layer === "fc1" ? 120 : 84;
+    const total = UNITS[layer];
     return index < total ? { layer, index, row: 0, col: 0 } : null;
   }
 
@@ -335,7 +382,8 @@ export function createNetworkView(container, { onHover = () => {}, onSelect = ()
     const previous = detail && detail.previous;
     if (previous && fields[previous] && previous !== "input") {
       const f = fields[previous];
-      const maps = unit.layer === "conv2" ? [0, 1, 2, 3, 4, 5] : [unit.index];
+      // A convolution reads every map of the layer before; a pooling unit its own map.
+      const maps = unit.layer.startsWith("conv") ? els[previous].maps.map((_, i) => i) : [unit.index];
       for (const i of maps) sources.push({ ...box(previous, i, f.top, f.left, f.bottom, f.right), link: true });
     }
     if (fields.input) {
@@ -344,7 +392,7 @@ export function createNetworkView(container, { onHover = () => {}, onSelect = ()
     }
     if (detail && !SPATIAL.includes(unit.layer)) {
       // A dense unit reads every output of the layer before.
-      const prev = { fc1: "pool2", fc2: "fc1", logits: "fc2" }[unit.layer];
+      const prev = PREVIOUS[unit.layer];
       sources.push({ ...elementBox(els[prev].body), link: true, whole: true });
     }
     for (const s of sources) {

@@ -158,16 +158,10 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     onMessage, onEnded: () => { els.error.textContent = "The training session has ended."; },
   });
 
-  async function start() {
-    els.error.textContent = "";
-    await stop();
-    const body = {
-      activation: els.activation.value, pooling: els.pooling.value,
-      learning_rate: Number(els.lr.value), augment: els.augment.checked,
-    };
-    const state = decodeArrays(await api("/api/lenet/sessions", { method: "POST", body,
-      query: { encoding: "base64" } }));
-    session = { id: state.id, probeLabels: state.probe_labels };
+  /** Take a session's state (GET or POST /api/lenet/sessions, decoded) as the panel's and stream it. `owned`:
+   * this page created it (and deletes it when starting again); a session attached from the URL is a script's. */
+  function adopt(state, { owned, play }) {
+    session = { id: state.id, probeLabels: state.probe_labels, owned };
     history = state.history;
     epoch = state.epoch;
     step = state.step;
@@ -178,11 +172,23 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
     showProbes(state.probe_predicted, state.probe_probabilities);
     els.use.disabled = false;
     els.root.classList.add("has-session");
-    setPlaying(true);
-    status();
     drawCharts();
-    live.open(`/ws/lenet/${state.id}`, `/api/lenet/sessions/${state.id}`);
+    live.open(`/ws/lenet/${state.id}`, owned ? `/api/lenet/sessions/${state.id}` : null, { play });
+    setPlaying(play);
+    status();
     if (using) onUseModel(session.id, { epoch, step });
+  }
+
+  async function start() {
+    els.error.textContent = "";
+    await stop();
+    const body = {
+      activation: els.activation.value, pooling: els.pooling.value,
+      learning_rate: Number(els.lr.value), augment: els.augment.checked,
+    };
+    const state = decodeArrays(await api("/api/lenet/sessions", { method: "POST", body,
+      query: { encoding: "base64" } }));
+    adopt(state, { owned: true, play: true });
   }
 
   async function stop() {
@@ -217,6 +223,13 @@ export function createTrainPanel(els, { onUseModel = () => {}, onFrame = () => {
   status();
   drawCharts();
   return {
+    /** Show and follow an existing training session (one a script trains), using its model for the digit. */
+    attach(state) {
+      using = true;
+      els.use.setAttribute("aria-pressed", "true");
+      els.use.textContent = "Using this model ✓";
+      adopt(state, { owned: false, play: false });
+    },
     /** Called by the page when it stops using the session's model (e.g. "back to the shipped model"). */
     release() {
       using = false;

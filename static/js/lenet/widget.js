@@ -24,6 +24,8 @@ const els = {
 const DETAIL_HINT = "Hover any unit of the network to see what it reads and its arithmetic; click to pin it.";
 
 const state = {
+  network: null, // a network session attached from the URL (/lenet?session=<id>): its own layers, e.g. imported
+  layout: null, // GET /api/lenet/model's layers of that network
   source: null, // {kind: "drawing"} | {kind: "sample" | "edited", image: Float32Array, label, index}
   editSamples: false, // strokes add to a shown test digit (its source becomes "edited")
   session: null, // the training session whose model reads the digit (null: the shipped model)
@@ -58,13 +60,13 @@ async function predict() {
       // An edited digit is read pixel for pixel, as the test digit under it was: no cropping or centring.
       edited: () => ({ image: pad.pixels(28), max_value: 255, preprocess: false }),
     }[state.source.kind]();
-    if (state.session) body.session = state.session;
+    if (state.session || state.network) body.session = state.session || state.network;
     const answer = decodeArrays(await api("/api/lenet/predict", { method: "POST", body,
       query: { encoding: "base64" } }));
     showPrediction(answer);
     showError(null);
   } catch (err) {
-    if (err.status === 404 && state.session) {
+    if (err.status === 404 && state.session && !state.network) {
       // The training session is gone (expired or replaced): read with the shipped model again.
       useShippedModel();
       again = true;
@@ -177,7 +179,7 @@ async function inspect(unit, pinned = false) {
       detailWanted = null;
       if (!state.prediction) break;
       const body = { image: nest(state.prediction.input.data, 28, 28), ...u };
-      if (state.session) body.session = state.session;
+      if (state.session || state.network) body.session = state.session || state.network;
       const detail = await api("/api/lenet/unit", { method: "POST", body });
       // Only the newest request draws: a pinned unit stays unless this is it.
       if (detailWanted) continue;
@@ -193,7 +195,8 @@ async function inspect(unit, pinned = false) {
   }
 }
 
-const view = createNetworkView(els.network, {
+let view = null;
+const viewHandlers = {
   onHover(unit) {
     if (state.pinned) {
       if (!unit) inspect(state.pinned, true);
@@ -212,7 +215,7 @@ const view = createNetworkView(els.network, {
     state.pinned = same ? null : unit;
     inspect(unit, !same);
   },
-});
+};
 
 addEventListener("keydown", (event) => {
   if (event.key === "Escape" && state.pinned) {
@@ -228,7 +231,10 @@ drawLegend(els.legend, { range: 1, width: 140, label: "each layer scaled to its 
 
 function showChip() {
   els.chip.replaceChildren();
-  if (state.session) {
+  if (state.network) {
+    els.chip.textContent = `network ${state.network.slice(0, 6)}… · ${state.layout.length - 1} layers`;
+    els.chip.classList.add("is-session");
+  } else if (state.session) {
     const epoch = state.sessionInfo ? state.sessionInfo.epoch : 0;
     els.chip.textContent = `your model · epoch ${epoch.toFixed(1)}`;
     els.chip.classList.add("is-session");
@@ -242,10 +248,14 @@ function showChip() {
 async function loadFilters() {
   try {
     const filters = decodeArrays(await api("/api/lenet/filters", {
-      query: { encoding: "base64", session: state.session || undefined } }));
+      query: { encoding: "base64", session: state.session || state.network || undefined } }));
+    const blocks = [els.conv1.closest(".filters-block"), els.conv2.closest(".filters-block")];
+    blocks[0].hidden = !filters.conv1;
+    blocks[1].hidden = !filters.conv2;
+    if (!filters.conv1) return; // a network without convolutions
     const { range1, range2 } = renderFilters(els.conv1, els.conv2, filters);
     els.conv1Range.textContent = `±${range1.toFixed(2)}`;
-    els.conv2Range.textContent = `±${range2.toFixed(2)}`;
+    els.conv2Range.textContent = range2 === null ? "" : `±${range2.toFixed(2)}`;
     if (state.pinned) markFilter(els.conv1, els.conv2, state.pinned);
   } catch (err) {
     showError(err);
@@ -322,10 +332,11 @@ els.mistakesAll.addEventListener("click", () => {
 
 async function loadEvaluation() {
   try {
-    const evaluation = decodeArrays(await api("/api/lenet/mistakes", { query: { encoding: "base64" } }));
+    const evaluation = decodeArrays(await api("/api/lenet/mistakes", {
+      query: { encoding: "base64", session: state.network || undefined } }));
     state.evaluation = evaluation;
-    state.shippedAccuracy = evaluation.accuracy;
-    els.summary.textContent = `The shipped model reads ${evaluation.correct.toLocaleString("en")} of the ` +
+    if (!state.network) state.shippedAccuracy = evaluation.accuracy;
+    els.summary.textContent = `${state.network ? "This network" : "The shipped model"} reads ${evaluation.correct.toLocaleString("en")} of the ` +
       `${evaluation.total.toLocaleString("en")} test digits right (${formatPercent(evaluation.accuracy, 2)}). ` +
       "Click a mistake to look inside.";
     showChip();
@@ -341,18 +352,44 @@ async function loadEvaluation() {
  * Start: a random test digit lights the network up, or the test digit `sample` (its index). With `edit`, strokes
  * add ink to the digit shown (lesson 11: make LeNet misread it).
  */
-export function mountLenet({ sample = null, edit = false } = {}) {
+export function mountLenet({ sample = null, edit = false, session = null } = {}) {
   state.editSamples = edit;
   renderDetailHint(els.detail, DETAIL_HINT);
-  showChip();
-  loadFilters();
-  loadEvaluation();
-  const ready = sample === null ? loadSample({}) : loadSample({ index: sample });
+  const ready = (async () => {
+    let layout = null;
+    if (session) {
+      try {
+        layout = await attach(session);
+      } catch (err) {
+        showError(new Error(`Could not open session ${session}: ${err.message} Showing the shipped LeNet-5.`));
+      }
+    }
+    view = createNetworkView(els.network, { ...viewHandlers, layers: layout });
+    document.body.dataset.layers = String(layout ? layout.length - 1 : 7); // for tests: layers drawn
+    showChip();
+    loadFilters();
+    loadEvaluation();
+    await (sample === null ? loadSample({}) : loadSample({ index: sample }));
+  })();
   return {
     ready,
     state: () => ({ image: pad.pixels(28).map((row) => row.map((v) => v / 255)), index: state.source?.index ?? null,
       edited: state.source?.kind === "edited" }),
-    link: () => "/lenet",
+    link: () => (session ? `/lenet?session=${session}` : "/lenet"),
     reset: () => loadSample({ index: state.source?.index ?? sample }),
   };
+}
+
+// /lenet?session=<id> attaches the page to an existing session: a LeNet training session (trained from a script,
+// say: the page follows it live) or a network session holding any LeNet-like network, drawn with its own layers.
+async function attach(id) {
+  const info = await api("/api/lenet/model", { query: { session: id } });
+  if (info.model.source === "network") {
+    state.network = id;
+    state.layout = info.layers;
+    return info.layers;
+  }
+  const training = decodeArrays(await api(`/api/lenet/sessions/${id}`, { query: { encoding: "base64" } }));
+  trainPanel.attach(training);
+  return null;
 }

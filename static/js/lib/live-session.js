@@ -13,14 +13,15 @@ export function createLiveSession({ onMessage, onEnded }) {
   let sessionPath = null;
 
   return {
-    /** Stream the session at `sessionPath` (its REST resource, deleted by end()) over `socketPath`, playing. */
-    open(socketPath, path) {
+    /** Stream the session at `sessionPath` (its REST resource, deleted by end(); null for a session this page
+     *  did not create, which end() leaves alone) over `socketPath`, playing unless `play` is false. */
+    open(socketPath, path, { play = true } = {}) {
       sessionPath = path;
       socket = connectSocket(socketPath, {
         onMessage,
         onStatus: (status) => { if (status === "closed" && socket) onEnded(); },
       });
-      socket.send({ type: "play" });
+      if (play) socket.send({ type: "play" });
     },
 
     /** A control message ({type: "pause" | "play" | "config", …}); dropped when no stream is open. */
