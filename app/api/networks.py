@@ -319,18 +319,20 @@ EXPORT_TYPES = {"json": "application/json", "npz": "application/octet-stream", "
                 "safetensors": "application/octet-stream"}
 
 
-def exportable(store: SessionStore, session_id: str) -> tuple[Sequential, dict[str, Any], int, int | None]:
-    """The network, spec, step and raw input width (None: the network's own) of a network or LeNet session."""
+def exportable(store: SessionStore, session_id: str) -> tuple[Sequential, dict[str, Any], int, int | None,
+                                                               dict[str, Any] | None]:
+    """The network, spec, step, raw input width (None: the network's own) and what it was trained on (None:
+    not said) of a network or LeNet session."""
     try:
         with store.use(session_id, KIND, changes=False) as session:
             trainer: Trainer = session.obj
             raw = trainer.data.input_dim if trainer.data is not None else None
-            return trainer.net.clone(), trainer.spec, trainer.step_count, raw
+            return trainer.net.clone(), trainer.spec, trainer.step_count, raw, serialize.trained_on(trainer)
     except SessionNotFound:
         try:
             with store.use(session_id, "lenet", changes=False) as session:
                 model = session.obj.training.model
-                return model.net.clone(), model.spec(), int(session.obj.training.step_count), None
+                return model.net.clone(), model.spec(), int(session.obj.training.step_count), None, None
         except SessionNotFound:
             pass
         raise
@@ -348,9 +350,9 @@ def export(network_id: str, store: Store,
                                                     "metadata)")] = "json") -> Response:
     """Any network session (dense or convolutional, Playground or imported) or LeNet training session, so a model
     trained here runs in other tools. A layer with no ONNX operator (the step activation) answers 422."""
-    net, spec, step, raw = exportable(store, network_id)
+    net, spec, step, raw, trained = exportable(store, network_id)
     name = spec.get("name") or "network"
-    data = formats.export_network(net, spec, step, format, raw)  # type: ignore[arg-type]
+    data = formats.export_network(net, spec, step, format, raw, trained)  # type: ignore[arg-type]
     if format == "json":
         data = json.dumps(data).encode()
     return Response(data, media_type=EXPORT_TYPES[format],

@@ -88,14 +88,14 @@ def _trainer(spec: dict[str, Any], state: dict[str, np.ndarray], max_params: int
 
 
 def export_network(net: Sequential, spec: dict[str, Any], step: int, format: Format,
-                   raw_inputs: int | None = None) -> Any:
+                   raw_inputs: int | None = None, trained: dict[str, Any] | None = None) -> Any:
     """json: the export dict; npz, onnx, safetensors: the file's bytes. `raw_inputs`: the width of the raw points
     a network with Playground features reads (2, or 1 for curve fitting)."""
     name = str(spec.get("name") or "network")
     if format == "json":
-        return serialize.network_json(net.get_state(), spec, step)
+        return serialize.network_json(net.get_state(), spec, step, trained)
     if format == "npz":
-        return serialize.write_npz(net.get_state(), {"spec": spec, "step": step})
+        return serialize.write_npz(net.get_state(), {"spec": spec, "step": step, "trained_on": trained})
     if format == "safetensors":
         return write_safetensors(torch_state(net), {"format": serialize.FORMAT, SPEC_KEY: json.dumps(spec),
                                                     "step": str(step), "layout": "pytorch"})
